@@ -1,0 +1,121 @@
+/**
+ * Validation and defaults for a single trial, done once at the edge (CLI flags, YAML, gRPC)
+ * into the fully resolved `TrialSpec` that runTrial takes.
+ */
+import { z } from 'zod';
+import { InvalidInputError } from '../common/errors.js';
+import type { TrialSpec } from './types.js';
+
+const positiveInt = z.number().int().positive();
+
+const subsetSchema = z
+  .object({ first: positiveInt.optional(), perClass: positiveInt.optional() })
+  .strict()
+  .refine((s) => !(s.first !== undefined && s.perClass !== undefined), {
+    message: 'give either first or perClass, not both',
+  });
+
+export const datasetSchema = z
+  .object({
+    name: z.enum(['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'binary-mnist']),
+    dir: z.string().min(1).optional(),
+    trainSubset: subsetSchema.optional(),
+    testSubset: subsetSchema.optional(),
+  })
+  .strict();
+
+export const archSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('fc'),
+      width: positiveInt.default(128),
+      depth: positiveInt.max(32).default(5),
+      bias: z.boolean().default(true),
+    })
+    .strict(),
+  z.object({ kind: z.literal('vconv') }).strict(),
+  z.object({ kind: z.literal('gconv') }).strict(),
+]);
+
+export const regimeSchema = z.enum(['relu', 'frnpf-ii', 'frnpf-di', 'dnpfl', 'flnpf', 'stage']);
+
+export const optimizerSchema = z
+  .object({ name: z.enum(['sgd', 'adam', 'rmsprop']), lr: z.number().positive().finite() })
+  .strict();
+
+export const backendSchema = z.enum(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']);
+
+const checkpointRefSchema = z
+  .object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 hex digits') })
+  .strict();
+
+export const trialSpecSchema = z
+  .object({
+    dataset: datasetSchema,
+    arch: archSchema.default({ kind: 'fc', width: 128, depth: 5, bias: true }),
+    regime: regimeSchema,
+    stage: z.number().int().min(0).max(100).optional(),
+    gate: z
+      .object({ beta: z.number().positive().finite().default(4), eps: z.number().min(0).finite().default(0.1) })
+      .strict()
+      .default({ beta: 4, eps: 0.1 }),
+    optimizer: optimizerSchema,
+    loss: z.enum(['cross-entropy', 'squared']).optional(),
+    init: z.enum(['glorot-uniform', 'sign-sqrt2']).default('glorot-uniform'),
+    epochs: positiveInt.max(100_000),
+    batchSize: positiveInt.max(65_536).default(32),
+    seed: z.number().int().min(0).max(2 ** 31 - 1),
+    backend: backendSchema.default('auto'),
+    gatesFrom: checkpointRefSchema.optional(),
+    checkpoints: z
+      .object({
+        best: z.boolean().optional(),
+        bestAtEpochs: z.array(positiveInt).optional(),
+        final: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+    measure: z
+      .object({
+        npk: z.object({ every: positiveInt, examplesPerClass: positiveInt }).strict().optional(),
+        ntkSplit: z.object({ every: positiveInt, examplesPerClass: positiveInt }).strict().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.regime === 'stage' && s.stage === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['stage'], message: "regime 'stage' needs a stage number k (0 = frnpf-ii)" });
+    }
+    if (s.regime !== 'stage' && s.stage !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['stage'], message: `stage is only meaningful for regime 'stage', not '${s.regime}'` });
+    }
+    const needsGates = s.regime === 'flnpf' || (s.regime === 'stage' && (s.stage ?? 0) > 0);
+    if (needsGates && !s.gatesFrom) {
+      ctx.addIssue({ code: 'custom', path: ['gatesFrom'], message: `regime '${s.regime}' needs gatesFrom: a ReLU checkpoint {path, sha256}` });
+    }
+    if (s.measure?.ntkSplit && s.regime !== 'dnpfl') {
+      ctx.addIssue({ code: 'custom', path: ['measure', 'ntkSplit'], message: 'the NTK split (K_v, K_phi) needs regime dnpfl: other regimes have no trainable feature network' });
+    }
+  });
+
+function defaultLoss(dataset: string): 'cross-entropy' | 'squared' {
+  return dataset === 'binary-mnist' ? 'squared' : 'cross-entropy';
+}
+
+/** Format a zod issue list as one sentence naming each field path. */
+export function formatZodIssues(issues: readonly z.ZodIssue[], where?: string): string {
+  const parts = issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  return `${where ? `${where}: ` : ''}invalid trial spec: ${parts.join('; ')}`;
+}
+
+/** Validate untrusted input into a fully resolved TrialSpec, or throw InvalidInputError. */
+export function resolveTrialSpec(input: unknown, where?: string): TrialSpec {
+  const parsed = trialSpecSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new InvalidInputError(formatZodIssues(parsed.error.issues, where), { where, issues: parsed.error.issues });
+  }
+  const s = parsed.data;
+  return { ...s, loss: s.loss ?? defaultLoss(s.dataset.name) } as TrialSpec;
+}

