@@ -15,7 +15,7 @@ export interface LoadedFile {
 }
 
 export class DatasetCache {
-  private readonly entries = new Map<string, Promise<unknown>>();
+  private readonly entries = new Map<string, { stamp: string; value: Promise<unknown> }>();
 
   /**
    * The decoded value of `paths` under `kind` (the decoder's name, part of the key), reading
@@ -23,15 +23,19 @@ export class DatasetCache {
    */
   async load<T>(kind: string, paths: readonly string[], decode: (files: LoadedFile[]) => T): Promise<T> {
     const stamps = await Promise.all(paths.map((p) => fileStamp(p)));
-    const key = [kind, ...paths.map((p, i) => `${p}|${stamps[i].size}|${stamps[i].mtimeMs}`)].join('\n');
+    const key = [kind, ...paths].join('\n');
+    const stamp = stamps.map((s) => `${s.size}|${s.mtimeMs}`).join('\n');
     const hit = this.entries.get(key);
-    if (hit) return hit as Promise<T>;
+    if (hit && hit.stamp === stamp) return hit.value as Promise<T>;
     const pending = (async () => {
       const files = await Promise.all(paths.map(async (path) => ({ path, bytes: await readDatasetFile(path) })));
       return decode(files);
     })();
-    this.entries.set(key, pending);
-    pending.catch(() => this.entries.delete(key));
+    const entry = { stamp, value: pending as Promise<unknown> };
+    this.entries.set(key, entry);
+    pending.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
     return pending;
   }
 
