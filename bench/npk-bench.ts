@@ -1,0 +1,41 @@
+/**
+ * Timing of the nu_t measurement at the protocol's size: n = 200 inputs of 784 pixels, 5 hidden
+ * layers of width 100 (protocol.md "NPK experiment"). Random 0/1 gates and inputs, seeded.
+ * Run: npx vite-node bench/npk-bench.ts
+ */
+import { npkFromGates } from '../science/npk/npk-from-gates.js';
+import { nuFromNpk } from '../science/npk/nu.js';
+import { symmetricEigenvalues } from '../science/npk/symmetric-eigen.js';
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function time<T>(label: string, f: () => T, reps = 5): T {
+  let out = f(); // warm-up
+  const t0 = performance.now();
+  for (let r = 0; r < reps; r++) out = f();
+  console.log(`${label}: ${((performance.now() - t0) / reps).toFixed(1)} ms`);
+  return out;
+}
+
+const rand = rng(1);
+for (const n of [200, 400]) {
+  const dIn = 784;
+  const width = 100;
+  const hidden = 5;
+  const X = Float32Array.from({ length: n * dIn }, () => rand());
+  const gates = Array.from({ length: hidden }, () => Float32Array.from({ length: n * width }, () => (rand() < 0.5 ? 1 : 0)));
+  const y = Float64Array.from({ length: n }, (_, i) => (i < n / 2 ? -1 : 1));
+  const { h } = time(`n=${n} npkFromGates (dIn=${dIn}, w=${width}, d-1=${hidden})`, () => npkFromGates(gates, width, X, n, dIn));
+  time(`n=${n} symmetricEigenvalues`, () => symmetricEigenvalues(h, n));
+  const r = time(`n=${n} nuFromNpk (eigenvalues + Cholesky)`, () => nuFromNpk(h, y));
+  console.log(`n=${n} nu=${r.nu.toPrecision(6)} cond=${r.conditionNumber.toExponential(3)} method=${r.method}`);
+}
