@@ -31,6 +31,9 @@ export function pick(sel: Selection, keep: ArrayLike<number>): Selection {
   return { indices, labels };
 }
 
+/** float32(v / 255) for every byte v, so each pixel is the correctly rounded quotient. */
+const SCALED = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
 /**
  * Copy the selected examples out as float32 NHWC, pixels / 255 (protocol.md: the authors'
  * only preprocessing), with their labels.
@@ -39,11 +42,11 @@ export function materialise(raw: RawSplit, sel: Selection): Split {
   const size = raw.shape[0] * raw.shape[1] * raw.shape[2];
   const n = sel.indices.length;
   const x = new Float32Array(n * size);
-  const scale = 1 / 255;
+  const pixels = raw.pixels;
   for (let k = 0; k < n; k++) {
     const src = sel.indices[k] * size;
     const dst = k * size;
-    for (let j = 0; j < size; j++) x[dst + j] = raw.pixels[src + j] * scale;
+    for (let j = 0; j < size; j++) x[dst + j] = SCALED[pixels[src + j]];
   }
   return { x, labels: Int32Array.from(sel.labels), n };
 }
