@@ -1,0 +1,255 @@
+/**
+ * Sweep spec -> trials (pure). The cartesian product datasets x archs x (optimizer, lr) x
+ * regimes (stage expanded over axes.stages) x seeds, plus the dependency DAG of the paper:
+ * - FLNPF copies its frozen gates from the best-test-accuracy checkpoint ('best') of the ReLU
+ *   trial with the same dataset / arch / optimizer / step size / seed (Table 2, FLNPF column);
+ * - stage k >= 1 takes them from that ReLU trial's best-so-far weights at epoch k * checkpointEvery
+ *   ('best@<epoch>', Figure 2 left); stage 0 is FRNPF (II) and has no parent.
+ * A ReLU parent missing from the grid is added; each parent's spec asks for exactly the
+ * checkpoints its dependants read. Identical trials (same spec and parent) share a taskId and
+ * are merged.
+ */
+import type { ExpandedTask, ResourceRequest, TrialKey } from '../sweep-types.js';
+import type { CheckpointRequest, MeasureSpec, Regime, TrialSpec } from '../../science/types.js';
+import { resolveTrialSpec } from '../../science/trial-spec.js';
+import { describeError } from '../../common/errors.js';
+import { SweepExpansionError, SweepSpecError, SweepTooLargeError } from './errors.js';
+import { formatPath } from './parse-sweep.js';
+import { taskIdOf } from './task-id.js';
+import { DEFAULT_RESOURCES, epochsFor, seedsOf, sweepSchema, type SweepSpec } from './sweep-schema.js';
+
+/** Priority of a ReLU trial that other trials wait on. */
+export const PARENT_PRIORITY = 100;
+/** Priority of every other trial. */
+export const LEAF_PRIORITY = 0;
+
+/** Regimes whose gates come from a ReLU checkpoint (stage only for k >= 1). */
+export function needsReluParent(regime: Regime, stage?: number): boolean {
+  return regime === 'flnpf' || (regime === 'stage' && (stage ?? 0) >= 1);
+}
+
+/** The checkpoint a dependant reads from its ReLU parent. */
+export function parentCheckpointName(regime: Regime, stage: number | undefined, checkpointEvery: number): string {
+  return regime === 'flnpf' ? 'best' : `best@${(stage ?? 0) * checkpointEvery}`;
+}
+
+type Dataset = SweepSpec['axes']['datasets'][number];
+type Arch = SweepSpec['axes']['archs'][number];
+
+interface Cell {
+  dataset: Dataset;
+  arch: Arch;
+  optimizer: SweepSpec['axes']['optimizers'][number]['name'];
+  lr: number;
+  seed: number;
+}
+
+/** How many trials `spec` expands to, and the factors (for the maxTrials message). */
+export function countTrials(spec: SweepSpec): { total: number; grid: number; parents: number; factors: string } {
+  const distinct = <T>(xs: readonly T[]) => new Set(xs).size;
+  const D = spec.axes.datasets.length;
+  const A = spec.axes.archs.length;
+  const lrCounts = spec.axes.optimizers.map((o) => ({ name: o.name, n: distinct(o.lrs) }));
+  const L = lrCounts.reduce((s, o) => s + o.n, 0);
+  const regimes = [...new Set(spec.axes.regimes)];
+  const stages = regimes.includes('stage') ? distinct(spec.axes.stages ?? []) : 0;
+  const R = regimes.filter((r) => r !== 'stage').length + stages;
+  const S = distinct(seedsOf(spec));
+  const grid = D * A * L * R * S;
+  const needsParent = regimes.includes('flnpf') || (regimes.includes('stage') && (spec.axes.stages ?? []).some((k) => k >= 1));
+  const parents = needsParent && !regimes.includes('relu') ? D * A * L * S : 0;
+  const lrText = lrCounts.map((o) => `${o.name}: ${o.n}`).join(', ');
+  const regimeText = stages > 0 ? ` (stage: ${stages} stages)` : '';
+  const factors =
+    `datasets ${D} x archs ${A} x step sizes ${L} (${lrText}) x regimes ${R}${regimeText} x seeds ${S} = ${grid}` +
+    (parents > 0 ? ` + ${parents} auto-added ReLU parents` : '');
+  return { total: grid + parents, grid, parents, factors };
+}
+
+/**
+ * Expand a sweep spec into its trials: ReLU parents first, then the rest in grid order.
+ * Throws SweepSpecError (invalid spec), SweepTooLargeError (over limits.maxTrials) or
+ * SweepExpansionError (a trial fails TrialSpec validation) before anything runs.
+ */
+export function expandSweep(input: SweepSpec): ExpandedTask[] {
+  const spec = validate(input);
+  const file = spec.source;
+
+  const count = countTrials(spec);
+  if (count.total > spec.limits.maxTrials) {
+    throw new SweepTooLargeError(
+      `${file ? `${file}: ` : ''}the sweep would expand to ${count.total} trials, more than limits.maxTrials ${spec.limits.maxTrials}: ${count.factors} (shrink an axis or raise limits.maxTrials)`,
+      { file, trials: count.total, maxTrials: spec.limits.maxTrials, factors: count.factors },
+    );
+  }
+
+  const seeds = [...new Set(seedsOf(spec))];
+  const regimes = [...new Set(spec.axes.regimes)];
+  const stages = [...new Set(spec.axes.stages ?? [])];
+  const cells: Cell[] = [];
+  for (const dataset of spec.axes.datasets)
+    for (const arch of spec.axes.archs)
+      for (const opt of spec.axes.optimizers)
+        for (const lr of new Set(opt.lrs)) for (const seed of seeds) cells.push({ dataset, arch, optimizer: opt.name, lr, seed });
+
+  const parents: ExpandedTask[] = [];
+  const leaves: ExpandedTask[] = [];
+  for (const cell of cells) {
+    // Which checkpoints this cell's ReLU trial must write.
+    const request: CheckpointRequest = {};
+    const bestAt = new Set<number>();
+    const dependants: Array<{ regime: Regime; stage?: number }> = [];
+    for (const regime of regimes) {
+      const ks: Array<number | undefined> = regime === 'stage' ? stages : [undefined];
+      for (const stage of ks) {
+        if (!needsReluParent(regime, stage)) continue;
+        dependants.push({ regime, stage });
+        if (regime === 'flnpf') request.best = true;
+        else bestAt.add((stage ?? 0) * spec.checkpointEvery);
+      }
+    }
+    if (bestAt.size > 0) request.bestAtEpochs = [...bestAt].sort((a, b) => a - b);
+
+    let parent: ExpandedTask | undefined;
+    if (dependants.length > 0 || regimes.includes('relu')) {
+      const reluSpec = buildSpec(spec, cell, 'relu', undefined, dependants.length > 0 ? request : undefined);
+      parent = makeTask(spec, cell, reluSpec, 'relu', undefined, undefined, dependants.length > 0 ? PARENT_PRIORITY : LEAF_PRIORITY);
+      (dependants.length > 0 ? parents : leaves).push(parent);
+    }
+
+    for (const regime of regimes) {
+      if (regime === 'relu') continue;
+      const ks: Array<number | undefined> = regime === 'stage' ? stages : [undefined];
+      for (const stage of ks) {
+        const trialSpec = buildSpec(spec, cell, regime, stage, undefined);
+        const link =
+          needsReluParent(regime, stage) && parent
+            ? { taskId: parent.taskId, checkpoint: parentCheckpointName(regime, stage, spec.checkpointEvery) }
+            : undefined;
+        leaves.push(makeTask(spec, cell, trialSpec, regime, stage, link, LEAF_PRIORITY));
+      }
+    }
+  }
+
+  const seen = new Set<string>();
+  const out: ExpandedTask[] = [];
+  for (const t of [...parents, ...leaves]) {
+    if (seen.has(t.taskId)) continue;
+    seen.add(t.taskId);
+    out.push(t);
+  }
+  return out;
+}
+
+function validate(input: SweepSpec): SweepSpec {
+  const { source, ...rest } = input;
+  const parsed = sweepSchema.safeParse(rest);
+  if (!parsed.success) {
+    throw new SweepSpecError(
+      parsed.error.issues.map((i) => ({ file: source, path: formatPath(i.path) || undefined, message: i.message })),
+    );
+  }
+  return { ...(parsed.data as SweepSpec), source };
+}
+
+function resourcesFor(spec: SweepSpec, arch: Arch): ResourceRequest {
+  return { ...DEFAULT_RESOURCES, ...spec.resources, ...(arch.resources ?? {}) };
+}
+
+function measureFor(spec: SweepSpec, regime: Regime): MeasureSpec | undefined {
+  const m: MeasureSpec = {};
+  if (spec.measure?.npk) m.npk = { ...spec.measure.npk };
+  // The NTK split splits DNPFL's NTK into value and feature parts; other regimes have no trainable feature net.
+  if (spec.measure?.ntkSplit && regime === 'dnpfl') m.ntkSplit = { ...spec.measure.ntkSplit };
+  return Object.keys(m).length > 0 ? m : undefined;
+}
+
+function keyOf(cell: Cell, regime: Regime, stage: number | undefined): TrialKey {
+  const key: TrialKey = {
+    dataset: cell.dataset.label ?? cell.dataset.name,
+    arch: cell.arch.label ?? cell.arch.kind,
+    optimizer: cell.optimizer,
+    lr: cell.lr,
+    regime,
+    seed: cell.seed,
+  };
+  if (stage !== undefined) key.stage = stage;
+  return key;
+}
+
+function buildSpec(
+  spec: SweepSpec,
+  cell: Cell,
+  regime: Regime,
+  stage: number | undefined,
+  checkpoints: CheckpointRequest | undefined,
+): TrialSpec {
+  const { dataset, arch } = cell;
+  const raw: Record<string, unknown> = {
+    dataset: dropUndefined({ name: dataset.name, dir: dataset.dir, trainSubset: dataset.trainSubset, testSubset: dataset.testSubset }),
+    arch: arch.kind === 'fc' ? dropUndefined({ kind: 'fc', width: arch.width, depth: arch.depth, bias: arch.bias }) : { kind: arch.kind },
+    regime,
+    stage,
+    gate: { ...spec.gate },
+    optimizer: { name: cell.optimizer, lr: cell.lr },
+    loss: spec.loss,
+    init: spec.init,
+    epochs: epochsFor(spec, regime),
+    batchSize: spec.batchSize,
+    seed: cell.seed,
+    backend: spec.backend,
+    checkpoints,
+    measure: measureFor(spec, regime),
+  };
+  // gatesFrom is filled in by the coordinator at dispatch from the parent's artifact; validate
+  // with a placeholder so the rest of the spec is checked now, then drop it.
+  const needsGates = needsReluParent(regime, stage);
+  if (needsGates) raw.gatesFrom = { path: '(parent checkpoint)', sha256: '0'.repeat(64) };
+  let resolved: TrialSpec;
+  try {
+    resolved = resolveTrialSpec(dropUndefined(raw));
+  } catch (err) {
+    const k = keyOf(cell, regime, stage);
+    throw new SweepExpansionError(
+      `${spec.source ? `${spec.source}: ` : ''}trial ${describeKey(k)} is not a valid trial: ${describeError(err)}`,
+      { file: spec.source, key: k },
+      { cause: err },
+    );
+  }
+  const out = dropUndefined({ ...resolved }) as TrialSpec;
+  if (needsGates) delete out.gatesFrom;
+  return out;
+}
+
+function makeTask(
+  spec: SweepSpec,
+  cell: Cell,
+  trialSpec: TrialSpec,
+  regime: Regime,
+  stage: number | undefined,
+  parent: { taskId: string; checkpoint: string } | undefined,
+  priority: number,
+): ExpandedTask {
+  const task: ExpandedTask = {
+    taskId: taskIdOf(trialSpec, parent),
+    key: keyOf(cell, regime, stage),
+    spec: trialSpec,
+    resources: resourcesFor(spec, cell.arch),
+    priority,
+  };
+  if (parent) task.parent = parent;
+  return task;
+}
+
+/** 'mnist/fc/sgd lr=0.01/stage 3/seed 2' */
+export function describeKey(k: TrialKey): string {
+  const regime = k.regime === 'stage' ? `stage ${k.stage}` : k.regime;
+  return `${k.dataset}/${k.arch}/${k.optimizer} lr=${k.lr}/${regime}/seed ${k.seed}`;
+}
+
+function dropUndefined<T extends Record<string, unknown>>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
+}
+

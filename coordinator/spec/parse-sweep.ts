@@ -1,0 +1,228 @@
+/**
+ * Sweep spec text -> validated `SweepSpec`. Pure: the file's text, its name and the environment
+ * are passed in. Every error names file:line:column and the field path, e.g.
+ *   sweeps/x.yaml:12:5: axes.regimes[2]: unknown regime 'dnpf' (expected relu, frnpf-ii, ...)
+ *
+ * Two ways to fill values the file leaves to the user (the CIFAR `dir`):
+ * - `${NAME}` inside a string is replaced by the environment variable NAME (an error if unset);
+ * - `set: ['axes.datasets[0].dir=/data/cifar-10-batches-bin']` overrides any field (value read as YAML).
+ */
+import { isMap, isScalar, isSeq, LineCounter, parse as parseYaml, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { SweepSpecError, type SpecIssue } from './errors.js';
+import { sweepSchema, type SweepSpec } from './sweep-schema.js';
+
+export interface ParseSweepOptions {
+  /** File name used in messages (default 'sweep.yaml'). */
+  file?: string;
+  /** Environment for `${NAME}` interpolation (default: none, so any `${...}` is an error). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Overrides `path=value`, applied before interpolation and validation. */
+  set?: readonly string[];
+}
+
+type PathSeg = string | number;
+
+/** 'axes.regimes[2]' from ['axes', 'regimes', 2]. */
+export function formatPath(path: readonly PathSeg[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out ? `.${seg}` : seg;
+  }
+  return out;
+}
+
+/** ['axes', 'datasets', 0, 'dir'] from 'axes.datasets[0].dir'; undefined if malformed. */
+export function parsePath(text: string): PathSeg[] | undefined {
+  const out: PathSeg[] = [];
+  const re = /([^.[\]]+)|\[(\d+)\]/g;
+  let consumed = '';
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    if (m[1] !== undefined) out.push(m[1]);
+    else out.push(Number(m[2]));
+    consumed += m[0];
+  }
+  if (out.length === 0 || consumed.length !== text.replace(/\./g, '').length) return undefined;
+  return out;
+}
+
+interface Located {
+  line?: number;
+  column?: number;
+}
+
+/** Parse and validate a sweep spec, or throw SweepSpecError naming file, line:column and field. */
+export function parseSweepSpec(text: string, options: ParseSweepOptions = {}): SweepSpec {
+  const file = options.file ?? 'sweep.yaml';
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+
+  const at = (offset: number | undefined): Located => {
+    if (offset === undefined) return {};
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+
+  if (doc.errors.length > 0) {
+    throw new SweepSpecError(
+      doc.errors.map((e) => ({ file, ...at(e.pos[0]), message: `YAML syntax error: ${firstLine(e.message)}` })),
+    );
+  }
+  if (!isMap(doc.contents)) {
+    throw new SweepSpecError([{ file, ...at(doc.contents?.range?.[0]), message: 'a sweep spec must be a YAML mapping (name, axes, epochs, ...)' }]);
+  }
+
+  for (const entry of options.set ?? []) applyOverride(doc, entry, file);
+
+  const envIssues: SpecIssue[] = [];
+  interpolateEnv(doc.contents, [], options.env ?? {}, (path, node, name) =>
+    envIssues.push({
+      file,
+      ...at(node.range?.[0]),
+      path: formatPath(path),
+      message: `environment variable ${name} is not set (set it, or override the field with --set ${formatPath(path)}=...)`,
+    }),
+  );
+  if (envIssues.length > 0) throw new SweepSpecError(envIssues);
+
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new SweepSpecError([{ file, message: `YAML error: ${firstLine(err instanceof Error ? err.message : String(err))}` }], { cause: err });
+  }
+
+  const parsed = sweepSchema.safeParse(value, { errorMap: contextualErrorMap });
+  if (!parsed.success) {
+    // Structural problems (types, unknown keys and values) first, in document order; cross-field
+    // rules after them, since they are often consequences (a misspelt 'seedz' also means "no seeds").
+    const issues = flattenIssues(parsed.error.issues).map((issue) => ({
+      crossField: issue.code === 'custom',
+      ...locateIssue(doc, issue, file, at),
+    }));
+    issues.sort(
+      (a, b) =>
+        Number(a.crossField) - Number(b.crossField) ||
+        (a.line ?? Infinity) - (b.line ?? Infinity) ||
+        (a.column ?? 0) - (b.column ?? 0),
+    );
+    throw new SweepSpecError(issues.map(({ crossField: _, ...issue }) => issue));
+  }
+  return { ...(parsed.data as SweepSpec), source: file };
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].trim();
+}
+
+/** Messages for type errors, naming what was found. Other codes keep the schema's own message. */
+const contextualErrorMap: z.ZodErrorMap = (issue, ctx) => {
+  if (issue.code === 'invalid_type') {
+    if (issue.received === 'undefined') return { message: 'required' };
+    const shown = typeof ctx.data === 'string' || typeof ctx.data === 'number' ? ` ${JSON.stringify(ctx.data)}` : '';
+    return { message: `expected ${issue.expected}, got ${issue.received}${shown}` };
+  }
+  return { message: ctx.defaultError };
+};
+
+/** Replace invalid_union issues by the issues of the branch that got furthest (e.g. epochs: number | map). */
+function flattenIssues(issues: readonly z.ZodIssue[]): z.ZodIssue[] {
+  const out: z.ZodIssue[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'invalid_union' && issue.unionErrors.length > 0) {
+      const score = (e: z.ZodError) =>
+        Math.max(...e.issues.map((i) => i.path.length * 2 + (i.code === 'invalid_type' ? 0 : 1)));
+      const best = [...issue.unionErrors].sort((a, b) => score(b) - score(a))[0];
+      out.push(...flattenIssues(best.issues));
+    } else {
+      out.push(issue);
+    }
+  }
+  return out;
+}
+
+/** Attach file:line:col and a readable field path to a zod issue. */
+function locateIssue(doc: Document, issue: z.ZodIssue, file: string, at: (o: number | undefined) => Located): SpecIssue {
+  const path: PathSeg[] = [...issue.path];
+  let offset: number | undefined;
+  if (issue.code === 'unrecognized_keys') {
+    const container = nodeAt(doc, path).node;
+    const key = issue.keys[0];
+    path.push(key);
+    if (isMap(container)) {
+      const pair = container.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+      offset = (pair?.key as Node | undefined)?.range?.[0];
+    }
+    offset ??= container?.range?.[0];
+  } else {
+    offset = nodeAt(doc, path).node?.range?.[0];
+  }
+  return { file, ...at(offset), path: formatPath(path) || undefined, message: issue.message };
+}
+
+/** The deepest YAML node along `path` (the value node when the whole path exists). */
+function nodeAt(doc: Document, path: readonly PathSeg[]): { node: Node | undefined; complete: boolean } {
+  let node = doc.contents as Node | null;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) return { node, complete: false };
+      node = (pair.value as Node | null) ?? (pair.key as Node);
+    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg]) {
+      node = node.items[seg] as Node;
+    } else {
+      return { node: node ?? undefined, complete: false };
+    }
+  }
+  return { node: node ?? undefined, complete: true };
+}
+
+function interpolateEnv(
+  node: unknown,
+  path: PathSeg[],
+  env: Readonly<Record<string, string | undefined>>,
+  onMissing: (path: PathSeg[], node: Node, name: string) => void,
+): void {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      interpolateEnv(pair.value, [...path, key], env, onMissing);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => interpolateEnv(item, [...path, i], env, onMissing));
+  } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('${')) {
+    node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+      const v = env[name];
+      if (v === undefined || v === '') {
+        onMissing(path, node, name);
+        return whole;
+      }
+      return v;
+    });
+  }
+}
+
+function applyOverride(doc: Document, entry: string, file: string): void {
+  const eq = entry.indexOf('=');
+  const path = eq > 0 ? parsePath(entry.slice(0, eq)) : undefined;
+  if (!path) {
+    throw new SweepSpecError([{ file, message: `--set '${entry}': expected path=value, e.g. axes.datasets[0].dir=/data/cifar-10-batches-bin` }]);
+  }
+  const raw = entry.slice(eq + 1);
+  let value: unknown;
+  try {
+    value = parseYaml(raw);
+  } catch {
+    value = raw;
+  }
+  try {
+    doc.setIn(path, doc.createNode(value));
+  } catch (err) {
+    throw new SweepSpecError(
+      [{ file, path: formatPath(path), message: `--set cannot set this field: ${firstLine(err instanceof Error ? err.message : String(err))}` }],
+      { cause: err },
+    );
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The sweep-spec format (YAML) as a zod schema: validation, defaults and the cross-field rules
+ * that must hold before anything runs (cifar needs `dir`, stage k needs ReLU epochs >= k *
+ * checkpointEvery, FLNPF/stages need a ReLU parent config, ...). Parsed once at the edge into
+ * the fully resolved `SweepSpec` that `expandSweep` takes.
+ *
+ * Layout (see sweeps/*.yaml for examples):
+ *   name, description?
+ *   axes: { datasets, archs, optimizers: [{name, lrs}], regimes, stages?, seeds | seedCount }
+ *   epochs: n | { default?, relu?, frnpf-ii?, frnpf-di?, dnpfl?, flnpf?, stage? }
+ *   checkpointEvery (10), batchSize (32), backend (auto), loss?, init?, gate {beta 4, eps 0.1}
+ *   measure? { npk?: {every, examplesPerClass}, ntkSplit?: {every, examplesPerClass} }
+ *   resources { cpu 1, gpu 0, memoryMb 2048 } (per arch: axes.archs[i].resources)
+ *   limits { maxTrials 5000 }, select? { metric: mean, over: lr }
+ */
+import { z } from 'zod';
+import { didYouMean } from './did-you-mean.js';
+import type { BackendName, DatasetName, InitName, LossName, OptimizerName, Regime } from '../../science/types.js';
+
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'binary-mnist'] as const;
+export const ARCH_KINDS = ['fc', 'vconv', 'gconv'] as const;
+export const OPTIMIZER_NAMES = ['sgd', 'adam', 'rmsprop'] as const;
+export const REGIME_NAMES = ['relu', 'frnpf-ii', 'frnpf-di', 'dnpfl', 'flnpf', 'stage'] as const;
+export const BACKEND_NAMES = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
+/** Datasets whose files must be supplied by the user (`dir`). */
+export const DATASETS_NEEDING_DIR: readonly string[] = ['cifar10', 'cifar100'];
+
+export const DEFAULT_MAX_TRIALS = 5000;
+export const DEFAULT_CHECKPOINT_EVERY = 10;
+export const DEFAULT_RESOURCES = { cpu: 1, gpu: 0, memoryMb: 2048 } as const;
+
+/** A strict object whose unknown keys are reported with a did-you-mean suggestion. */
+function strictObject<T extends z.ZodRawShape>(shape: T) {
+  const known = Object.keys(shape);
+  return z
+    .object(shape, {
+      errorMap: (issue, ctx) => {
+        if (issue.code === 'unrecognized_keys') {
+          const [k] = issue.keys;
+          const extra = issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).map((x) => `'${x}'`).join(', ')})` : '';
+          return { message: `unknown key '${k}'${didYouMean(k, known)}${extra} (allowed: ${known.join(', ')})` };
+        }
+        return { message: ctx.defaultError };
+      },
+    })
+    .strict();
+}
+
+/** A string enum whose error reads "unknown <what> 'x' (expected a, b, c)". */
+function oneOf<const T extends readonly [string, ...string[]]>(what: string, values: T) {
+  return z.enum(values as unknown as [T[number], ...T[number][]], {
+    errorMap: (issue, ctx) => {
+      if (issue.code === 'invalid_enum_value') {
+        const got = String(issue.received);
+        return { message: `unknown ${what} '${got}'${didYouMean(got, values)} (expected ${values.join(', ')})` };
+      }
+      if (issue.code === 'invalid_type') {
+        return { message: `expected a ${what} (one of ${values.join(', ')}), got ${issue.received}` };
+      }
+      return { message: ctx.defaultError };
+    },
+  });
+}
+
+const positiveInt = z.number().int().positive();
+const positiveNumber = z.number().positive().finite();
+
+const subsetSchema = strictObject({ first: positiveInt.optional(), perClass: positiveInt.optional() }).refine(
+  (s) => !(s.first !== undefined && s.perClass !== undefined),
+  { message: 'give either first or perClass, not both' },
+);
+
+const resourcesSchema = strictObject({
+  cpu: positiveNumber.optional(),
+  gpu: z.number().min(0).finite().optional(),
+  memoryMb: positiveInt.optional(),
+});
+
+const datasetEntrySchema = strictObject({
+  name: oneOf('dataset', DATASET_NAMES),
+  /** The dataset's name in results tables and trial keys (default: `name`). */
+  label: z.string().min(1).optional(),
+  dir: z.string().min(1).optional(),
+  trainSubset: subsetSchema.optional(),
+  testSubset: subsetSchema.optional(),
+});
+
+const archEntrySchema = strictObject({
+  kind: oneOf('arch', ARCH_KINDS),
+  /** The arch's name in results tables and trial keys (default: `kind`). */
+  label: z.string().min(1).optional(),
+  width: positiveInt.optional(),
+  depth: positiveInt.max(32).optional(),
+  bias: z.boolean().optional(),
+  /** Per-arch override of the top-level `resources`. */
+  resources: resourcesSchema.optional(),
+}).superRefine((a, ctx) => {
+  if (a.kind !== 'fc') {
+    for (const k of ['width', 'depth', 'bias'] as const) {
+      if (a[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `${k} applies to arch fc only, not ${a.kind}` });
+    }
+  }
+});
+
+const optimizerEntrySchema = strictObject({
+  name: oneOf('optimizer', OPTIMIZER_NAMES),
+  /** Step sizes to try; several lrs are reduced by `select` in the results table. */
+  lrs: z.array(positiveNumber).nonempty('give at least one step size'),
+});
+
+const epochsByRegimeSchema = strictObject({
+  default: positiveInt.optional(),
+  relu: positiveInt.optional(),
+  'frnpf-ii': positiveInt.optional(),
+  'frnpf-di': positiveInt.optional(),
+  dnpfl: positiveInt.optional(),
+  flnpf: positiveInt.optional(),
+  stage: positiveInt.optional(),
+});
+
+const measureEntry = strictObject({ every: positiveInt, examplesPerClass: positiveInt });
+
+const axesSchema = strictObject({
+  datasets: z.array(datasetEntrySchema).nonempty('give at least one dataset'),
+  archs: z.array(archEntrySchema).nonempty('give at least one arch'),
+  optimizers: z.array(optimizerEntrySchema).nonempty('give at least one optimizer'),
+  regimes: z.array(oneOf('regime', REGIME_NAMES)).nonempty('give at least one regime'),
+  /** k values for regime 'stage' (0 = frnpf-ii, k >= 1 = gates from the ReLU parent's best@<k*checkpointEvery>). */
+  stages: z.array(z.number().int().min(0).max(100)).nonempty().optional(),
+  seeds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).nonempty().optional(),
+  /** Shorthand for seeds 0..seedCount-1. */
+  seedCount: positiveInt.max(10_000).optional(),
+});
+
+export const sweepSchema = strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'use letters, digits, ".", "_" or "-" (it names the sweep)'),
+  description: z.string().optional(),
+  axes: axesSchema,
+  epochs: z.union([positiveInt.max(100_000), epochsByRegimeSchema]),
+  /** Interval (epochs) between the ReLU checkpoints that stages use: stage k reads best@<k*checkpointEvery>. */
+  checkpointEvery: positiveInt.default(DEFAULT_CHECKPOINT_EVERY),
+  batchSize: positiveInt.max(65_536).default(32),
+  backend: oneOf('backend', BACKEND_NAMES).default('auto'),
+  loss: oneOf('loss', ['cross-entropy', 'squared'] as const).optional(),
+  init: oneOf('init', ['glorot-uniform', 'sign-sqrt2'] as const).optional(),
+  gate: strictObject({ beta: positiveNumber.default(4), eps: z.number().min(0).finite().default(0.1) }).default({}),
+  measure: strictObject({ npk: measureEntry.optional(), ntkSplit: measureEntry.optional() }).optional(),
+  resources: resourcesSchema.default({}),
+  limits: strictObject({ maxTrials: positiveInt.default(DEFAULT_MAX_TRIALS) }).default({}),
+  select: strictObject({ metric: oneOf('select metric', ['mean'] as const), over: oneOf('select axis', ['lr'] as const) }).optional(),
+}).superRefine((s, ctx) => {
+  const regimes = new Set(s.axes.regimes);
+  const ix = (r: string) => s.axes.regimes.indexOf(r as never);
+
+  // Seeds: exactly one of seeds / seedCount.
+  if (s.axes.seeds === undefined && s.axes.seedCount === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['axes'], message: 'give seeds (a list) or seedCount' });
+  }
+  if (s.axes.seeds !== undefined && s.axes.seedCount !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['axes', 'seedCount'], message: 'give either seeds or seedCount, not both' });
+  }
+
+  // Stages only with regime 'stage', and 'stage' needs stages.
+  if (regimes.has('stage') && s.axes.stages === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['axes', 'regimes', ix('stage')], message: "regime 'stage' needs axes.stages (the list of k)" });
+  }
+  if (!regimes.has('stage') && s.axes.stages !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['axes', 'stages'], message: "axes.stages is given but axes.regimes has no 'stage'" });
+  }
+
+  // cifar needs dir; labels must be unique.
+  const labels = new Set<string>();
+  s.axes.datasets.forEach((d, i) => {
+    if (DATASETS_NEEDING_DIR.includes(d.name) && d.dir === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['axes', 'datasets', i, 'dir'],
+        message: `dataset ${d.name} needs dir: the directory holding its binary files (set it in the spec, with \${ENV_VAR}, or --set axes.datasets[${i}].dir=...)`,
+      });
+    }
+    const label = d.label ?? d.name;
+    if (labels.has(label)) {
+      ctx.addIssue({ code: 'custom', path: ['axes', 'datasets', i], message: `dataset '${label}' appears twice: give the entries distinct labels` });
+    }
+    labels.add(label);
+  });
+  const archLabels = new Set<string>();
+  s.axes.archs.forEach((a, i) => {
+    const label = a.label ?? a.kind;
+    if (archLabels.has(label)) {
+      ctx.addIssue({ code: 'custom', path: ['axes', 'archs', i], message: `arch '${label}' appears twice: give the entries distinct labels` });
+    }
+    archLabels.add(label);
+  });
+  const optNames = new Set<string>();
+  s.axes.optimizers.forEach((o, i) => {
+    if (optNames.has(o.name)) {
+      ctx.addIssue({ code: 'custom', path: ['axes', 'optimizers', i, 'name'], message: `optimizer '${o.name}' appears twice: list all its step sizes in one lrs` });
+    }
+    optNames.add(o.name);
+  });
+
+  // Epochs per regime, including the ReLU parent that flnpf / stage k >= 1 need.
+  const needsParent = regimes.has('flnpf') || (regimes.has('stage') && (s.axes.stages ?? []).some((k) => k >= 1));
+  const epochsOf = (r: string): number | undefined =>
+    typeof s.epochs === 'number' ? s.epochs : ((s.epochs as Record<string, number | undefined>)[r] ?? s.epochs.default);
+  for (const r of regimes) {
+    if (epochsOf(r) === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['epochs'], message: `no epochs for regime '${r}' (add epochs.${r} or epochs.default)` });
+    }
+  }
+  const reluEpochs = epochsOf('relu');
+  if (needsParent && reluEpochs === undefined && !regimes.has('relu')) {
+    const who = regimes.has('flnpf') ? 'flnpf' : 'stage';
+    ctx.addIssue({
+      code: 'custom',
+      path: ['axes', 'regimes', ix(who)],
+      message: `regime '${who}' needs a ReLU parent trial, but its epochs are unknown (add epochs.relu or epochs.default)`,
+    });
+  }
+  if (reluEpochs !== undefined && s.axes.stages !== undefined && regimes.has('stage')) {
+    s.axes.stages.forEach((k, i) => {
+      const need = k * s.checkpointEvery;
+      if (need > reluEpochs) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['axes', 'stages', i],
+          message: `stage ${k} needs the ReLU parent's best@${need} checkpoint, but the ReLU parent trains only ${reluEpochs} epochs (raise epochs.relu to ${need} or lower checkpointEvery)`,
+        });
+      }
+    });
+  }
+
+  // The NTK split exists for DNPFL only (the other regimes have no trainable feature net).
+  if (s.measure?.ntkSplit && !regimes.has('dnpfl')) {
+    ctx.addIssue({ code: 'custom', path: ['measure', 'ntkSplit'], message: "the NTK split needs regime dnpfl in axes.regimes (it is measured on dnpfl trials only)" });
+  }
+});
+
+export type SweepSpecInput = z.input<typeof sweepSchema>;
+type Parsed = z.output<typeof sweepSchema>;
+
+/** A validated, defaulted sweep spec: what `expandSweep` takes. */
+export interface SweepSpec extends Omit<Parsed, 'axes'> {
+  axes: Omit<Parsed['axes'], 'datasets' | 'archs' | 'optimizers' | 'regimes'> & {
+    datasets: Array<Parsed['axes']['datasets'][number] & { name: DatasetName }>;
+    archs: Parsed['axes']['archs'];
+    optimizers: Array<{ name: OptimizerName; lrs: number[] }>;
+    regimes: Regime[];
+  };
+  backend: BackendName;
+  loss?: LossName;
+  init?: InitName;
+  /** The file it was read from, for error messages (set by the parser). */
+  source?: string;
+}
+
+/** Epochs for a regime under a spec's `epochs` (number or per-regime map). */
+export function epochsFor(spec: Pick<SweepSpec, 'epochs'>, regime: Regime): number | undefined {
+  const e = spec.epochs;
+  if (typeof e === 'number') return e;
+  return (e as Record<string, number | undefined>)[regime] ?? e.default;
+}
+
+/** The seed list of a spec (seeds, or 0..seedCount-1). */
+export function seedsOf(spec: Pick<SweepSpec, 'axes'>): number[] {
+  if (spec.axes.seeds) return [...spec.axes.seeds];
+  return Array.from({ length: spec.axes.seedCount ?? 0 }, (_, i) => i);
+}

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { parseSweepSpec } from '../../coordinator/spec/parse-sweep.js';
+import { SweepSpecError } from '../../coordinator/spec/errors.js';
+import { InvalidInputError } from '../../common/errors.js';
+
+const base = `name: t
+axes:
+  datasets:
+    - name: mnist
+  archs:
+    - kind: fc
+  optimizers:
+    - name: sgd
+      lrs: [0.1, 0.01]
+  regimes: [relu, flnpf, dnpf]
+  seeds: [0, 1]
+epochs: 5
+`;
+
+function errorOf(text: string, opts: Parameters<typeof parseSweepSpec>[1] = { file: 'sweeps/x.yaml' }): SweepSpecError {
+  try {
+    parseSweepSpec(text, opts);
+  } catch (err) {
+    expect(err).toBeInstanceOf(SweepSpecError);
+    expect(err).toBeInstanceOf(InvalidInputError);
+    return err as SweepSpecError;
+  }
+  throw new Error('expected a SweepSpecError');
+}
+
+describe('spec - parse errors name file, line:column and field', () => {
+  it('unknown regime, with the expected list and a suggestion', () => {
+    const e = errorOf(base);
+    expect(e.message).toBe(
+      "sweeps/x.yaml:10:26: axes.regimes[2]: unknown regime 'dnpf' (did you mean 'dnpfl'?) (expected relu, frnpf-ii, frnpf-di, dnpfl, flnpf, stage)",
+    );
+    expect(e.issues[0]).toMatchObject({ file: 'sweeps/x.yaml', line: 10, column: 26, path: 'axes.regimes[2]' });
+  });
+
+  it('malformed YAML', () => {
+    const e = errorOf('name: t\naxes:\n  datasets: [mnist\n  archs: x\n');
+    expect(e.message).toMatch(/^sweeps\/x\.yaml:\d+:\d+: YAML syntax error: /);
+    expect(e.issues[0].line).toBeGreaterThanOrEqual(3);
+  });
+
+  it('duplicate keys are a YAML error', () => {
+    const e = errorOf('name: t\nname: u\n');
+    expect(e.message).toMatch(/^sweeps\/x\.yaml:2:1: YAML syntax error: .*unique/);
+  });
+
+  it('wrong type', () => {
+    const e = errorOf(base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu, flnpf]').replace('epochs: 5', 'epochs: five'));
+    expect(e.message).toBe('sweeps/x.yaml:12:9: epochs: expected number, got string "five"');
+  });
+
+  it('unknown key, with did-you-mean', () => {
+    const e = errorOf(base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]').replace('  seeds:', '  seedz:'));
+    expect(e.message).toMatch(/^sweeps\/x\.yaml:11:3: axes\.seedz: unknown key 'seedz' \(did you mean 'seeds'\?\)/);
+  });
+
+  it('unknown top-level key far from any known one has no suggestion', () => {
+    const e = errorOf(base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]') + 'colour: red\n');
+    expect(e.message).toMatch(/^sweeps\/x\.yaml:13:1: colour: unknown key 'colour' \(allowed: /);
+  });
+
+  it('missing required field points at its parent mapping', () => {
+    const e = errorOf(base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]').replace('epochs: 5\n', ''));
+    expect(e.message).toBe('sweeps/x.yaml:1:1: epochs: required');
+  });
+
+  it('reports the earliest problem first and counts the rest', () => {
+    const e = errorOf(base.replace('name: mnist', 'name: mnsit').replace('epochs: 5', 'epochs: -1'));
+    expect(e.message).toMatch(/^sweeps\/x\.yaml:4:13: axes\.datasets\[0\]\.name: unknown dataset 'mnsit' \(did you mean 'mnist'\?\).*\(and 2 more problems\)$/);
+    expect(e.issues.map((i) => i.path)).toEqual(['axes.datasets[0].name', 'axes.regimes[2]', 'epochs']);
+  });
+
+  it('a non-mapping document', () => {
+    expect(errorOf('- a\n- b\n').message).toMatch(/sweeps\/x\.yaml:1:1: a sweep spec must be a YAML mapping/);
+  });
+
+  it('cifar without dir', () => {
+    const e = errorOf(base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]').replace('name: mnist', 'name: cifar10'));
+    expect(e.message).toMatch(/^sweeps\/x\.yaml:4:7: axes\.datasets\[0\]\.dir: dataset cifar10 needs dir/);
+  });
+
+  it('stage k beyond the ReLU epochs', () => {
+    const text = base
+      .replace('regimes: [relu, flnpf, dnpf]', 'regimes: [stage]\n  stages: [0, 6, 7]')
+      .replace('epochs: 5', 'epochs: { relu: 60, stage: 80 }');
+    const e = errorOf(text);
+    expect(e.message).toBe(
+      "sweeps/x.yaml:11:18: axes.stages[2]: stage 7 needs the ReLU parent's best@70 checkpoint, but the ReLU parent trains only 60 epochs (raise epochs.relu to 70 or lower checkpointEvery)",
+    );
+  });
+
+  it('flnpf without any ReLU epochs (no reachable parent config)', () => {
+    const text = base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [flnpf]').replace('epochs: 5', 'epochs: { flnpf: 5 }');
+    expect(errorOf(text).message).toBe(
+      "sweeps/x.yaml:10:13: axes.regimes[0]: regime 'flnpf' needs a ReLU parent trial, but its epochs are unknown (add epochs.relu or epochs.default)",
+    );
+  });
+
+  it('epochs map missing a regime of the grid', () => {
+    const text = base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu, dnpfl]').replace('epochs: 5', 'epochs: { relu: 5 }');
+    expect(errorOf(text).message).toBe("sweeps/x.yaml:12:9: epochs: no epochs for regime 'dnpfl' (add epochs.dnpfl or epochs.default)");
+  });
+
+  it('unknown key inside the per-regime epochs map', () => {
+    const text = base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]').replace('epochs: 5', 'epochs: { relu: 5, rleu: 6 }');
+    expect(errorOf(text).message).toMatch(/^sweeps\/x\.yaml:12:20: epochs\.rleu: unknown key 'rleu' \(did you mean 'relu'\?\)/);
+  });
+
+  it('seeds and seedCount together, and neither', () => {
+    const ok = base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]');
+    expect(errorOf(ok.replace('  seeds: [0, 1]', '  seeds: [0, 1]\n  seedCount: 3')).message).toMatch(/axes\.seedCount: give either seeds or seedCount/);
+    expect(errorOf(ok.replace('  seeds: [0, 1]\n', '')).message).toMatch(/axes: give seeds \(a list\) or seedCount/);
+  });
+
+  it('width on a conv arch is refused', () => {
+    const text = base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]').replace('- kind: fc', '- kind: gconv\n      width: 3');
+    expect(errorOf(text).message).toMatch(/^sweeps\/x\.yaml:7:14: axes\.archs\[0\]\.width: width applies to arch fc only/);
+  });
+});
+
+describe('spec - values the user supplies (env and --set)', () => {
+  const cifar = base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]').replace('name: mnist', 'name: cifar10\n      dir: "${CIFAR_DIR}/bin"');
+
+  it('interpolates ${NAME} from the given env', () => {
+    const spec = parseSweepSpec(cifar, { file: 'c.yaml', env: { CIFAR_DIR: '/data/c10' } });
+    expect(spec.axes.datasets[0].dir).toBe('/data/c10/bin');
+    expect(spec.source).toBe('c.yaml');
+  });
+
+  it('an unset variable is an error at its field', () => {
+    const e = errorOf(cifar, { file: 'c.yaml', env: {} });
+    expect(e.message).toBe('c.yaml:5:12: axes.datasets[0].dir: environment variable CIFAR_DIR is not set (set it, or override the field with --set axes.datasets[0].dir=...)');
+  });
+
+  it('--set overrides a field before interpolation and validation', () => {
+    const spec = parseSweepSpec(cifar, { file: 'c.yaml', set: ['axes.datasets[0].dir=/x/y', 'epochs=7', 'axes.seeds=[3, 4]'] });
+    expect(spec.axes.datasets[0].dir).toBe('/x/y');
+    expect(spec.epochs).toBe(7);
+    expect(spec.axes.seeds).toEqual([3, 4]);
+  });
+
+  it('a malformed --set is one clear error', () => {
+    expect(errorOf(cifar, { file: 'c.yaml', set: ['nonsense'] }).message).toMatch(/^c\.yaml: --set 'nonsense': expected path=value/);
+  });
+});
+
+describe('spec - defaults', () => {
+  it('fills documented defaults', () => {
+    const spec = parseSweepSpec(base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]'));
+    expect(spec.checkpointEvery).toBe(10);
+    expect(spec.batchSize).toBe(32);
+    expect(spec.backend).toBe('auto');
+    expect(spec.gate).toEqual({ beta: 4, eps: 0.1 });
+    expect(spec.limits.maxTrials).toBe(5000);
+    expect(spec.resources).toEqual({});
+  });
+});
