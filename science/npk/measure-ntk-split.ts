@@ -1,0 +1,31 @@
+/**
+ * The trainer's entry point for the NTK split (protocol.md "NTK split", DNPFL on MNIST).
+ */
+import type { NtkSplitPoint } from '../types.js';
+import type { NtkSplitInput } from './ntk-split.js';
+import { kernelSummary, ntkSplitKernels } from './ntk-split.js';
+
+export interface MeasureNtkSplitInput extends NtkSplitInput {
+  epoch: number;
+  /** Which scalar `output` computes, recorded in the point, e.g. 'true-class-logit' (TRUE_CLASS_LOGIT). */
+  outputName: string;
+}
+
+/**
+ * Trace and Frobenius norm of K^v = Psi_v^T Psi_v and K^phi = Psi_phi^T Psi_phi, where column s of
+ * Psi_v (Psi_phi) is d y_hat(x_s) / d Theta^V (d Theta^F) for the scalar output `outputName`;
+ * the DGN's NTK is K^v + K^phi (section 5, item 6; value and feature derivatives of eq. 7).
+ */
+export function measureNtkSplit(input: MeasureNtkSplitInput): NtkSplitPoint {
+  const { kv, kphi, n } = ntkSplitKernels(input);
+  const v = kernelSummary(kv, n);
+  const f = kernelSummary(kphi, n);
+  return {
+    epoch: input.epoch,
+    output: input.outputName,
+    valueTrace: v.trace,
+    valueFrobenius: v.frobenius,
+    featureTrace: f.trace,
+    featureFrobenius: f.frobenius,
+  };
+}
