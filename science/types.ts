@@ -165,6 +165,8 @@ export interface TrialResult {
   status: TrialStatus;
   /** The backend actually used (e.g. 'wasm', 'cpu', 'tensorflow'). */
   backend: string;
+  /** Why that backend, when it is not the obvious one (e.g. conv on cpu: wasm lacks conv gradients). */
+  backendNote?: string;
   /** The paper's metric: max over epochs of test accuracy, in [0, 1]. */
   bestTestAccuracy: number;
   bestEpoch: number;
@@ -180,7 +182,7 @@ export interface TrialResult {
 
 /** Progress events a trial emits while it runs. */
 export type TrialProgress =
-  | { kind: 'started'; backend: string; trainExamples: number; testExamples: number; stepsPerEpoch: number }
+  | { kind: 'started'; backend: string; backendNote?: string; trainExamples: number; testExamples: number; stepsPerEpoch: number }
   | { kind: 'step'; epoch: number; step: number; stepsPerEpoch: number; loss?: number }
   | { kind: 'epoch'; record: EpochRecord }
   | { kind: 'checkpoint'; checkpoint: CheckpointInfo }

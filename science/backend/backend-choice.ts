@@ -1,0 +1,63 @@
+/**
+ * Which TensorFlow.js backend a trial runs on: a pure decision from the request, the model kind
+ * and what is installed.
+ */
+import type { BackendName } from '../types.js';
+
+/** What this process can load. */
+export interface InstalledBackends {
+  /** @tensorflow/tfjs-node-gpu can be imported. */
+  tensorflowGpu: boolean;
+  /** @tensorflow/tfjs-node can be imported. */
+  tensorflow: boolean;
+}
+
+export interface BackendChoice {
+  /** What the result records: 'wasm', 'cpu', 'tensorflow' or 'tensorflow-gpu'. */
+  backend: Exclude<BackendName, 'auto'>;
+  /** Why this backend, when it is not simply the one asked for. */
+  note?: string;
+}
+
+export type BackendDecision = { ok: true; choice: BackendChoice } | { ok: false; reason: string };
+
+export const TFJS_NODE_INSTALL_HINT =
+  'install it beside npf-sweep with `npm install @tensorflow/tfjs-node@4.22` (or @tensorflow/tfjs-node-gpu@4.22 for CUDA), matching @tensorflow/tfjs-core 4.22';
+
+/**
+ * - auto: tensorflow-gpu > tensorflow > wasm for dense models; conv models use cpu when no
+ *   tfjs-node is there, because the wasm backend has no Conv2DBackpropFilter/Input kernels.
+ * - an explicit request is honoured or refused with the reason, never silently swapped.
+ */
+export function chooseBackend(requested: BackendName, hasConv: boolean, installed: InstalledBackends): BackendDecision {
+  switch (requested) {
+    case 'auto':
+      if (installed.tensorflowGpu) return { ok: true, choice: { backend: 'tensorflow-gpu' } };
+      if (installed.tensorflow) return { ok: true, choice: { backend: 'tensorflow' } };
+      if (hasConv) {
+        return {
+          ok: true,
+          choice: { backend: 'cpu', note: 'conv network on the cpu backend: the wasm backend lacks Conv2DBackpropFilter/Input and tfjs-node is not installed' },
+        };
+      }
+      return { ok: true, choice: { backend: 'wasm' } };
+    case 'wasm':
+      if (hasConv) {
+        return {
+          ok: false,
+          reason: "the wasm backend cannot train conv networks (it lacks the Conv2DBackpropFilter/Input kernels); use --backend cpu, 'auto', or tensorflow",
+        };
+      }
+      return { ok: true, choice: { backend: 'wasm' } };
+    case 'cpu':
+      return { ok: true, choice: { backend: 'cpu' } };
+    case 'tensorflow':
+      if (!installed.tensorflow) return { ok: false, reason: `backend 'tensorflow' needs @tensorflow/tfjs-node, which is not installed: ${TFJS_NODE_INSTALL_HINT}` };
+      return { ok: true, choice: { backend: 'tensorflow' } };
+    case 'tensorflow-gpu':
+      if (!installed.tensorflowGpu) {
+        return { ok: false, reason: `backend 'tensorflow-gpu' needs @tensorflow/tfjs-node-gpu, which is not installed: ${TFJS_NODE_INSTALL_HINT}` };
+      }
+      return { ok: true, choice: { backend: 'tensorflow-gpu' } };
+  }
+}

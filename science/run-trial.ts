@@ -1,0 +1,113 @@
+/**
+ * runTrial: one training trial of the paper's networks, from a resolved TrialSpec to a
+ * TrialResult. The composition root of the science core: backend, dataset, network (regime,
+ * gates from a checkpoint), training loop. Worker processes, `npf train` and the benchmarks
+ * call this.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunTrialOptions, TrialResult, TrialSpec } from './types.js';
+import { InvalidInputError, NpfError } from '../common/errors.js';
+import { initBackend } from './backend/init-backend.js';
+import type { BackendChoice } from './backend/backend-choice.js';
+import type { Dataset } from './datasets/dataset.js';
+import { loadDataset as defaultLoadDataset } from './datasets/index.js';
+import { planNetwork, type NetworkPlan } from './models/architecture.js';
+import type { LayerStack } from './models/network.js';
+import { readCheckpoint } from './checkpoint/checkpoint-io.js';
+import { CheckpointError } from './checkpoint/errors.js';
+import { gatesFromCheckpoint } from './checkpoint/model-checkpoint.js';
+import { planRegime, type RegimePlan } from './train/regime.js';
+import { buildTrialModel } from './train/trial-model.js';
+import { trainLoop } from './train/train-loop.js';
+import type { MeasureHook, MeasureHookFactory } from './train/measure-hook.js';
+
+/** Seams for tests and for the lead's wiring; defaults are the real implementations. */
+export interface RunTrialDeps {
+  loadDataset?: (spec: TrialSpec['dataset']) => Promise<Dataset>;
+  /**
+   * Builds the kernel-measurement hook for spec.measure (nu_t, NTK split) from science/npk/.
+   * MEASURE HOOK: wire the NPK module's factory here (or pass it in); without one, a spec with
+   * `measure` is refused rather than silently unmeasured.
+   */
+  measure?: MeasureHookFactory;
+  /** Steps between loss read-backs (default 100). */
+  readEvery?: number;
+}
+
+/** A trial spec that is valid alone but impossible with its dataset (e.g. softmax on 1 output). */
+export class TrialSetupError extends NpfError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('TRIAL_SETUP', message, context);
+  }
+}
+
+function outputsFor(spec: TrialSpec, dataset: Dataset): number {
+  if (dataset.numClasses === 1 && spec.loss === 'cross-entropy') {
+    throw new TrialSetupError(`dataset ${dataset.name} has one regression output (-1/+1 targets): use loss 'squared', not 'cross-entropy'`, { field: 'loss' });
+  }
+  return dataset.numClasses;
+}
+
+function biasFor(spec: TrialSpec): boolean {
+  // The nu_t notebook's network has no biases; sign-sqrt2 implies that setting.
+  if (spec.init === 'sign-sqrt2') return false;
+  return spec.arch.kind === 'fc' ? spec.arch.bias !== false : true;
+}
+
+async function loadGates(spec: TrialSpec, regime: RegimePlan, plan: NetworkPlan): Promise<LayerStack | undefined> {
+  if (regime.featureSource !== 'checkpoint') return undefined;
+  if (!spec.gatesFrom) throw new InvalidInputError(`regime '${spec.regime}' needs gatesFrom: a ReLU checkpoint {path, sha256}`, { field: 'gatesFrom' });
+  const content = await readCheckpoint(spec.gatesFrom);
+  if (regime.expectedCheckpoint && regime.expectedCheckpoint !== 'best' && content.header.name !== regime.expectedCheckpoint) {
+    throw new CheckpointError(
+      spec.gatesFrom.path,
+      'wrong-kind',
+      `stage ${spec.stage} needs the ReLU run's '${regime.expectedCheckpoint}' weights, this file holds '${content.header.name}'`,
+    );
+  }
+  return gatesFromCheckpoint(content, plan, spec.gatesFrom.path);
+}
+
+/**
+ * Train one trial. Same spec + seed + backend gives a bit-identical result (initial weights and
+ * shuffles come from the seed through the project's own PRNG; the wasm and cpu backends are
+ * deterministic). A NaN/Inf loss ends it with status 'diverged'; opts.signal cancels it between
+ * steps (status 'cancelled'). Throws NpfError subclasses for bad input (dataset, checkpoint,
+ * backend), never for a diverging or cancelled run.
+ */
+export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps: RunTrialDeps = {}): Promise<TrialResult> {
+  const regime = planRegime(spec.regime, spec.stage);
+  if (spec.init === 'sign-sqrt2' && spec.arch.kind !== 'fc') {
+    throw new InvalidInputError(`init 'sign-sqrt2' is the nu_t experiment's FC initialiser; arch '${spec.arch.kind}' takes 'glorot-uniform'`, { field: 'init' });
+  }
+  if (spec.measure && !deps.measure) {
+    throw new TrialSetupError('this build has no kernel-measurement module wired into runTrial (spec.measure was given)', { field: 'measure' });
+  }
+  const choice: BackendChoice = await initBackend(spec.backend, spec.arch.kind !== 'fc');
+  const dataset = await (deps.loadDataset ?? defaultLoadDataset)(spec.dataset);
+  const plan = planNetwork(spec.arch, dataset.inputShape, outputsFor(spec, dataset), biasFor(spec));
+  const featureFromCheckpoint = await loadGates(spec, regime, plan);
+  const model = buildTrialModel({ plan, regime, init: spec.init, gate: spec.gate, seed: spec.seed, featureFromCheckpoint });
+  let measure: MeasureHook | undefined;
+  try {
+    measure = spec.measure && deps.measure ? await deps.measure(spec, dataset) : undefined;
+    const checkpointDir = opts.checkpointDir ?? (spec.checkpoints ? await mkdtemp(join(tmpdir(), 'npf-checkpoints-')) : tmpdir());
+    return await trainLoop({
+      spec,
+      model,
+      dataset,
+      backend: choice.backend,
+      backendNote: choice.note,
+      checkpointDir,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      measure,
+      readEvery: deps.readEvery,
+    });
+  } finally {
+    measure?.dispose?.();
+    model.dispose();
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The epoch loop of one trial: seeded shuffles, steps, one loss read-back every `readEvery`
+ * steps, test evaluation, best-so-far tracking, checkpoints, divergence and cancellation.
+ *
+ * A trial's status moves running -> succeeded | diverged | cancelled, once, at the end.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { CheckpointInfo, EpochRecord, NpkPoint, NtkSplitPoint, TrialProgress, TrialResult, TrialSpec, TrialStatus } from '../types.js';
+import type { Dataset } from '../datasets/dataset.js';
+import { inputBatchShape } from '../models/network.js';
+import { permutation, rngFor } from '../models/prng.js';
+import { batchCount, makeBatch, type BatchSource } from './batches.js';
+import { correctCount, lossValue, makeTarget } from './loss.js';
+import type { MeasureHook } from './measure-hook.js';
+import { createOptimizer } from './optimizer.js';
+import { trainStep } from './train-step.js';
+import type { TrialModel } from './trial-model.js';
+import { checkpointTensors } from '../checkpoint/model-checkpoint.js';
+import { writeCheckpoint } from '../checkpoint/checkpoint-io.js';
+import type { CheckpointHeader } from '../checkpoint/format.js';
+
+export interface TrainLoopOptions {
+  spec: TrialSpec;
+  model: TrialModel;
+  dataset: Dataset;
+  /** The backend in use, recorded in the result. */
+  backend: string;
+  backendNote?: string;
+  checkpointDir: string;
+  signal?: AbortSignal;
+  onProgress?: (event: TrialProgress) => void;
+  measure?: MeasureHook;
+  /** Steps between loss read-backs (progress events, early divergence check). Default 100. */
+  readEvery?: number;
+  /** Clock, ms. Default performance.now. */
+  now?: () => number;
+}
+
+interface Evaluation {
+  loss: number;
+  accuracy: number;
+}
+
+/** Test-set loss and accuracy, accumulated on the device and read once. */
+function evaluate(model: TrialModel, spec: TrialSpec, src: BatchSource, exampleSize: number): Evaluation {
+  const batch = model.plan.flatInput ? 1000 : 100;
+  let lossSum = tf.scalar(0);
+  let correct = tf.scalar(0);
+  for (let b = 0; b < batchCount(src.n, batch); b++) {
+    const data = makeBatch(src, exampleSize, batch, b);
+    const [l, c] = tf.tidy(() => {
+      const x = tf.tensor(data.x, inputBatchShape(model.plan, data.size));
+      const target = makeTarget(data.labels, data.targets, model.plan.outputs);
+      const logits = model.logits(x);
+      return [tf.add(lossSum, tf.mul(lossValue(spec.loss, logits, target), data.size)), tf.add(correct, correctCount(logits, target))];
+    });
+    lossSum.dispose();
+    correct.dispose();
+    lossSum = l as tf.Scalar;
+    correct = c as tf.Scalar;
+  }
+  const [ls, cs] = [lossSum.dataSync()[0], correct.dataSync()[0]];
+  lossSum.dispose();
+  correct.dispose();
+  return { loss: ls / src.n, accuracy: cs / src.n };
+}
+
+/** Let timers and abort events run: the steps themselves are synchronous. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Copies of the checkpoint tensors (kept across epochs, outside any tidy). */
+type Snapshot = { epoch: number; testAccuracy: number; tensors: { name: string; tensor: tf.Tensor }[] };
+
+function takeSnapshot(model: TrialModel, epoch: number, testAccuracy: number): Snapshot {
+  return { epoch, testAccuracy, tensors: checkpointTensors(model).map(({ name, tensor }) => ({ name, tensor: tf.keep(tensor.clone()) })) };
+}
+
+function disposeSnapshot(s: Snapshot | undefined): void {
+  for (const t of s?.tensors ?? []) t.tensor.dispose();
+}
+
+export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
+  const { spec, model, dataset, signal, onProgress } = opts;
+  const now = opts.now ?? (() => performance.now());
+  const readEvery = opts.readEvery ?? 100;
+  const start = now();
+  const exampleSize = dataset.inputShape.reduce((a, b) => a * b, 1);
+  const train: BatchSource = dataset.train;
+  const test: BatchSource = dataset.test;
+  const steps = batchCount(train.n, spec.batchSize);
+  const shuffleRng = rngFor(spec.seed, 'shuffle');
+  const optimizer = createOptimizer(spec.optimizer, model.trainable);
+  const wantBestAt = new Set(spec.checkpoints?.bestAtEpochs ?? []);
+  const keepBest = Boolean(spec.checkpoints?.best) || wantBestAt.size > 0;
+
+  const epochs: EpochRecord[] = [];
+  const checkpoints: CheckpointInfo[] = [];
+  const npk: NpkPoint[] = [];
+  const ntkSplit: NtkSplitPoint[] = [];
+  let status: TrialStatus | 'running' = 'running';
+  let divergedAtEpoch: number | undefined;
+  let best = { accuracy: -1, epoch: 0 };
+  let bestSnapshot: Snapshot | undefined;
+
+  const emit = (e: TrialProgress): void => onProgress?.(e);
+
+  const save = async (name: string, epoch: number, testAccuracy: number, tensors: { name: string; tensor: tf.Tensor }[]): Promise<void> => {
+    const header: CheckpointHeader = {
+      format: 'npf-checkpoint',
+      version: 1,
+      arch: spec.arch,
+      inputShape: dataset.inputShape,
+      outputs: model.plan.outputs,
+      regime: spec.regime,
+      name,
+      epoch,
+      testAccuracy,
+      seed: spec.seed,
+      tensors: tensors.map((t) => ({ name: t.name, shape: t.tensor.shape })),
+    };
+    const ref = await writeCheckpoint(opts.checkpointDir, { header, data: tensors.map((t) => t.tensor.dataSync() as Float32Array) });
+    const info: CheckpointInfo = { name, path: ref.path, sha256: ref.sha256, epoch, testAccuracy };
+    checkpoints.push(info);
+    emit({ kind: 'checkpoint', checkpoint: info });
+  };
+
+  const measureAt = async (epoch: number): Promise<void> => {
+    if (!opts.measure) return;
+    const points = await opts.measure.atEpoch(epoch, model);
+    if (points.npk) {
+      npk.push(points.npk);
+      emit({ kind: 'npk', point: points.npk });
+    }
+    if (points.ntkSplit) {
+      ntkSplit.push(points.ntkSplit);
+      emit({ kind: 'ntk-split', point: points.ntkSplit });
+    }
+  };
+
+  emit({ kind: 'started', backend: opts.backend, backendNote: opts.backendNote, trainExamples: train.n, testExamples: test.n, stepsPerEpoch: steps });
+  try {
+    await measureAt(0);
+    let lastYield = now();
+    for (let epoch = 1; epoch <= spec.epochs && status === 'running'; epoch++) {
+      const epochStart = now();
+      const order = permutation(train.n, shuffleRng);
+      let acc = tf.scalar(0);
+      let seen = 0;
+      for (let b = 0; b < steps; b++) {
+        if (signal?.aborted) {
+          status = 'cancelled';
+          break;
+        }
+        const data = makeBatch(train, exampleSize, spec.batchSize, b, order);
+        const next = tf.tidy(() => {
+          const x = tf.tensor(data.x, inputBatchShape(model.plan, data.size));
+          const target = makeTarget(data.labels, data.targets, model.plan.outputs);
+          return trainStep(model, optimizer, spec.loss, x, target, acc);
+        });
+        acc.dispose();
+        acc = next;
+        seen += data.size;
+        if ((b + 1) % readEvery === 0 && b + 1 < steps) {
+          const loss = acc.dataSync()[0] / seen;
+          emit({ kind: 'step', epoch, step: b + 1, stepsPerEpoch: steps, loss });
+          if (!Number.isFinite(loss)) {
+            status = 'diverged';
+            divergedAtEpoch = epoch;
+            break;
+          }
+        }
+        if (now() - lastYield > 25) {
+          await yieldToEventLoop();
+          lastYield = now();
+        }
+      }
+      const trainSum = acc.dataSync()[0];
+      acc.dispose();
+      if (status === 'cancelled') break;
+      const trainMs = now() - epochStart;
+      const trainLoss = trainSum / Math.max(seen, 1);
+      if (status === 'diverged' || !Number.isFinite(trainLoss)) {
+        status = 'diverged';
+        divergedAtEpoch = epoch;
+        break;
+      }
+      const ev = evaluate(model, spec, test, exampleSize);
+      if (!Number.isFinite(ev.loss)) {
+        status = 'diverged';
+        divergedAtEpoch = epoch;
+        break;
+      }
+      const record: EpochRecord = {
+        epoch,
+        trainLoss,
+        testLoss: ev.loss,
+        testAccuracy: ev.accuracy,
+        examplesPerSec: seen / (trainMs / 1000),
+        durationMs: now() - epochStart,
+      };
+      epochs.push(record);
+      emit({ kind: 'epoch', record });
+      if (ev.accuracy > best.accuracy) {
+        best = { accuracy: ev.accuracy, epoch };
+        if (keepBest) {
+          disposeSnapshot(bestSnapshot);
+          bestSnapshot = takeSnapshot(model, epoch, ev.accuracy);
+        }
+      }
+      if (wantBestAt.has(epoch) && bestSnapshot) await save(`best@${epoch}`, bestSnapshot.epoch, bestSnapshot.testAccuracy, bestSnapshot.tensors);
+      await measureAt(epoch);
+    }
+    if (status === 'running') status = 'succeeded';
+    if (status !== 'cancelled') {
+      if (spec.checkpoints?.best && bestSnapshot) await save('best', bestSnapshot.epoch, bestSnapshot.testAccuracy, bestSnapshot.tensors);
+      if (spec.checkpoints?.final && status === 'succeeded') {
+        const last = epochs[epochs.length - 1];
+        await save('final', last.epoch, last.testAccuracy, checkpointTensors(model));
+      }
+    }
+  } finally {
+    disposeSnapshot(bestSnapshot);
+    optimizer.dispose();
+  }
+  const last = epochs[epochs.length - 1];
+  return {
+    status,
+    backend: opts.backend,
+    ...(opts.backendNote ? { backendNote: opts.backendNote } : {}),
+    bestTestAccuracy: Math.max(best.accuracy, 0),
+    bestEpoch: best.epoch,
+    finalTestAccuracy: last?.testAccuracy ?? 0,
+    epochs,
+    ...(divergedAtEpoch !== undefined ? { divergedAtEpoch } : {}),
+    checkpoints,
+    ...(opts.measure ? { npk, ntkSplit } : {}),
+    wallMs: now() - start,
+  };
+}
