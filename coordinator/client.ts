@@ -1,0 +1,103 @@
+/**
+ * Client side of SweepService for the CLI: promise wrappers over the generated grpc-js client
+ * that add the bearer token, and turn failures into one sentence: an unreachable coordinator
+ * ("cannot reach coordinator at X: ..."), a refused token, or the server's own message.
+ */
+import fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import {
+  SweepServiceClient,
+  type GetResultsResponse,
+  type SubmitSweepRequest,
+  type SubmitSweepResponse,
+  type SweepInfo,
+  type WatchSweepResponse,
+} from '../gen/npf/v1/sweep.js';
+import { InvalidInputError } from '../common/errors.js';
+import { CoordinatorCallError, CoordinatorUnreachableError } from './errors.js';
+
+export interface SweepClientOptions {
+  /** host:port */
+  address: string;
+  token?: string;
+  /** TLS with this CA (system roots when caFile is absent). */
+  tls?: { caFile?: string };
+  /** Per-call deadline (default 30 s). */
+  timeoutMs?: number;
+}
+
+/** Map a grpc-js error to a typed error with one clear sentence. */
+export function describeCallError(address: string, method: string, err: grpc.ServiceError): Error {
+  if (err.code === grpc.status.UNAVAILABLE) return new CoordinatorUnreachableError(address, err.details || err.message);
+  if (err.code === grpc.status.DEADLINE_EXCEEDED) return new CoordinatorUnreachableError(address, `no answer to ${method} in time`);
+  if (err.code === grpc.status.UNAUTHENTICATED) {
+    return new CoordinatorCallError(method, err.code, 'UNAUTHENTICATED', `the coordinator at ${address} refused the call: ${err.details}`);
+  }
+  return new CoordinatorCallError(method, err.code, grpc.status[err.code] ?? String(err.code), err.details || err.message);
+}
+
+export class SweepClient {
+  private readonly client: SweepServiceClient;
+  private readonly md = new grpc.Metadata();
+
+  constructor(private readonly opts: SweepClientOptions) {
+    let creds = grpc.credentials.createInsecure();
+    if (opts.tls) {
+      let ca: Buffer | null = null;
+      if (opts.tls.caFile) {
+        try {
+          ca = fs.readFileSync(opts.tls.caFile);
+        } catch (e) {
+          throw new InvalidInputError(`cannot read the CA file ${opts.tls.caFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        }
+      }
+      creds = grpc.credentials.createSsl(ca);
+    }
+    if (opts.token) this.md.set('authorization', `Bearer ${opts.token}`);
+    this.client = new SweepServiceClient(opts.address, creds);
+  }
+
+  private unary<Req, Res>(method: string, req: Req): Promise<Res> {
+    const fn = (this.client as unknown as Record<string, (...a: unknown[]) => unknown>)[method[0].toLowerCase() + method.slice(1)];
+    return new Promise<Res>((resolve, reject) => {
+      fn.call(this.client, req, this.md, { deadline: Date.now() + (this.opts.timeoutMs ?? 30_000) }, (err: grpc.ServiceError | null, res: Res) =>
+        err ? reject(describeCallError(this.opts.address, method, err)) : resolve(res),
+      );
+    });
+  }
+
+  submit(req: SubmitSweepRequest): Promise<SubmitSweepResponse> {
+    return this.unary('SubmitSweep', req);
+  }
+
+  async get(sweepId: string): Promise<SweepInfo> {
+    const r = await this.unary<{ sweepId: string }, { sweep?: SweepInfo }>('GetSweep', { sweepId });
+    return r.sweep!;
+  }
+
+  async list(): Promise<SweepInfo[]> {
+    return (await this.unary<object, { sweeps: SweepInfo[] }>('ListSweeps', {})).sweeps;
+  }
+
+  async cancel(sweepId: string): Promise<number> {
+    return (await this.unary<{ sweepId: string }, { cancelledTasks: number }>('CancelSweep', { sweepId })).cancelledTasks;
+  }
+
+  results(sweepId: string, format: string): Promise<GetResultsResponse> {
+    return this.unary('GetResults', { sweepId, format });
+  }
+
+  /** Follow a sweep's events until it completes (or the stream fails). */
+  watch(sweepId: string, fromStart: boolean, onEvent: (e: WatchSweepResponse) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const stream = this.client.watchSweep({ sweepId, fromStart }, this.md);
+      stream.on('data', onEvent);
+      stream.on('end', () => resolve());
+      stream.on('error', (err: grpc.ServiceError) => reject(describeCallError(this.opts.address, 'WatchSweep', err)));
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

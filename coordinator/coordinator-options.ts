@@ -1,0 +1,79 @@
+/** CoordinatorOptions as given by callers, validated once (zod) into a fully resolved form. */
+import { z } from 'zod';
+import type { Registry } from 'prom-client';
+import { InvalidInputError } from '../common/errors.js';
+
+export interface CoordinatorOptions {
+  /** Directory of the SQLite file npf.db and artifacts/ (by sha256). Created if missing. */
+  dataDir: string;
+  /** gRPC listen address (default '0.0.0.0:7070'; tests use '127.0.0.1:0'). */
+  grpcListen?: string;
+  /** Metrics + health listen address (default '0.0.0.0:9464'); null for none. */
+  httpListen?: string | null;
+  /** Bearer token every call must carry; none means no auth. */
+  token?: string;
+  /** TLS: server certificate and key (PEM files); caFile to require client certificates. */
+  tls?: { certFile: string; keyFile: string; caFile?: string };
+  /** A lease expires when not renewed within this (default 30000). */
+  leaseTtlMs?: number;
+  /** Heartbeat interval told to workers (default 5000). */
+  heartbeatIntervalMs?: number;
+  /** Attempts per task, the first included (default 3). */
+  maxAttempts?: number;
+  /** Backoff before the 2nd attempt, doubling after (default 1000). */
+  retryBackoffMs?: number;
+  /** Cap on one backoff (default 60000). */
+  maxBackoffMs?: number;
+  /** How often to look for expired leases (default leaseTtlMs / 4, at most 1000). 0 disables the timer. */
+  expiryCheckMs?: number;
+  /** Largest accepted artifact in bytes (default 8 GiB). */
+  maxArtifactBytes?: number;
+  /** prom-client registry (default: a fresh one). */
+  registry?: Registry;
+  /** Clock, Unix ms (default Date.now). */
+  now?: () => number;
+  log?: (line: string) => void;
+  /** Environment for ${NAME} in submitted specs (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+const schema = z.object({
+  dataDir: z.string().min(1),
+  grpcListen: z.string().regex(/^(\[[^\]]+\]|[^:]*):\d+$/, 'must be host:port').default('0.0.0.0:7070'),
+  httpListen: z.string().regex(/^(\[[^\]]+\]|[^:]*):\d+$/, 'must be host:port').nullable().default('0.0.0.0:9464'),
+  token: z.string().min(1).optional(),
+  tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1), caFile: z.string().min(1).optional() }).optional(),
+  leaseTtlMs: z.number().int().positive().default(30_000),
+  heartbeatIntervalMs: z.number().int().positive().default(5_000),
+  maxAttempts: z.number().int().positive().default(3),
+  retryBackoffMs: z.number().int().min(0).default(1_000),
+  maxBackoffMs: z.number().int().min(0).default(60_000),
+  expiryCheckMs: z.number().int().min(0).optional(),
+  maxArtifactBytes: z.number().int().positive().default(8 * 1024 ** 3),
+});
+
+export type ResolvedCoordinatorOptions = z.infer<typeof schema> & {
+  expiryCheckMs: number;
+  registry?: Registry;
+  now: () => number;
+  log: (line: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+};
+
+export function resolveCoordinatorOptions(o: CoordinatorOptions): ResolvedCoordinatorOptions {
+  const { registry, now, log, env, ...plain } = o;
+  const parsed = schema.safeParse(plain);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new InvalidInputError(`coordinator option ${i.path.join('.')}: ${i.message}`, { field: i.path.join('.') });
+  }
+  const r = parsed.data;
+  return {
+    ...r,
+    expiryCheckMs: r.expiryCheckMs ?? Math.max(10, Math.min(1000, Math.floor(r.leaseTtlMs / 4))),
+    registry,
+    now: now ?? Date.now,
+    log: log ?? ((line: string) => console.error(`[coordinator] ${line}`)),
+    env: env ?? process.env,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Typed errors of the coordinator runtime. Each carries readonly context (task id, sweep id,
+ * worker id...) and a one-sentence message; `grpc-status.ts` maps them to gRPC status codes in
+ * one place at the rpc edge.
+ */
+import { InvalidInputError, NpfError } from '../common/errors.js';
+import type { TaskState } from './task-state.js';
+
+/** A task lifecycle transition not in the table of task-state.ts. A bug or a race, never user input. */
+export class IllegalTransitionError extends NpfError {
+  readonly taskId: string;
+  readonly from: TaskState;
+  readonly to: TaskState;
+
+  constructor(taskId: string, from: TaskState, to: TaskState) {
+    super('ILLEGAL_TRANSITION', `task ${taskId}: illegal transition ${from} -> ${to}`, { taskId, from, to });
+    this.taskId = taskId;
+    this.from = from;
+    this.to = to;
+  }
+}
+
+/** A request field is missing or malformed (empty id, bad JSON, out-of-range resources). */
+export class InvalidRequestError extends InvalidInputError {}
+
+/** Something named by id does not exist (sweep, task, worker, artifact). */
+export class NotFoundError extends NpfError {
+  constructor(what: 'sweep' | 'task' | 'worker' | 'artifact', id: string, hint = '') {
+    super('NOT_FOUND', `unknown ${what} '${id}'${hint ? `: ${hint}` : ''}`, { what, id });
+  }
+}
+
+/**
+ * A worker acted on a lease it no longer holds: its fencing token (attempt number) is not the
+ * task's current attempt, the lease moved to another worker, or the task was cancelled/finished.
+ */
+export class StaleLeaseError extends NpfError {
+  constructor(message: string, context: { taskId: string; fencingToken: number; currentAttempt?: number }) {
+    super('STALE_LEASE', message, context);
+  }
+}
+
+/** An artifact upload whose bytes do not match its header (hash or size), or that breaks the protocol. */
+export class ArtifactMismatchError extends InvalidInputError {}
+
+/** A request exceeds a configured limit (artifact size, batch size). */
+export class LimitExceededError extends NpfError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('LIMIT_EXCEEDED', message, context);
+  }
+}
+
+/** Missing or wrong bearer token. */
+export class AuthError extends NpfError {
+  constructor(message: string) {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+/** The coordinator cannot be reached (client side). */
+export class CoordinatorUnreachableError extends NpfError {
+  constructor(address: string, detail: string) {
+    super('UNREACHABLE', `cannot reach coordinator at ${address}: ${detail}`, { address });
+  }
+}
+
+/** The coordinator answered a client call with an error status (client side). */
+export class CoordinatorCallError extends NpfError {
+  readonly grpcCode: number;
+
+  constructor(method: string, grpcCode: number, codeName: string, detail: string) {
+    super(`GRPC_${codeName}`, `${method}: ${detail} (${codeName})`, { method, grpcCode });
+    this.grpcCode = grpcCode;
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * THE mapping from typed errors to gRPC status codes, used once at the rpc edge. Anything not a
+ * known error becomes INTERNAL with a generic sentence (its stack goes to the log, not the client).
+ */
+import { status } from '@grpc/grpc-js';
+import { InvalidInputError, NpfError } from '../common/errors.js';
+import { AuthError, IllegalTransitionError, LimitExceededError, NotFoundError, StaleLeaseError } from './errors.js';
+
+export interface GrpcFailure {
+  code: status;
+  details: string;
+}
+
+export function toGrpcStatus(err: unknown): GrpcFailure {
+  if (err instanceof AuthError) return { code: status.UNAUTHENTICATED, details: err.message };
+  if (err instanceof NotFoundError) return { code: status.NOT_FOUND, details: err.message };
+  if (err instanceof StaleLeaseError) return { code: status.FAILED_PRECONDITION, details: err.message };
+  if (err instanceof IllegalTransitionError) return { code: status.FAILED_PRECONDITION, details: err.message };
+  if (err instanceof LimitExceededError) return { code: status.RESOURCE_EXHAUSTED, details: err.message };
+  // Spec errors (SweepSpecError with file:line), bad ids, bad JSON, artifact mismatches.
+  if (err instanceof InvalidInputError) return { code: status.INVALID_ARGUMENT, details: err.message };
+  if (err instanceof NpfError) return { code: status.INTERNAL, details: err.message };
+  return { code: status.INTERNAL, details: 'internal error in the coordinator (see its log)' };
+}

@@ -1,0 +1,146 @@
+/**
+ * Composition root of a coordinator process: opens the store, wires core, metrics, gRPC and
+ * HTTP edges, runs the lease-expiry timer. `startCoordinator` is also what `npf run` embeds.
+ */
+import fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { Registry } from 'prom-client';
+import { InvalidInputError } from '../common/errors.js';
+import { ArtifactStore } from './artifact-store.js';
+import { resolveCoordinatorOptions, type CoordinatorOptions } from './coordinator-options.js';
+import { buildServices, startGrpcServer, type SweepExpander } from './grpc-server.js';
+import { startHttpServer, type HttpEdge } from './http-server.js';
+import { CoordinatorMetrics } from './metrics.js';
+import { renderSweepResults } from './render-results.js';
+import { expandSweep } from './spec/expand-sweep.js';
+import { parseSweepSpec } from './spec/parse-sweep.js';
+import { Store } from './store.js';
+import { SweepCoordinator } from './sweep-coordinator.js';
+
+export type { CoordinatorOptions } from './coordinator-options.js';
+
+export interface RunningCoordinator {
+  /** host:port actually bound. */
+  grpcAddress: string;
+  /** host:port of /metrics, /healthz, /readyz. */
+  httpAddress?: string;
+  /** The in-process API (what `npf run` and tests use directly). */
+  core: SweepCoordinator;
+  registry: Registry;
+  /** Parse, expand and submit a sweep spec, like SubmitSweep. */
+  submitSweep(specYaml: string, fileName?: string, overrides?: readonly string[]): ReturnType<SweepCoordinator['submitSweep']>;
+  /** The rendered results table of a sweep. */
+  results(sweepId: string, format?: string): { table: string; complete: boolean };
+  stop(): Promise<void>;
+}
+
+function readPem(file: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new InvalidInputError(`cannot read the TLS ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
+  }
+}
+
+export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
+  const o = resolveCoordinatorOptions(options);
+  const registry = o.registry ?? new Registry();
+  const store = new Store(o.dataDir, (e) => o.log(`after-commit effect failed: ${String(e)}`));
+  const metrics = new CoordinatorMetrics(registry);
+  const core = new SweepCoordinator(
+    store,
+    new ArtifactStore(o.dataDir, o.maxArtifactBytes),
+    {
+      leaseTtlMs: o.leaseTtlMs,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      maxAttempts: o.maxAttempts,
+      retryBackoffMs: o.retryBackoffMs,
+      maxBackoffMs: o.maxBackoffMs,
+      now: o.now,
+      log: o.log,
+    },
+    metrics,
+  );
+  metrics.attach(core);
+
+  // Carry on where a previous run stopped: leases that expired while it was down go back to pending.
+  const requeued = await core.expireLeases();
+  if (requeued > 0) o.log(`requeued ${requeued} task(s) whose lease expired while the coordinator was down`);
+
+  const expand: SweepExpander = (specYaml, fileName, overrides) => {
+    const spec = parseSweepSpec(specYaml, { file: fileName, env: o.env, set: overrides });
+    return { name: spec.name, tasks: expandSweep(spec) };
+  };
+  const renderResults = (sweepId: string, format = 'markdown'): { table: string; complete: boolean } =>
+    renderSweepResults(core, sweepId, format);
+
+  const stopper = new AbortController();
+  const services = buildServices({ core, expand, renderResults, token: o.token, metrics, log: o.log, stopSignal: stopper.signal });
+  const credentials = o.tls
+    ? grpc.ServerCredentials.createSsl(
+        o.tls.caFile ? readPem(o.tls.caFile, 'CA') : null,
+        [{ cert_chain: readPem(o.tls.certFile, 'certificate'), private_key: readPem(o.tls.keyFile, 'key') }],
+        !!o.tls.caFile,
+      )
+    : grpc.ServerCredentials.createInsecure();
+  let grpcServer: grpc.Server | undefined;
+  let http: HttpEdge | undefined;
+  let serving = false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const bound = await startGrpcServer(services, o.grpcListen, credentials);
+    grpcServer = bound.server;
+    serving = true;
+    const host = o.grpcListen.slice(0, o.grpcListen.lastIndexOf(':'));
+    const grpcAddress = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${bound.port}`;
+    if (o.httpListen) http = await startHttpServer(o.httpListen, registry, () => serving && store.isOpen());
+    if (o.expiryCheckMs > 0) {
+      timer = setInterval(() => {
+        core.expireLeases().catch((e: unknown) => o.log(`lease expiry check failed: ${String(e)}`));
+      }, o.expiryCheckMs);
+      timer.unref();
+    }
+    o.log(`serving gRPC on ${grpcAddress}${o.tls ? ' (TLS)' : ''}${http ? `, metrics on http://${http.address}/metrics` : ''}`);
+
+    let stopped = false;
+    return {
+      grpcAddress,
+      httpAddress: http?.address,
+      core,
+      registry,
+      submitSweep: (specYaml, fileName = 'sweep.yaml', overrides = []) => {
+        const { name, tasks } = expand(specYaml, fileName, overrides);
+        return core.submitSweep({ name, fileName, specYaml, overrides, tasks });
+      },
+      results: renderResults,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        serving = false;
+        if (timer) clearInterval(timer);
+        stopper.abort();
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            grpcServer?.forceShutdown();
+            resolve();
+          }, 2000);
+          grpcServer?.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+        await http?.close();
+        store.close();
+      },
+    };
+  } catch (e) {
+    if (timer) clearInterval(timer);
+    grpcServer?.forceShutdown();
+    await http?.close();
+    store.close();
+    if (e instanceof Error && /address|EADDRINUSE|bind/i.test(e.message)) {
+      throw new InvalidInputError(`cannot listen on ${o.grpcListen}${o.httpListen ? ` / ${o.httpListen}` : ''}: ${e.message}`);
+    }
+    throw e;
+  }
+}

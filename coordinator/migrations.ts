@@ -1,0 +1,123 @@
+/**
+ * SQLite schema of the coordinator, as ordered migrations. `schema_version` holds the number of
+ * migrations applied; a database written by a newer coordinator (higher version) is refused.
+ */
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'sweeps, tasks, attempts, progress, results, artifacts, events, workers',
+    sql: `
+      CREATE TABLE sweeps (
+        sweep_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        spec_yaml TEXT NOT NULL,
+        overrides_json TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        cells_total INTEGER NOT NULL,
+        open_tasks INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE tasks (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL UNIQUE,
+        key_json TEXT NOT NULL,
+        cell_key TEXT NOT NULL,
+        regime TEXT NOT NULL,
+        spec_json TEXT NOT NULL,
+        parent_task_id TEXT,
+        parent_checkpoint TEXT,
+        has_dependants INTEGER NOT NULL DEFAULT 0,
+        cpu REAL NOT NULL,
+        gpu REAL NOT NULL,
+        memory_mb INTEGER NOT NULL,
+        priority INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        tries INTEGER NOT NULL DEFAULT 0,
+        not_before_ms INTEGER NOT NULL DEFAULT 0,
+        lease_worker TEXT,
+        lease_expires_ms INTEGER,
+        leased_at_ms INTEGER,
+        gpu_indices TEXT NOT NULL DEFAULT '[]',
+        error TEXT,
+        updated_at_ms INTEGER NOT NULL
+      );
+      CREATE INDEX tasks_ready ON tasks (state, priority DESC, has_dependants DESC, seq);
+      CREATE INDEX tasks_worker ON tasks (lease_worker) WHERE lease_worker IS NOT NULL;
+      CREATE INDEX tasks_parent ON tasks (parent_task_id) WHERE parent_task_id IS NOT NULL;
+      CREATE INDEX tasks_lease_expiry ON tasks (lease_expires_ms) WHERE lease_expires_ms IS NOT NULL;
+      CREATE TABLE sweep_tasks (
+        sweep_id TEXT NOT NULL REFERENCES sweeps(sweep_id),
+        task_id TEXT NOT NULL REFERENCES tasks(task_id),
+        PRIMARY KEY (sweep_id, task_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX sweep_tasks_task ON sweep_tasks (task_id);
+      CREATE TABLE attempts (
+        task_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        worker_id TEXT NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        ended_at_ms INTEGER,
+        outcome TEXT,
+        error TEXT,
+        PRIMARY KEY (task_id, attempt)
+      ) WITHOUT ROWID;
+      CREATE TABLE progress (
+        task_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        record_json TEXT NOT NULL,
+        PRIMARY KEY (task_id, attempt, epoch)
+      ) WITHOUT ROWID;
+      CREATE TABLE results (
+        task_id TEXT PRIMARY KEY,
+        attempt INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        result_json TEXT NOT NULL,
+        completed_at_ms INTEGER NOT NULL
+      );
+      CREATE TABLE artifacts (
+        task_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (task_id, name)
+      ) WITHOUT ROWID;
+      CREATE INDEX artifacts_sha ON artifacts (sha256);
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        time_ms INTEGER NOT NULL,
+        sweep_id TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        payload_json TEXT NOT NULL
+      );
+      CREATE INDEX events_sweep ON events (sweep_id, seq);
+      CREATE TABLE workers (
+        worker_id TEXT PRIMARY KEY,
+        hostname TEXT NOT NULL,
+        cpu REAL NOT NULL,
+        gpu REAL NOT NULL,
+        memory_mb INTEGER NOT NULL,
+        backends_json TEXT NOT NULL,
+        version TEXT NOT NULL,
+        draining INTEGER NOT NULL DEFAULT 0,
+        registered_at_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
