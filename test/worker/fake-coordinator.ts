@@ -1,0 +1,136 @@
+/**
+ * A scripted WorkerService on a real grpc-js server (loopback, port 0) for worker tests:
+ * the test queues leases and sets cancel ids; the server records every call. Scheduling logic
+ * is NOT here (that is the real coordinator's, tested in e2e); only the wire protocol is.
+ */
+import { createHash } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import {
+  WorkerServiceService,
+  type CompleteTaskRequest,
+  type FailTaskRequest,
+  type HeartbeatRequest,
+  type TaskLease,
+  type UploadArtifactRequest,
+  type WorkerServiceServer,
+  type ArtifactRef,
+} from '../../gen/npf/v1/sweep.js';
+
+export class FakeCoordinator {
+  readonly server = new grpc.Server();
+  address = '';
+  token?: string;
+  queue: TaskLease[] = [];
+  cancel = new Set<string>();
+  heartbeats: HeartbeatRequest[] = [];
+  completes: CompleteTaskRequest[] = [];
+  fails: FailTaskRequest[] = [];
+  uploads: { ref: ArtifactRef; bytes: Buffer }[] = [];
+  artifacts = new Map<string, Buffer>();
+  downloads = 0;
+  registrations = 0;
+
+  constructor(token?: string) {
+    this.token = token;
+    const authed = (md: grpc.Metadata): boolean => !this.token || md.get('authorization')[0] === `Bearer ${this.token}`;
+    const deny = { code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong bearer token' };
+    const impl: WorkerServiceServer = {
+      registerWorker: (call, cb) => {
+        if (!authed(call.metadata)) return cb(deny);
+        this.registrations++;
+        cb(null, { workerId: `w${this.registrations}`, leaseTtlMs: 3000, heartbeatIntervalMs: 100 });
+      },
+      leaseTasks: (call, cb) => {
+        if (!authed(call.metadata)) return cb(deny);
+        const deadline = Date.now() + Math.min(Number(call.request.waitMs), 500);
+        const poll = () => {
+          if (this.queue.length > 0 || Date.now() >= deadline || call.cancelled) {
+            return cb(null, { leases: this.queue.splice(0, call.request.maxTasks) });
+          }
+          setTimeout(poll, 20);
+        };
+        poll();
+      },
+      heartbeat: (call, cb) => {
+        if (!authed(call.metadata)) return cb(deny);
+        this.heartbeats.push(call.request);
+        cb(null, { cancelTaskIds: call.request.tasks.map((t) => t.taskId).filter((id) => this.cancel.has(id)) });
+      },
+      completeTask: (call, cb) => {
+        this.completes.push(call.request);
+        cb(null, {});
+      },
+      failTask: (call, cb) => {
+        this.fails.push(call.request);
+        cb(null, { willRetry: call.request.retryable });
+      },
+      uploadArtifact: (call, cb) => {
+        let ref: ArtifactRef | undefined;
+        const chunks: Buffer[] = [];
+        call.on('data', (m: UploadArtifactRequest) => {
+          if (m.header) ref = m.header.ref;
+          else if (m.chunk) chunks.push(Buffer.from(m.chunk));
+        });
+        call.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          const sha256 = createHash('sha256').update(bytes).digest('hex');
+          if (!ref) return cb({ code: grpc.status.INVALID_ARGUMENT, details: 'no header' });
+          this.uploads.push({ ref, bytes });
+          this.artifacts.set(sha256, bytes);
+          cb(null, { sha256, size: bytes.length });
+        });
+      },
+      downloadArtifact: (call) => {
+        const bytes = this.artifacts.get(call.request.sha256);
+        if (!bytes) return call.destroy(Object.assign(new Error('unknown artifact'), { code: grpc.status.NOT_FOUND }));
+        this.downloads++;
+        for (let i = 0; i < bytes.length; i += 1000) call.write({ chunk: bytes.subarray(i, i + 1000), size: i === 0 ? bytes.length : 0 });
+        if (bytes.length === 0) call.write({ chunk: Buffer.alloc(0), size: 0 });
+        call.end();
+      },
+    };
+    this.server.addService(WorkerServiceService, impl);
+  }
+
+  async start(): Promise<this> {
+    const port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    this.address = `127.0.0.1:${port}`;
+    return this;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.tryShutdown(() => resolve()));
+  }
+}
+
+export function sha256Of(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A fully specified tiny trial spec (as the coordinator would send it). */
+export function tinySpec(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    dataset: { name: 'mnist', trainSubset: { first: 100 }, testSubset: { first: 100 } },
+    arch: { kind: 'fc', width: 8, depth: 2, bias: true },
+    regime: 'relu',
+    optimizer: { name: 'sgd', lr: 0.01 },
+    epochs: 2,
+    batchSize: 32,
+    seed: 1,
+    ...over,
+  };
+}
+
+export function lease(taskId: string, spec: Record<string, unknown>, extra: Partial<TaskLease> = {}): TaskLease {
+  return { taskId, sweepId: 's1', fencingToken: 1, specJson: JSON.stringify(spec), gpuIndex: -1, resources: { cpu: 1, gpu: 0, memoryMb: 0 }, ...extra };
+}
+
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Messages between a worker and its trial child process (Node IPC, `process.send`).
+ * Plain JSON: the child runs `runTrial` and reports progress, then exactly one result or error.
+ */
+import type { TrialProgress, TrialResult } from '../science/types.js';
+
+/** Parent -> child: the one command a child receives. */
+export interface StartTrialMessage {
+  type: 'start';
+  /** TrialSpec JSON, gatesFrom already pointing at a verified local file. Validated by the child. */
+  spec: unknown;
+  /** Where runTrial writes checkpoints. */
+  checkpointDir: string;
+}
+
+/** Child -> parent. */
+export type ChildMessage =
+  | { type: 'progress'; event: TrialProgress; tfjsBytes?: number }
+  | { type: 'result'; result: TrialResult }
+  /** runTrial threw. `retryable` is false for deterministic errors (bad spec, bad checkpoint). */
+  | { type: 'error'; code: string; message: string; retryable: boolean };
+
+export function isChildMessage(m: unknown): m is ChildMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const t = (m as { type?: unknown }).type;
+  return t === 'progress' || t === 'result' || t === 'error';
+}

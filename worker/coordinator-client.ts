@@ -1,0 +1,129 @@
+/**
+ * The worker's side of WorkerService: promise wrappers over the generated grpc-js client that
+ * add the bearer token and a deadline to every call. Nothing here retries; main.ts decides.
+ */
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import {
+  WorkerServiceClient,
+  type CompleteTaskRequest,
+  type DownloadArtifactResponse,
+  type FailTaskRequest,
+  type FailTaskResponse,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type LeaseTasksRequest,
+  type LeaseTasksResponse,
+  type RegisterWorkerRequest,
+  type RegisterWorkerResponse,
+  type UploadArtifactRequest,
+  type UploadArtifactResponse,
+} from '../gen/npf/v1/sweep.js';
+
+export interface CoordinatorClientOptions {
+  /** host:port of the coordinator's gRPC endpoint. */
+  address: string;
+  token?: string;
+  /** TLS: the CA that signed the coordinator's certificate (system roots when tls is {} without caFile). */
+  tls?: { caFile?: string };
+}
+
+/** A cancellable in-flight call (the lease long-poll is cancelled when draining). */
+export interface PendingCall<T> {
+  promise: Promise<T>;
+  cancel(): void;
+}
+
+export function grpcCode(err: unknown): grpc.status | undefined {
+  const c = (err as { code?: unknown } | null)?.code;
+  return typeof c === 'number' ? (c as grpc.status) : undefined;
+}
+
+/** Errors that mean "the coordinator is not reachable right now", as opposed to "it said no". */
+export function isTransient(err: unknown): boolean {
+  const c = grpcCode(err);
+  return c === grpc.status.UNAVAILABLE || c === grpc.status.DEADLINE_EXCEEDED || c === grpc.status.CANCELLED;
+}
+
+export class CoordinatorClient {
+  readonly address: string;
+  private readonly client: WorkerServiceClient;
+  private readonly token?: string;
+
+  constructor(opts: CoordinatorClientOptions) {
+    this.address = opts.address;
+    this.token = opts.token;
+    const creds = opts.tls
+      ? grpc.credentials.createSsl(opts.tls.caFile ? readFileSync(opts.tls.caFile) : null)
+      : grpc.credentials.createInsecure();
+    this.client = new WorkerServiceClient(opts.address, creds, {
+      // Reconnect quickly after a coordinator restart; main.ts owns the visible backoff.
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 2000,
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    });
+  }
+
+  private metadata(): grpc.Metadata {
+    const md = new grpc.Metadata();
+    if (this.token) md.set('authorization', `Bearer ${this.token}`);
+    return md;
+  }
+
+  private unary<Req, Res>(
+    method: (req: Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall,
+    req: Req,
+    timeoutMs: number,
+  ): PendingCall<Res> {
+    let call: grpc.ClientUnaryCall | undefined;
+    const promise = new Promise<Res>((resolve, reject) => {
+      call = method.call(this.client, req, this.metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
+    });
+    return { promise, cancel: () => call?.cancel() };
+  }
+
+  register(req: RegisterWorkerRequest, timeoutMs = 10_000): Promise<RegisterWorkerResponse> {
+    return this.unary(this.client.registerWorker, req, timeoutMs).promise;
+  }
+
+  lease(req: LeaseTasksRequest, timeoutMs: number): PendingCall<LeaseTasksResponse> {
+    return this.unary(this.client.leaseTasks, req, timeoutMs);
+  }
+
+  heartbeat(req: HeartbeatRequest, timeoutMs = 10_000): Promise<HeartbeatResponse> {
+    return this.unary(this.client.heartbeat, req, timeoutMs).promise;
+  }
+
+  complete(req: CompleteTaskRequest, timeoutMs = 30_000): Promise<void> {
+    return this.unary(this.client.completeTask, req, timeoutMs).promise.then(() => undefined);
+  }
+
+  fail(req: FailTaskRequest, timeoutMs = 10_000): Promise<FailTaskResponse> {
+    return this.unary(this.client.failTask, req, timeoutMs).promise;
+  }
+
+  /** Client-streaming upload: `write` is called with each message in order. */
+  upload(parts: AsyncIterable<UploadArtifactRequest>, timeoutMs = 300_000): Promise<UploadArtifactResponse> {
+    return new Promise<UploadArtifactResponse>((resolve, reject) => {
+      const stream = this.client.uploadArtifact(this.metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
+      (async () => {
+        for await (const part of parts) {
+          if (!stream.write(part)) await new Promise<void>((r) => stream.once('drain', () => r()));
+        }
+        stream.end();
+      })().catch((err: unknown) => {
+        stream.cancel();
+        reject(err);
+      });
+    });
+  }
+
+  /** Server-streaming download of an artifact's bytes. */
+  download(sha256: string, timeoutMs = 300_000): AsyncIterable<DownloadArtifactResponse> {
+    return this.client.downloadArtifact({ sha256 }, this.metadata(), { deadline: Date.now() + timeoutMs });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

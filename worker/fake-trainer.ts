@@ -1,0 +1,93 @@
+/**
+ * TEST DOUBLE for `runTrial`, selected ONLY by trial-child.ts when the environment variable
+ * NPF_TRIAL_RUNNER names it. It learns nothing: it sleeps per epoch and emits a deterministic
+ * accuracy curve, so scheduling, leases, retries and artifacts can be tested in seconds.
+ *
+ * - NPF_TRIAL_RUNNER=fake-sleep: NPF_FAKE_EPOCH_MS (default 200) per epoch; writes every
+ *   requested checkpoint (small JSON files) and verifies gatesFrom's sha256 like the real core.
+ * - NPF_TRIAL_RUNNER=fake-crash: writes a line to stderr and exits with code 3 (a crashed trial).
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NpfError } from '../common/errors.js';
+import type { CheckpointInfo, EpochRecord, RunTrialOptions, TrialResult, TrialSpec } from '../science/types.js';
+
+export type FakeRunnerName = 'fake-sleep' | 'fake-crash';
+
+export function isFakeRunnerName(name: string): name is FakeRunnerName {
+  return name === 'fake-sleep' || name === 'fake-crash';
+}
+
+/** Deterministic accuracy of the fake curve: rises with epochs; differs per regime and seed. */
+export function fakeAccuracy(spec: TrialSpec, epoch: number): number {
+  const base = { relu: 0.9, 'frnpf-ii': 0.8, 'frnpf-di': 0.8, dnpfl: 0.88, flnpf: 0.91, stage: 0.85 }[spec.regime];
+  const curve = base - 0.3 * Math.exp(-epoch / 2);
+  return Math.round((curve + ((spec.seed % 7) - 3) * 0.001 + (spec.stage ?? 0) * 0.005) * 10_000) / 10_000;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
+async function writeCheckpoint(dir: string, name: string, spec: TrialSpec, epoch: number, acc: number): Promise<CheckpointInfo> {
+  await mkdir(dir, { recursive: true });
+  const bytes = Buffer.from(JSON.stringify({ fake: true, regime: spec.regime, seed: spec.seed, epoch }));
+  const path = join(dir, `${name.replace('@', '-at-')}.json`);
+  await writeFile(path, bytes);
+  return { name, path, sha256: createHash('sha256').update(bytes).digest('hex'), epoch, testAccuracy: acc };
+}
+
+export async function runFakeTrial(runner: FakeRunnerName, spec: TrialSpec, opts: RunTrialOptions = {}): Promise<TrialResult> {
+  if (runner === 'fake-crash') {
+    process.stderr.write('fake-crash: simulated trial crash\n');
+    process.exit(3);
+  }
+  if (spec.gatesFrom) {
+    const bytes = await readFile(spec.gatesFrom.path);
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== spec.gatesFrom.sha256) throw new NpfError('CHECKPOINT_MISMATCH', `gatesFrom ${spec.gatesFrom.path} hashes to ${actual}, not ${spec.gatesFrom.sha256}`);
+  }
+  const epochMs = Number(process.env.NPF_FAKE_EPOCH_MS ?? 200);
+  const started = Date.now();
+  const dir = opts.checkpointDir ?? join(process.cwd(), 'fake-checkpoints');
+  opts.onProgress?.({ kind: 'started', backend: 'fake', trainExamples: 100, testExamples: 100, stepsPerEpoch: 1 });
+  const epochs: EpochRecord[] = [];
+  const checkpoints: CheckpointInfo[] = [];
+  let best = { acc: -1, epoch: 0 };
+  for (let epoch = 1; epoch <= spec.epochs; epoch++) {
+    await sleep(epochMs, opts.signal);
+    if (opts.signal?.aborted) break;
+    const acc = fakeAccuracy(spec, epoch);
+    const record: EpochRecord = { epoch, trainLoss: 1 - acc, testLoss: 1 - acc, testAccuracy: acc, examplesPerSec: 100_000 / Math.max(1, epochMs), durationMs: epochMs };
+    epochs.push(record);
+    if (acc > best.acc) best = { acc, epoch };
+    opts.onProgress?.({ kind: 'epoch', record });
+    if (spec.checkpoints?.bestAtEpochs?.includes(epoch)) {
+      const cp = await writeCheckpoint(dir, `best@${epoch}`, spec, best.epoch, best.acc);
+      checkpoints.push(cp);
+      opts.onProgress?.({ kind: 'checkpoint', checkpoint: cp });
+    }
+  }
+  if (opts.signal?.aborted) {
+    return { status: 'cancelled', backend: 'fake', bestTestAccuracy: Math.max(0, best.acc), bestEpoch: best.epoch, finalTestAccuracy: epochs.at(-1)?.testAccuracy ?? 0, epochs, checkpoints, wallMs: Date.now() - started };
+  }
+  if (spec.checkpoints?.best) checkpoints.push(await writeCheckpoint(dir, 'best', spec, best.epoch, best.acc));
+  if (spec.checkpoints?.final) checkpoints.push(await writeCheckpoint(dir, 'final', spec, spec.epochs, epochs.at(-1)?.testAccuracy ?? 0));
+  return {
+    status: 'succeeded',
+    backend: 'fake',
+    bestTestAccuracy: best.acc,
+    bestEpoch: best.epoch,
+    finalTestAccuracy: epochs.at(-1)?.testAccuracy ?? 0,
+    epochs,
+    checkpoints,
+    wallMs: Date.now() - started,
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Entry point of a trial child process (`node dist/worker/trial-child.js`, forked by the worker
+ * with an IPC channel). It receives one StartTrialMessage, validates the spec, runs the trial and
+ * reports progress and exactly one result or error, then exits. It downloads nothing: the parent
+ * already put the verified parent checkpoint at spec.gatesFrom.path.
+ *
+ * Isolation is the point: an OOM or a crash inside TensorFlow.js kills this process, never the
+ * worker. SIGTERM (a cancel, or a drain timeout) aborts the trial between steps; the parent
+ * follows up with SIGKILL after a grace period. If the worker dies, the IPC channel closes and
+ * the child exits too, so no orphan keeps training.
+ *
+ * NPF_TRIAL_RUNNER (read here and nowhere else) may select a test double from fake-trainer.ts.
+ */
+import { NpfError, describeError } from '../common/errors.js';
+import { resolveTrialSpec } from '../science/trial-spec.js';
+import type { RunTrialOptions, TrialResult, TrialSpec } from '../science/types.js';
+import type { ChildMessage, StartTrialMessage } from './child-protocol.js';
+import { isFakeRunnerName, runFakeTrial } from './fake-trainer.js';
+import { isRetryableErrorCode } from './failure.js';
+
+type RunTrial = (spec: TrialSpec, opts: RunTrialOptions) => Promise<TrialResult>;
+
+async function loadRunner(): Promise<RunTrial> {
+  const name = process.env.NPF_TRIAL_RUNNER;
+  if (name && name !== 'real') {
+    if (!isFakeRunnerName(name)) throw new NpfError('INVALID_INPUT', `NPF_TRIAL_RUNNER=${name} is not a known trial runner (real, fake-sleep, fake-crash)`);
+    return (spec, opts) => runFakeTrial(name, spec, opts);
+  }
+  // A variable specifier until science/run-trial.ts lands, so the worker compiles without it.
+  const specifier = '../science/run-trial.js';
+  const mod = (await import(specifier)) as { runTrial: RunTrial };
+  return mod.runTrial;
+}
+
+function send(msg: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(msg, undefined, {}, () => resolve());
+  });
+}
+
+/** tf.memory().numBytes of the tfjs instance runTrial uses (same module), for npf_worker_tfjs_bytes. */
+async function tfjsMemoryProbe(): Promise<() => number | undefined> {
+  try {
+    const tf = await import('@tensorflow/tfjs-core');
+    return () => {
+      try {
+        return tf.memory().numBytes;
+      } catch {
+        return undefined;
+      }
+    };
+  } catch {
+    return () => undefined;
+  }
+}
+
+async function runOne(start: StartTrialMessage): Promise<number> {
+  const abort = new AbortController();
+  process.on('SIGTERM', () => abort.abort());
+  try {
+    const spec = resolveTrialSpec(start.spec, 'trial spec');
+    const runTrial = await loadRunner();
+    const tfjsBytes = await tfjsMemoryProbe();
+    const result = await runTrial(spec, {
+      checkpointDir: start.checkpointDir,
+      signal: abort.signal,
+      onProgress: (event) => {
+        if (event.kind === 'step') return; // too chatty for IPC; epochs are what the coordinator wants
+        void send({ type: 'progress', event, tfjsBytes: event.kind === 'epoch' ? tfjsBytes() : undefined });
+      },
+    });
+    await send({ type: 'result', result });
+    return 0;
+  } catch (err) {
+    const code = err instanceof NpfError ? err.code : undefined;
+    await send({ type: 'error', code: code ?? 'ERROR', message: describeError(err), retryable: isRetryableErrorCode(code) });
+    if (!(err instanceof NpfError)) process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}
+
+if (!process.send) {
+  process.stderr.write('trial-child: must be started by an npf worker with an IPC channel\n');
+  process.exit(2);
+}
+process.on('disconnect', () => process.exit(1)); // the worker is gone: stop training
+process.once('message', (m: unknown) => {
+  const msg = m as StartTrialMessage;
+  if (msg?.type !== 'start') {
+    process.stderr.write('trial-child: expected a start message\n');
+    process.exit(2);
+  }
+  runOne(msg).then(
+    (code) => {
+      process.removeAllListeners('disconnect');
+      process.exit(code);
+    },
+    () => process.exit(1),
+  );
+});

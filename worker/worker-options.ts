@@ -1,0 +1,112 @@
+/**
+ * WorkerOptions (notes/runtime-contract.md) validated once into a fully resolved form.
+ */
+import { cpus, totalmem } from 'node:os';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { InvalidInputError } from '../common/errors.js';
+import type { BackendName } from '../science/types.js';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+
+export interface WorkerResources {
+  /** CPU cores offered (default: os.cpus().length). */
+  cpu: number;
+  /** GPU devices offered (default 0: GPUs are only offered when asked for). */
+  gpu: number;
+  /** Memory offered in MiB (default: os.totalmem()). */
+  memoryMb: number;
+}
+
+export interface WorkerOptions {
+  /** host:port of the coordinator's gRPC endpoint. */
+  coordinator: string;
+  token?: string;
+  tls?: { caFile?: string };
+  resources?: Partial<WorkerResources>;
+  /** Trials run at once (default: floor(cpu), at least 1). */
+  concurrency?: number;
+  /** Artifacts cache and per-trial checkpoint dirs live here. */
+  workDir: string;
+  /** Backend for trials whose spec says 'auto' (default: leave 'auto' to the science core). */
+  backend?: BackendName;
+  /** /metrics and /healthz (default '0.0.0.0:9465'; null: no HTTP server). */
+  httpListen?: string | null;
+  log?: (line: string) => void;
+  /** prom-client registry (default: a fresh one). */
+  registry?: Registry;
+  /** On drain, how long running trials may go on before they are killed (default 25 s). */
+  drainGraceMs?: number;
+  /** Between a child's SIGTERM and its SIGKILL (default 3 s). */
+  killGraceMs?: number;
+  /** Long-poll of LeaseTasks (default 10 s). */
+  leaseWaitMs?: number;
+  /** Reconnect backoff (default 250 ms doubling to 10 s). */
+  backoff?: BackoffPolicy;
+  /** Compiled trial child entry (default: dist/worker/trial-child.js next to this module). */
+  childScript?: string;
+  /** Environment of trial children (default: this process's). */
+  childEnv?: NodeJS.ProcessEnv;
+}
+
+export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'token' | 'tls' | 'backend' | 'resources' | 'httpListen' | 'registry' | 'childScript' | 'childEnv'>> & {
+  token?: string;
+  tls?: { caFile?: string };
+  backend?: BackendName;
+  resources: WorkerResources;
+  httpListen: string | null;
+  childEnv: NodeJS.ProcessEnv;
+};
+
+const schema = z.object({
+  coordinator: z.string().regex(/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port'),
+  workDir: z.string().min(1),
+  concurrency: z.number().int().positive().optional(),
+  resources: z
+    .object({ cpu: z.number().positive().optional(), gpu: z.number().int().min(0).optional(), memoryMb: z.number().int().positive().optional() })
+    .optional(),
+  drainGraceMs: z.number().int().min(0).optional(),
+  killGraceMs: z.number().int().min(0).optional(),
+  leaseWaitMs: z.number().int().min(0).optional(),
+  backend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).optional(),
+});
+
+export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions {
+  const parsed = schema.safeParse({
+    coordinator: opts.coordinator,
+    workDir: opts.workDir,
+    concurrency: opts.concurrency,
+    resources: opts.resources,
+    drainGraceMs: opts.drainGraceMs,
+    killGraceMs: opts.killGraceMs,
+    leaseWaitMs: opts.leaseWaitMs,
+    backend: opts.backend,
+  });
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    const field = i.path.join('.');
+    const value = i.path.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k as string], opts as unknown);
+    throw new InvalidInputError(`worker option ${field} = ${JSON.stringify(value)}: ${i.message}`, { field, value });
+  }
+  const cpu = opts.resources?.cpu ?? Math.max(1, cpus().length);
+  const resources: WorkerResources = {
+    cpu,
+    gpu: opts.resources?.gpu ?? 0,
+    memoryMb: opts.resources?.memoryMb ?? Math.floor(totalmem() / (1024 * 1024)),
+  };
+  return {
+    coordinator: opts.coordinator,
+    token: opts.token,
+    tls: opts.tls,
+    resources,
+    concurrency: opts.concurrency ?? Math.max(1, Math.floor(cpu)),
+    workDir: opts.workDir,
+    backend: opts.backend,
+    httpListen: opts.httpListen === undefined ? '0.0.0.0:9465' : opts.httpListen,
+    log: opts.log ?? ((line: string) => process.stderr.write(`${line}\n`)),
+    drainGraceMs: opts.drainGraceMs ?? 25_000,
+    killGraceMs: opts.killGraceMs ?? 3_000,
+    leaseWaitMs: opts.leaseWaitMs ?? 10_000,
+    backoff: opts.backoff ?? DEFAULT_BACKOFF,
+    childEnv: opts.childEnv ?? process.env,
+  };
+}
