@@ -1,5 +1,6 @@
 /** StagesTable -> Markdown and CSV (Figure 2 left as a table: one line per stage). */
 import type { StagesTable } from './aggregate-stages.js';
+import { pct } from './format-table-csv.js';
 import { bookkeeping, fmt, fmtDiff, fmtLr, meanStd, seedList, stdName } from './format-cell.js';
 
 export function formatStagesMarkdown(table: StagesTable): string {
@@ -27,7 +28,7 @@ export function formatStagesMarkdown(table: StagesTable): string {
 
 export function formatStagesCsv(table: StagesTable): string {
   const lines = ['dataset,arch,optimizer,lr,stage,mean,std,n,expected,missing_seeds,diverged,failed,paper_mean,paper_exact,diff'];
-  const f = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '' : String(Number(v.toPrecision(12))));
+  const f = (v: number | null | undefined) => String(pct(v) ?? '');
   for (const g of table.groups) {
     for (const s of g.stages) {
       lines.push(

@@ -1,4 +1,4 @@
-/** ResultsTable -> CSV, one line per cell (machine names, numbers unrounded). */
+/** ResultsTable -> CSV, one line per cell (machine names; accuracies in % to 6 decimals, step sizes as given). */
 import type { ResultsTable } from './aggregate-table.js';
 import { seedList } from './format-cell.js';
 
@@ -9,8 +9,13 @@ const HEADER = [
 
 function field(v: string | number | null | undefined): string {
   if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '';
-  const s = typeof v === 'number' ? String(Number(v.toPrecision(12))) : v;
+  const s = String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Percentages to 6 decimals: drops float noise (0.00999999999999) without losing anything measured. */
+export function pct(v: number | null | undefined): number | null {
+  return v === null || v === undefined || !Number.isFinite(v) ? null : Number(v.toFixed(6));
 }
 
 export function formatTableCsv(table: ResultsTable): string {
@@ -19,12 +24,12 @@ export function formatTableCsv(table: ResultsTable): string {
     for (const c of table.columns) {
       const cell = row.cells[c.regime];
       if (!cell) continue;
-      const cands = cell.selection?.candidates.map((k) => `${k.lr}:${k.mean === null ? '' : Number(k.mean.toPrecision(12))}:${k.n}`).join(';');
+      const cands = cell.selection?.candidates.map((k) => `${k.lr}:${pct(k.mean) ?? ''}:${k.n}`).join(';');
       lines.push(
         [
-          row.dataset, row.arch, row.optimizer, c.regime, cell.lr, cell.mean, cell.std, cell.n, cell.expectedSeeds.length,
+          row.dataset, row.arch, row.optimizer, c.regime, cell.lr, pct(cell.mean), pct(cell.std), cell.n, cell.expectedSeeds.length,
           seedList(cell.missingSeeds), cell.diverged, cell.failed, cell.cancelled, cell.pending,
-          cell.paper?.mean, cell.paper?.std, cell.paper?.source, cell.diff, cands,
+          cell.paper?.mean, cell.paper?.std, cell.paper?.source, pct(cell.diff), cands,
         ]
           .map(field)
           .join(','),
