@@ -98,17 +98,20 @@ export function parseSweepSpec(text: string, options: ParseSweepOptions = {}): S
   if (!parsed.success) {
     // Structural problems (types, unknown keys and values) first, in document order; cross-field
     // rules after them, since they are often consequences (a misspelt 'seedz' also means "no seeds").
+    // A missing field ranks after the other structural problems too: a misspelt 'lr' reads better
+    // as "unknown key 'lr' (did you mean 'lrs'?)" than as "lrs: required".
+    const rankOf = (i: z.ZodIssue) => (i.code === 'custom' ? 2 : i.code === 'invalid_type' && i.received === 'undefined' ? 1 : 0);
     const issues = flattenIssues(parsed.error.issues).map((issue) => ({
-      crossField: issue.code === 'custom',
+      rank: rankOf(issue),
       ...locateIssue(doc, issue, file, at),
     }));
     issues.sort(
       (a, b) =>
-        Number(a.crossField) - Number(b.crossField) ||
+        a.rank - b.rank ||
         (a.line ?? Infinity) - (b.line ?? Infinity) ||
         (a.column ?? 0) - (b.column ?? 0),
     );
-    throw new SweepSpecError(issues.map(({ crossField: _, ...issue }) => issue));
+    throw new SweepSpecError(issues.map(({ rank: _, ...issue }) => issue));
   }
   return { ...(parsed.data as SweepSpec), source: file };
 }
@@ -123,6 +126,11 @@ const contextualErrorMap: z.ZodErrorMap = (issue, ctx) => {
     if (issue.received === 'undefined') return { message: 'required' };
     const shown = typeof ctx.data === 'string' || typeof ctx.data === 'number' ? ` ${JSON.stringify(ctx.data)}` : '';
     return { message: `expected ${issue.expected}, got ${issue.received}${shown}` };
+  }
+  if ((issue.code === 'too_small' || issue.code === 'too_big') && issue.type === 'number') {
+    const op = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
+    const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+    return { message: `must be ${op} ${String(bound)}, got ${JSON.stringify(ctx.data)}` };
   }
   return { message: ctx.defaultError };
 };

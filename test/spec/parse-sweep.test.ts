@@ -58,6 +58,17 @@ describe('spec - parse errors name file, line:column and field', () => {
     expect(e.message).toMatch(/^sweeps\/x\.yaml:11:3: axes\.seedz: unknown key 'seedz' \(did you mean 'seeds'\?\)/);
   });
 
+  it('a misspelt key is reported before the required field it leaves missing', () => {
+    const e = errorOf(base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]').replace('      lrs: [0.1, 0.01]', '      lr: 0.1'));
+    expect(e.message).toBe("sweeps/x.yaml:9:7: axes.optimizers[0].lr: unknown key 'lr' (did you mean 'lrs'?) (allowed: name, lrs) (and 1 more problem)");
+    expect(e.issues[1]).toMatchObject({ path: 'axes.optimizers[0].lrs', message: 'required' });
+  });
+
+  it('a number out of range names the bound and the value', () => {
+    const e = errorOf(base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]').replace('lrs: [0.1, 0.01]', 'lrs: [0.1, -2]'));
+    expect(e.message).toBe('sweeps/x.yaml:9:18: axes.optimizers[0].lrs[1]: must be > 0, got -2');
+  });
+
   it('unknown top-level key far from any known one has no suggestion', () => {
     const e = errorOf(base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]') + 'colour: red\n');
     expect(e.message).toMatch(/^sweeps\/x\.yaml:13:1: colour: unknown key 'colour' \(allowed: /);
