@@ -1,0 +1,289 @@
+/**
+ * `npf run <spec.yaml>`: the embedded default. Starts a coordinator in this process (SQLite in
+ * --data-dir, gRPC on 127.0.0.1:0 with a random token) and local worker PROCESSES over real
+ * gRPC on loopback, submits the sweep, shows live progress on stderr, and at the end prints the
+ * results table (Markdown) on stdout and writes results.{md,csv,json,tex} under
+ * <data-dir>/sweeps/<sweep-id>/.
+ *
+ * Re-running the same command resumes: the coordinator's store keeps every finished trial (a
+ * trial's id is the hash of its config), so only what is missing runs. Ctrl-C stops the workers
+ * (running trials are handed back) and keeps everything computed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { InvalidInputError, describeError } from '../../common/errors.js';
+import { startCoordinator, type RunningCoordinator } from '../../coordinator/main.js';
+import type { TrialKey } from '../../coordinator/sweep-types.js';
+
+const USAGE = `usage: npf run <spec.yaml> [options]
+
+  --set PATH=VALUE     override a spec field (repeatable), e.g. --set epochs=2
+  --data-dir DIR       coordinator state, checkpoints and results (default ./.npf)
+  --workers N          local worker processes (default: CPU cores, at most one per trial)
+  --plain              one line per event even on a terminal
+  --lease-ttl-ms MS    lease time-to-live of the embedded coordinator (default 30000)`;
+
+/** What the live display knows about one sweep (plain data; rendered by renderProgress). */
+export interface ProgressModel {
+  name: string;
+  total: number;
+  counts: Record<string, number>;
+  /** Running trials: label, last epoch, its test accuracy. */
+  running: Map<string, { label: string; epoch: number; epochs?: number; accuracy?: number; startedMs: number }>;
+  /** Durations (ms) of trials finished in this run, for the ETA. */
+  finishedMs: number[];
+  workers: number;
+  startedMs: number;
+}
+
+export function trialLabel(key: TrialKey | undefined, taskId: string): string {
+  if (!key) return taskId.slice(0, 12);
+  const regime = key.regime === 'stage' ? `stage ${key.stage}` : key.regime;
+  return `${regime} ${key.arch} ${key.optimizer} ${key.lr} seed ${key.seed}`;
+}
+
+function fmtDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** ETA: mean duration of trials finished in this run x trials left / workers (unknown before the first). */
+export function estimateRemainingMs(m: ProgressModel): number | undefined {
+  if (m.finishedMs.length === 0) return undefined;
+  const mean = m.finishedMs.reduce((a, b) => a + b, 0) / m.finishedMs.length;
+  const left = m.total - (m.counts.succeeded ?? 0) - (m.counts.failed ?? 0) - (m.counts.cancelled ?? 0);
+  return (mean * left) / Math.max(1, m.workers);
+}
+
+/** The redrawn TTY block: tasks by state, each running trial's epoch and accuracy, the ETA. */
+export function renderProgress(m: ProgressModel, now: number): string[] {
+  const c = m.counts;
+  const done = (c.succeeded ?? 0) + (c.failed ?? 0) + (c.cancelled ?? 0);
+  const eta = estimateRemainingMs(m);
+  const lines = [
+    `${m.name}: ${done}/${m.total} done | succeeded ${c.succeeded ?? 0}, failed ${c.failed ?? 0}, running ${(c.running ?? 0) + (c.leased ?? 0)}, pending ${c.pending ?? 0}, blocked ${c.blocked ?? 0} | elapsed ${fmtDuration(now - m.startedMs)}${eta !== undefined ? `, ETA ${fmtDuration(eta)}` : ''}`,
+  ];
+  for (const r of [...m.running.values()].sort((a, b) => a.label.localeCompare(b.label))) {
+    const acc = r.accuracy !== undefined ? `, test acc ${(r.accuracy * 100).toFixed(2)}%` : '';
+    lines.push(`  ${r.label}: epoch ${r.epoch}${r.epochs ? `/${r.epochs}` : ''}${acc} (${fmtDuration(now - r.startedMs)})`);
+  }
+  return lines;
+}
+
+function npfBin(): string {
+  // dist/cli/commands/run.js -> <root>/bin/npf.js
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'npf.js');
+}
+
+interface LocalWorker {
+  proc: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+function spawnWorker(i: number, address: string, token: string, dataDir: string, memoryMb: number, log: WriteStream): LocalWorker {
+  const args = [npfBin(), 'worker', '--coordinator', address, '--cpus', '1', '--concurrency', '1', '--memory-mb', String(memoryMb), '--work-dir', join(dataDir, 'workers', String(i)), '--http', 'off', '--drain-grace-s', '2'];
+  const proc = spawn(process.execPath, args, { env: { ...process.env, NPF_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout?.pipe(log, { end: false });
+  proc.stderr?.pipe(log, { end: false });
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  return { proc, exited };
+}
+
+async function stopWorkers(workers: LocalWorker[], timeoutMs = 15_000): Promise<void> {
+  for (const w of workers) if (w.proc.exitCode === null) w.proc.kill('SIGTERM');
+  const timer = setTimeout(() => workers.forEach((w) => w.proc.exitCode === null && w.proc.kill('SIGKILL')), timeoutMs);
+  await Promise.all(workers.map((w) => w.exited));
+  clearTimeout(timer);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        set: { type: 'string', multiple: true },
+        'data-dir': { type: 'string' },
+        workers: { type: 'string' },
+        plain: { type: 'boolean' },
+        'lease-ttl-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new InvalidInputError(`run: ${(err as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new InvalidInputError(`run: expected one sweep spec file, got ${positionals.length}\n${USAGE}`);
+  const specFile = positionals[0];
+  let specYaml: string;
+  try {
+    specYaml = readFileSync(specFile, 'utf8');
+  } catch (err) {
+    throw new InvalidInputError(`cannot read sweep spec ${specFile}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`, { file: specFile });
+  }
+  let workersWanted: number | undefined;
+  if (values.workers !== undefined) {
+    workersWanted = Number(values.workers);
+    if (!Number.isInteger(workersWanted) || workersWanted < 1) throw new InvalidInputError(`--workers ${values.workers}: expected a whole number >= 1`);
+  }
+  let leaseTtlMs: number | undefined;
+  if (values['lease-ttl-ms'] !== undefined) {
+    leaseTtlMs = Number(values['lease-ttl-ms']);
+    if (!Number.isInteger(leaseTtlMs) || leaseTtlMs < 300) throw new InvalidInputError(`--lease-ttl-ms ${values['lease-ttl-ms']}: expected a whole number of milliseconds >= 300`);
+  }
+  const dataDir = resolve(values['data-dir'] ?? '.npf');
+  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  const logFile = join(dataDir, 'logs', 'run.log');
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const logLine = (l: string) => log.write(`${new Date().toISOString()} ${l}\n`);
+  const tty = !!process.stderr.isTTY && !values.plain;
+  const token = randomBytes(16).toString('hex');
+
+  const rc: RunningCoordinator = await startCoordinator({
+    dataDir,
+    grpcListen: '127.0.0.1:0',
+    httpListen: null,
+    token,
+    log: (l) => logLine(`coordinator: ${l}`),
+    // Short leases bring a killed worker's task back sooner; heartbeats keep to a third of the TTL.
+    leaseTtlMs,
+    heartbeatIntervalMs: leaseTtlMs ? Math.max(100, Math.floor(leaseTtlMs / 3)) : undefined,
+  });
+  const workers: LocalWorker[] = [];
+  let interrupted = false;
+  let redraw: NodeJS.Timeout | undefined;
+  let drawn = 0;
+  const clearBlock = () => {
+    if (tty && drawn > 0) process.stderr.write(`\x1b[${drawn}A\x1b[J`);
+    drawn = 0;
+  };
+  try {
+    const submitted = await rc.submitSweep(specYaml, basename(specFile), values.set ?? []);
+    const { sweepId, totalTasks, alreadyDone } = submitted;
+    const info = rc.core.getSweep(sweepId);
+    process.stderr.write(`npf run: sweep ${info.name} (${sweepId}): ${totalTasks} trials; ${alreadyDone} of ${totalTasks} trials already done\n`);
+    process.stderr.write(`npf run: state in ${dataDir}, logs in ${logFile}\n`);
+
+    const keys = new Map(rc.core.outcomes(sweepId).map((o) => [o.taskId, o.key]));
+    const model: ProgressModel = { name: info.name, total: totalTasks, counts: { ...rc.core.countsOf(sweepId) } as unknown as Record<string, number>, running: new Map(), finishedMs: [], workers: 0, startedMs: Date.now() };
+    const isOpen = () => rc.core.getSweep(sweepId).state === 'running';
+
+    if (isOpen()) {
+      const remaining = totalTasks - alreadyDone;
+      const n = Math.max(1, Math.min(workersWanted ?? cpus().length, remaining));
+      model.workers = n;
+      const memoryMb = Math.max(256, Math.floor(totalmem() / (1024 * 1024) / n));
+      for (let i = 0; i < n; i++) workers.push(spawnWorker(i, rc.grpcAddress, token, dataDir, memoryMb, log));
+      process.stderr.write(`npf run: ${n} local worker process(es) on ${rc.grpcAddress}\n`);
+
+      await new Promise<void>((resolveDone) => {
+        const finish = () => {
+          unsubscribe();
+          process.off('SIGINT', onSigint);
+          process.off('SIGTERM', onSigint);
+          resolveDone();
+        };
+        const onSigint = () => {
+          if (interrupted) return;
+          interrupted = true;
+          clearBlock();
+          process.stderr.write('npf run: interrupted: stopping workers; finished trials are kept (run the same command to resume)\n');
+          finish();
+        };
+        process.on('SIGINT', onSigint);
+        process.on('SIGTERM', onSigint);
+        const unsubscribe = rc.core.onEvent((e) => {
+          if (e.sweepId !== sweepId) return;
+          const p = e.payload;
+          const label = trialLabel(keys.get(e.taskId), e.taskId);
+          let line: string | undefined;
+          if (e.type === 'leased') {
+            model.running.set(e.taskId, { label, epoch: 0, startedMs: e.timeMs });
+            line = `started ${label} (attempt ${p.attempt})`;
+          } else if (e.type === 'progress') {
+            const r = model.running.get(e.taskId);
+            if (r) Object.assign(r, { epoch: Number(p.epoch), accuracy: Number(p.testAccuracy) });
+            line = `${label}: epoch ${p.epoch}, test acc ${(Number(p.testAccuracy) * 100).toFixed(2)}%`;
+          } else if (e.type === 'succeeded') {
+            const r = model.running.get(e.taskId);
+            if (r) model.finishedMs.push(e.timeMs - r.startedMs);
+            model.running.delete(e.taskId);
+            line = `finished ${label}: best test acc ${(Number(p.bestTestAccuracy) * 100).toFixed(2)}% at epoch ${p.bestEpoch}`;
+          } else if (e.type === 'retried' || e.type === 'failed' || e.type === 'cancelled') {
+            model.running.delete(e.taskId);
+            line = `${e.type === 'retried' ? 'will retry' : e.type} ${label}: ${String(p.error ?? '').split('\n')[0]}`;
+          } else if (e.type === 'sweep_complete') {
+            line = `sweep ${p.state}`;
+          }
+          model.counts = { ...rc.core.countsOf(sweepId) } as unknown as Record<string, number>;
+          if (line) logLine(line);
+          if (line && !tty) process.stderr.write(`npf run: ${line}\n`);
+          if (e.type === 'sweep_complete') finish();
+        });
+        for (const w of workers) {
+          void w.exited.then(() => {
+            if (workers.every((x) => x.proc.exitCode !== null || x.proc.signalCode !== null) && !interrupted && isOpen()) {
+              clearBlock();
+              process.stderr.write(`npf run: every worker process exited before the sweep finished; see ${logFile}\n`);
+              finish();
+            }
+          });
+        }
+        if (tty) {
+          redraw = setInterval(() => {
+            clearBlock();
+            const lines = renderProgress(model, Date.now());
+            process.stderr.write(`${lines.join('\n')}\n`);
+            drawn = lines.length;
+          }, 500);
+        }
+        if (!isOpen()) finish(); // finished between submit and subscribe
+      });
+      if (redraw) clearInterval(redraw);
+      clearBlock();
+      await stopWorkers(workers);
+    }
+
+    // The table: whatever finished, plus the failures with their error.
+    const outDir = join(dataDir, 'sweeps', sweepId);
+    mkdirSync(outDir, { recursive: true });
+    const ext: Record<string, string> = { markdown: 'md', csv: 'csv', json: 'json', latex: 'tex' };
+    let markdown = '';
+    for (const [format, e] of Object.entries(ext)) {
+      const { table } = rc.results(sweepId, format);
+      writeFileSync(join(outDir, `results.${e}`), table.endsWith('\n') ? table : `${table}\n`);
+      if (format === 'markdown') markdown = table;
+    }
+    process.stdout.write(markdown.endsWith('\n') ? markdown : `${markdown}\n`);
+    const outcomes = rc.core.outcomes(sweepId);
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    if (failed.length > 0) {
+      process.stdout.write(`\nFailed trials (${failed.length}):\n`);
+      for (const o of failed) process.stdout.write(`- ${trialLabel(o.key, o.taskId)}: ${(rc.core.taskState(o.taskId).error ?? 'no error recorded').split('\n')[0]}\n`);
+    }
+    const finished = outcomes.filter((o) => o.status === 'succeeded' || o.status === 'diverged').length;
+    process.stderr.write(`npf run: ${finished} of ${outcomes.length} trials finished; results in ${outDir}/results.{md,csv,json,tex}\n`);
+    if (interrupted) return 130;
+    return failed.length > 0 || finished < outcomes.length ? 1 : 0;
+  } finally {
+    if (redraw) clearInterval(redraw);
+    if (workers.some((w) => w.proc.exitCode === null && w.proc.signalCode === null)) await stopWorkers(workers, 5000);
+    await rc.stop();
+    await new Promise<void>((r) => log.end(() => r()));
+  }
+}
+
