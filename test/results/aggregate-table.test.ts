@@ -111,3 +111,16 @@ describe('results - Table 2 aggregation', () => {
     expect(t.rows).toHaveLength(0);
   });
 });
+
+describe('results - options from a sweep spec', async () => {
+  const { parseSweepSpec } = await import('../../coordinator/spec/parse-sweep.js');
+  const { aggregateOptionsFor } = await import('../../coordinator/results/aggregate-options-for.js');
+  const text = (extra: string, lrs: string) =>
+    `name: t\naxes:\n  datasets: [{ name: mnist }]\n  archs: [{ kind: fc }]\n  optimizers: [{ name: sgd, lrs: ${lrs} }]\n  regimes: [relu]\n  seedCount: 3\nepochs: 2\n${extra}`;
+
+  it('expects the spec seeds and selects the step size only when asked or trivial', () => {
+    expect(aggregateOptionsFor(parseSweepSpec(text('select: { metric: mean, over: lr }\n', '[0.1, 0.01]')))).toEqual({ expectedSeeds: [0, 1, 2], select: 'best-mean' });
+    expect(aggregateOptionsFor(parseSweepSpec(text('', '[0.1, 0.01]'))).select).toBe('none');
+    expect(aggregateOptionsFor(parseSweepSpec(text('', '[0.1]'))).select).toBe('best-mean');
+  });
+});
