@@ -1,0 +1,312 @@
+/**
+ * `npf train`: run one trial from flags or a YAML trial spec (flags override the file), with
+ * progress on stderr and the TrialResult as one JSON line on stdout.
+ *
+ * Exit codes: 0 succeeded, 1 diverged, 130 cancelled (Ctrl-C), 2 bad input.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { InvalidInputError, NpfError, describeError } from '../../common/errors.js';
+import { resolveTrialSpec } from '../../science/trial-spec.js';
+import type { EpochRecord, TrialProgress, TrialResult, TrialSpec } from '../../science/types.js';
+
+export const USAGE = `usage: npf train [--spec trial.yaml] [options]   (flags override the spec file)
+
+  --dataset NAME          mnist | fashion-mnist | cifar10 | cifar100 | binary-mnist (default mnist)
+  --dataset-dir DIR       where the dataset files are (cifar10/cifar100; optional otherwise)
+  --train-subset N        train on the first N examples
+  --train-per-class N     train on the first N examples of each class
+  --test-subset N         test on the first N examples
+  --arch A                fc | vconv | gconv (default fc)
+  --width N --depth N     FC width and number of hidden layers (default 128, 5)
+  --regime R              relu | frnpf-ii | frnpf-di | dnpfl | flnpf | stage (default relu)
+  --stage K               stage number for --regime stage (0 = frnpf-ii; k >= 1 needs --gates-from)
+  --gates-from PATH       ReLU checkpoint whose hidden layers gate flnpf / stage k >= 1
+  --gates-sha256 HEX      expected SHA-256 of --gates-from (default: the file's current hash)
+  --optimizer O           sgd | adam | rmsprop (default adam)
+  --lr X                  step size (default: adam 3e-4, sgd 1e-2, rmsprop 1e-4)
+  --epochs N              (default 1)
+  --batch-size N          (default 32)
+  --seed N                (default 0)
+  --backend B             auto | wasm | cpu | tensorflow | tensorflow-gpu (default auto)
+  --loss L                cross-entropy | squared (default: squared for binary-mnist)
+  --init I                glorot-uniform | sign-sqrt2
+  --beta X --eps X        soft-gate sharpness and lift (default 4, 0.1)
+  --checkpoints LIST      checkpoints to write: best,final,best@10,...
+  --checkpoint-dir DIR    where checkpoints go (default: a fresh temp dir)
+  --help`;
+
+type FlagKind = 'string' | 'int' | 'number' | 'boolean';
+
+const FLAGS: Record<string, FlagKind> = {
+  spec: 'string',
+  dataset: 'string',
+  'dataset-dir': 'string',
+  'train-subset': 'int',
+  'train-per-class': 'int',
+  'test-subset': 'int',
+  arch: 'string',
+  width: 'int',
+  depth: 'int',
+  regime: 'string',
+  stage: 'int',
+  'gates-from': 'string',
+  'gates-sha256': 'string',
+  optimizer: 'string',
+  lr: 'number',
+  epochs: 'int',
+  'batch-size': 'int',
+  seed: 'int',
+  backend: 'string',
+  loss: 'string',
+  init: 'string',
+  beta: 'number',
+  eps: 'number',
+  checkpoints: 'string',
+  'checkpoint-dir': 'string',
+  help: 'boolean',
+};
+
+const DEFAULT_LR: Record<string, number> = { adam: 3e-4, sgd: 1e-2, rmsprop: 1e-4 };
+
+export type ParsedFlags = Record<string, string | number | boolean>;
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+function suggest(name: string): string {
+  const ranked = Object.keys(FLAGS)
+    .map((f) => ({ f, d: f.startsWith(name) || name.startsWith(f) ? 0.5 : editDistance(name, f) }))
+    .sort((a, b) => a.d - b.d);
+  return ranked[0] && ranked[0].d <= 3 ? ` (did you mean --${ranked[0].f}?)` : '';
+}
+
+const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** Parse argv into typed flag values; any bad flag or value throws one InvalidInputError. */
+export function parseTrainFlags(argv: string[]): ParsedFlags {
+  const out: ParsedFlags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new InvalidInputError(`train: unexpected argument '${arg}' (flags start with --; see npf train --help)`, { arg });
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const kind = FLAGS[name];
+    if (!kind) throw new InvalidInputError(`train: unknown flag --${name}${suggest(name)}`, { flag: name });
+    if (name in out) throw new InvalidInputError(`train: --${name} given twice`, { flag: name });
+    if (kind === 'boolean') {
+      if (eq >= 0) throw new InvalidInputError(`train: --${name} takes no value`, { flag: name });
+      out[name] = true;
+      continue;
+    }
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (value === undefined || (value.startsWith('--') && !NUMBER_RE.test(value))) throw new InvalidInputError(`train: --${name} needs a value`, { flag: name });
+      i++;
+    }
+    if (kind === 'string') {
+      if (value === '') throw new InvalidInputError(`train: --${name} needs a non-empty value`, { flag: name });
+      out[name] = value;
+      continue;
+    }
+    const n = Number(value);
+    if (!NUMBER_RE.test(value) || !Number.isFinite(n)) throw new InvalidInputError(`train: --${name} expects a number, got '${value}'`, { flag: name, value });
+    if (kind === 'int' && !Number.isInteger(n)) throw new InvalidInputError(`train: --${name} expects a whole number, got '${value}'`, { flag: name, value });
+    out[name] = n;
+  }
+  return out;
+}
+
+/** 'best,final,best@10,best@20' -> CheckpointRequest. */
+export function parseCheckpointList(list: string): NonNullable<TrialSpec['checkpoints']> {
+  const req: NonNullable<TrialSpec['checkpoints']> = {};
+  for (const item of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (item === 'best') req.best = true;
+    else if (item === 'final') req.final = true;
+    else if (/^best@\d+$/.test(item) && Number(item.slice(5)) > 0) (req.bestAtEpochs ??= []).push(Number(item.slice(5)));
+    else throw new InvalidInputError(`train: --checkpoints: '${item}' is not best, final or best@<epoch>`, { flag: 'checkpoints', value: item });
+  }
+  return req;
+}
+
+function readSpecFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InvalidInputError(`${path}: cannot read the spec file (${(err as NodeJS.ErrnoException).code ?? describeError(err)})`, { file: path });
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new InvalidInputError(`${path}: not valid YAML (${describeError(err).split('\n')[0]})`, { file: path });
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new InvalidInputError(`${path}: a trial spec must be a YAML mapping`, { file: path });
+  return doc as Record<string, unknown>;
+}
+
+function sha256File(path: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch (err) {
+    throw new InvalidInputError(`--gates-from ${path}: cannot read the checkpoint (${(err as NodeJS.ErrnoException).code ?? describeError(err)})`, { file: path });
+  }
+}
+
+const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {});
+
+/**
+ * The trial spec from flags over an optional YAML spec, validated by resolveTrialSpec (errors
+ * name the field: "--spec file: invalid trial spec: optimizer.lr: ...").
+ */
+export function specFromFlags(f: ParsedFlags): TrialSpec {
+  const base = typeof f.spec === 'string' ? readSpecFile(f.spec) : {};
+  const s: Record<string, unknown> = { ...base };
+  const dataset = obj(s.dataset);
+  if (f.dataset !== undefined) dataset.name = f.dataset;
+  if (dataset.name === undefined) dataset.name = 'mnist';
+  if (f['dataset-dir'] !== undefined) dataset.dir = f['dataset-dir'];
+  if (f['train-subset'] !== undefined && f['train-per-class'] !== undefined) throw new InvalidInputError('train: give --train-subset or --train-per-class, not both');
+  if (f['train-subset'] !== undefined) dataset.trainSubset = { first: f['train-subset'] };
+  if (f['train-per-class'] !== undefined) dataset.trainSubset = { perClass: f['train-per-class'] };
+  if (f['test-subset'] !== undefined) dataset.testSubset = { first: f['test-subset'] };
+  s.dataset = dataset;
+
+  let arch = obj(s.arch);
+  if (f.arch !== undefined && f.arch !== arch.kind) arch = { kind: f.arch };
+  if (arch.kind === undefined) arch.kind = 'fc';
+  if (f.width !== undefined) arch.width = f.width;
+  if (f.depth !== undefined) arch.depth = f.depth;
+  if (arch.kind !== 'fc' && (f.width !== undefined || f.depth !== undefined)) throw new InvalidInputError(`train: --width/--depth apply to --arch fc, not ${String(arch.kind)}`);
+  s.arch = arch;
+
+  if (f.regime !== undefined) s.regime = f.regime;
+  if (s.regime === undefined) s.regime = 'relu';
+  if (f.stage !== undefined) s.stage = f.stage;
+  const optimizer = obj(s.optimizer);
+  if (f.optimizer !== undefined) optimizer.name = f.optimizer;
+  if (optimizer.name === undefined) optimizer.name = 'adam';
+  if (f.lr !== undefined) optimizer.lr = f.lr;
+  if (optimizer.lr === undefined && typeof optimizer.name === 'string') optimizer.lr = DEFAULT_LR[optimizer.name];
+  s.optimizer = optimizer;
+  if (f.epochs !== undefined) s.epochs = f.epochs;
+  if (s.epochs === undefined) s.epochs = 1;
+  if (f['batch-size'] !== undefined) s.batchSize = f['batch-size'];
+  if (f.seed !== undefined) s.seed = f.seed;
+  if (s.seed === undefined) s.seed = 0;
+  if (f.backend !== undefined) s.backend = f.backend;
+  if (f.loss !== undefined) s.loss = f.loss;
+  if (f.init !== undefined) s.init = f.init;
+  if (f.beta !== undefined || f.eps !== undefined) {
+    const gate = obj(s.gate);
+    if (f.beta !== undefined) gate.beta = f.beta;
+    if (f.eps !== undefined) gate.eps = f.eps;
+    s.gate = gate;
+  }
+  if (typeof f.checkpoints === 'string') s.checkpoints = parseCheckpointList(f.checkpoints);
+  if (typeof f['gates-from'] === 'string') {
+    const path = f['gates-from'];
+    s.gatesFrom = { path, sha256: typeof f['gates-sha256'] === 'string' ? f['gates-sha256'] : sha256File(path) };
+  } else if (f['gates-sha256'] !== undefined) throw new InvalidInputError('train: --gates-sha256 needs --gates-from');
+  const where = typeof f.spec === 'string' ? f.spec : 'command line';
+  return resolveTrialSpec(s, where);
+}
+
+function epochLine(r: EpochRecord, total: number): string {
+  return (
+    `epoch ${r.epoch}/${total}  train loss ${r.trainLoss.toFixed(4)}  test loss ${r.testLoss.toFixed(4)}  ` +
+    `test acc ${(100 * r.testAccuracy).toFixed(2)}%  ${Math.round(r.examplesPerSec)} ex/s  ${(r.durationMs / 1000).toFixed(1)} s`
+  );
+}
+
+/** Progress renderer: a bar on a TTY, plain lines otherwise. Pure over the write function. */
+export function progressPrinter(write: (s: string) => void, isTty: boolean, epochs: number): (e: TrialProgress) => void {
+  let barShown = false;
+  const clearBar = (): void => {
+    if (barShown) write('\r\x1b[K');
+    barShown = false;
+  };
+  return (e) => {
+    switch (e.kind) {
+      case 'started':
+        write(`backend ${e.backend}${e.backendNote ? ` (${e.backendNote})` : ''}; ${e.trainExamples} train / ${e.testExamples} test examples; ${e.stepsPerEpoch} steps per epoch\n`);
+        break;
+      case 'step':
+        if (isTty) {
+          const width = 30;
+          const done = Math.round((width * e.step) / e.stepsPerEpoch);
+          write(`\r\x1b[Kepoch ${e.epoch}/${epochs} [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${e.step}/${e.stepsPerEpoch}${e.loss !== undefined ? `  loss ${e.loss.toFixed(4)}` : ''}`);
+          barShown = true;
+        }
+        break;
+      case 'epoch':
+        clearBar();
+        write(epochLine(e.record, epochs) + '\n');
+        break;
+      case 'checkpoint':
+        clearBar();
+        write(`checkpoint ${e.checkpoint.name} (epoch ${e.checkpoint.epoch}) -> ${e.checkpoint.path} sha256 ${e.checkpoint.sha256}\n`);
+        break;
+      case 'npk':
+        clearBar();
+        write(`nu at epoch ${e.point.epoch}: ${e.point.nu}\n`);
+        break;
+      case 'ntk-split':
+        clearBar();
+        write(`ntk split at epoch ${e.point.epoch}: tr K_v ${e.point.valueTrace}, tr K_phi ${e.point.featureTrace}\n`);
+        break;
+    }
+  };
+}
+
+export function exitCodeOf(result: TrialResult): number {
+  return result.status === 'succeeded' ? 0 : result.status === 'diverged' ? 1 : 130;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let spec: TrialSpec;
+  let flags: ParsedFlags;
+  try {
+    flags = parseTrainFlags(argv);
+    if (flags.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    spec = specFromFlags(flags);
+  } catch (err) {
+    if (err instanceof NpfError) {
+      console.error(`npf ${err.message}`.replace(/^npf (?!train)/, 'npf train: '));
+      return 2;
+    }
+    throw err;
+  }
+  // Loaded only now: --help and flag errors stay fast and need no TensorFlow.js.
+  const { runTrial } = await import('../../science/run-trial.js');
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await runTrial(spec, {
+      signal: controller.signal,
+      checkpointDir: typeof flags['checkpoint-dir'] === 'string' ? flags['checkpoint-dir'] : undefined,
+      onProgress: progressPrinter((s) => process.stderr.write(s), Boolean(process.stderr.isTTY), spec.epochs),
+    });
+    if (result.status === 'diverged') process.stderr.write(`diverged: the loss became NaN/Inf at epoch ${result.divergedAtEpoch}\n`);
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return exitCodeOf(result);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runTrial, TrialSetupError } from '../../science/run-trial.js';
+import { resolveTrialSpec } from '../../science/trial-spec.js';
+import type { TrialProgress, TrialSpec } from '../../science/types.js';
+import { CheckpointError } from '../../science/checkpoint/errors.js';
+import { syntheticBinaryDataset, syntheticDataset } from './synthetic-data.js';
+
+const data = syntheticDataset();
+const deps = { loadDataset: async () => data, readEvery: 4 };
+
+function spec(over: Record<string, unknown> = {}): TrialSpec {
+  return resolveTrialSpec({
+    dataset: { name: 'mnist' },
+    arch: { kind: 'fc', width: 16, depth: 3 },
+    regime: 'relu',
+    optimizer: { name: 'adam', lr: 1e-2 },
+    epochs: 3,
+    batchSize: 16,
+    seed: 5,
+    backend: 'wasm',
+    ...over,
+  });
+}
+
+const tempDir = (): string => mkdtempSync(join(tmpdir(), 'npf-train-test-'));
+
+describe('train - runTrial', () => {
+  it('train - a small trial learns and reports every epoch, the best epoch and the backend', async () => {
+    const r = await runTrial(spec({ epochs: 6 }), {}, deps);
+    expect(r.status).toBe('succeeded');
+    expect(r.backend).toBe('wasm');
+    expect(r.epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(r.epochs[5].trainLoss).toBeLessThan(r.epochs[0].trainLoss);
+    expect(r.bestTestAccuracy).toBe(Math.max(...r.epochs.map((e) => e.testAccuracy)));
+    expect(r.epochs[r.bestEpoch - 1].testAccuracy).toBe(r.bestTestAccuracy);
+    expect(r.bestTestAccuracy).toBeGreaterThan(0.6); // 3 classes: chance is ~0.33
+    for (const e of r.epochs) expect(e.examplesPerSec).toBeGreaterThan(0);
+  });
+
+  it('train - same spec, seed and backend give bit-identical results (every regime)', async () => {
+    for (const regime of ['relu', 'frnpf-ii', 'frnpf-di', 'dnpfl'] as const) {
+      const s = spec({ regime, epochs: 2, checkpoints: { final: true } });
+      const a = await runTrial(s, { checkpointDir: tempDir() }, deps);
+      const b = await runTrial(s, { checkpointDir: tempDir() }, deps);
+      const strip = (r: typeof a) => r.epochs.map(({ trainLoss, testLoss, testAccuracy }) => [trainLoss, testLoss, testAccuracy]);
+      expect(strip(a)).toEqual(strip(b));
+      expect(a.checkpoints[0].sha256).toBe(b.checkpoints[0].sha256);
+      const c = await runTrial(spec({ regime, epochs: 2, seed: 6 }), {}, deps);
+      expect(strip(c)).not.toEqual(strip(a));
+    }
+  });
+
+  it("train - a huge step size ends with status 'diverged' and divergedAtEpoch, not a throw", async () => {
+    const r = await runTrial(spec({ optimizer: { name: 'sgd', lr: 1e30 }, epochs: 3 }), {}, deps);
+    expect(r.status).toBe('diverged');
+    expect(r.divergedAtEpoch).toBe(1);
+    expect(r.epochs).toEqual([]);
+  });
+
+  it("train - an AbortSignal cancels between steps: status 'cancelled'", async () => {
+    const controller = new AbortController();
+    const events: TrialProgress[] = [];
+    const r = await runTrial(
+      spec({ epochs: 50 }),
+      {
+        signal: controller.signal,
+        onProgress: (e) => {
+          events.push(e);
+          if (e.kind === 'epoch' && e.record.epoch === 2) controller.abort();
+        },
+      },
+      deps,
+    );
+    expect(r.status).toBe('cancelled');
+    expect(r.epochs.length).toBe(2);
+    expect(events.filter((e) => e.kind === 'step').length).toBeGreaterThan(0);
+  });
+
+  it('train - no tensor leaks: the tensor count is flat over epochs and back to the start after the trial', async () => {
+    const before = tf.memory().numTensors;
+    for (const regime of ['relu', 'frnpf-ii', 'dnpfl'] as const) {
+      const counts: number[] = [];
+      await runTrial(
+        spec({ regime, epochs: 4, optimizer: { name: 'rmsprop', lr: 1e-3 }, checkpoints: { best: true, bestAtEpochs: [2] } }),
+        { checkpointDir: tempDir(), onProgress: (e) => e.kind === 'epoch' && counts.push(tf.memory().numTensors) },
+        deps,
+      );
+      expect(counts.length).toBe(4);
+      expect(new Set(counts.slice(1)).size).toBe(1);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
+  it('train - squared loss on a one-output (binary-mnist shaped) dataset, sign-sqrt2 init without biases', async () => {
+    const r = await runTrial(
+      spec({ dataset: { name: 'binary-mnist' }, init: 'sign-sqrt2', optimizer: { name: 'rmsprop', lr: 1e-3 }, epochs: 4 }),
+      {},
+      { loadDataset: async () => syntheticBinaryDataset() },
+    );
+    expect(r.status).toBe('succeeded');
+    expect(r.epochs[3].trainLoss).toBeLessThan(r.epochs[0].trainLoss);
+    await expect(runTrial(spec({ dataset: { name: 'binary-mnist' }, loss: 'cross-entropy' }), {}, { loadDataset: async () => syntheticBinaryDataset() })).rejects.toThrow(
+      TrialSetupError,
+    );
+  });
+
+  it('train - a ReLU trial writes best, best@k and final; FLNPF and stage k gate from them', async () => {
+    const dir = tempDir();
+    const parent = await runTrial(spec({ epochs: 4, checkpoints: { best: true, final: true, bestAtEpochs: [2, 4] } }), { checkpointDir: dir }, deps);
+    expect(parent.checkpoints.map((c) => c.name).sort()).toEqual(['best', 'best@2', 'best@4', 'final']);
+    const best = parent.checkpoints.find((c) => c.name === 'best')!;
+    expect(best.epoch).toBe(parent.bestEpoch);
+    const at2 = parent.checkpoints.find((c) => c.name === 'best@2')!;
+    expect(at2.epoch).toBeLessThanOrEqual(2);
+    expect(at2.testAccuracy).toBe(Math.max(parent.epochs[0].testAccuracy, parent.epochs[1].testAccuracy));
+
+    const child = await runTrial(spec({ regime: 'flnpf', gatesFrom: { path: best.path, sha256: best.sha256 } }), {}, deps);
+    expect(child.status).toBe('succeeded');
+    // A stage trial must get the best@<10k> file it names (here: stage 1 wants best@10).
+    await expect(runTrial(spec({ regime: 'stage', stage: 1, gatesFrom: { path: at2.path, sha256: at2.sha256 } }), {}, deps)).rejects.toThrow(/best@10/);
+    // A checkpoint of another width is refused with the file named.
+    const other = spec({ regime: 'flnpf', arch: { kind: 'fc', width: 8, depth: 3 }, gatesFrom: { path: best.path, sha256: best.sha256 } });
+    await expect(runTrial(other, {}, deps)).rejects.toThrow(CheckpointError);
+    await expect(runTrial(other, {}, deps)).rejects.toThrow(best.path);
+  });
+
+  it('train - asking for measurements with no measurement module wired is refused clearly', async () => {
+    await expect(runTrial(spec({ measure: { npk: { every: 1, examplesPerClass: 2 } } }), {}, deps)).rejects.toThrow(/measurement/);
+  });
+});
