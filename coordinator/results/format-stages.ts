@@ -39,3 +39,21 @@ export function formatStagesCsv(table: StagesTable): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** StagesTable -> LaTeX (booktabs): one tabular per group, stage / ours / paper. */
+export function formatStagesLatex(table: StagesTable): string {
+  const out: string[] = [];
+  for (const g of table.groups) {
+    const hasPaper = g.stages.some((s) => s.paper);
+    out.push(`% Stages: ${g.labels.arch} / ${g.labels.optimizer} ${fmtLr(g.lr)} / ${g.labels.dataset}`);
+    out.push(`\\begin{tabular}{r r${hasPaper ? ' r' : ''}}`, '\\toprule', `Stage & FLNPF${hasPaper ? ' & paper' : ''} \\\\`, '\\midrule');
+    for (const s of g.stages) {
+      const ours = s.mean === null ? '--' : s.std === null ? `$${fmt(s.mean)}$` : `$${fmt(s.mean)} \\pm ${fmt(s.std)}$`;
+      const n = s.n < s.expectedSeeds.length ? `\\,{\\scriptsize(n=${s.n}/${s.expectedSeeds.length})}` : '';
+      const paper = hasPaper ? ` & ${s.paper ? `${s.paper.exact ? '' : '$\\approx$'}${fmt(s.paper.mean)}` : ''}` : '';
+      out.push(`${s.stage} & ${ours}${n}${paper} \\\\`);
+    }
+    out.push('\\bottomrule', '\\end{tabular}', '');
+  }
+  return out.join('\n');
+}
