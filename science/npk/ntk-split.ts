@@ -5,7 +5,7 @@
  * respect to the feature-network weights (the "feature derivative", non-zero only with soft gates).
  *
  * Works on whatever tfjs backend is active: per-example gradients by tf.variableGrads, one example
- * at a time, and the Gram matrices by tf.matMul on the backend.
+ * at a time, downloaded to the host, where the Gram matrices are formed in float64 (gramRows).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { NpkShapeError, expectPositiveInt } from './errors.js';
@@ -27,8 +27,6 @@ export interface NtkSplitInput {
   valueVars: tf.Variable[];
   /** Feature-network weights Theta^F (trainable, disjoint from valueVars). */
   featureVars: tf.Variable[];
-  /** Rows of gradients stacked per matMul; bounds the temporary memory. Default 32. */
-  blockSize?: number;
 }
 
 export interface NtkSplitKernels {
@@ -85,14 +83,12 @@ export function trueClassLogit(logits: (x: tf.Tensor2D) => tf.Tensor2D, X: tf.Te
 
 /**
  * K^v and K^phi for n examples. Memory: the flattened gradients of all n examples, n * (|Theta^V|
- * + |Theta^F|) float32 on the backend (about 270 MB for the protocol's n = 200, w = 128, 5 hidden
- * layers, MNIST), plus one block. No tensor outlives the call.
+ * + |Theta^F|) float32 on the host (about 270 MB for the protocol's n = 200, w = 128, 5 hidden
+ * layers, MNIST). No tensor outlives the call.
  */
 export function ntkSplitKernels(input: NtkSplitInput): NtkSplitKernels {
   const { n, output, valueVars, featureVars } = input;
-  const blockSize = input.blockSize ?? 32;
   expectPositiveInt('n', n);
-  expectPositiveInt('blockSize', blockSize);
   validateVars(valueVars, featureVars);
   const allVars = [...valueVars, ...featureVars];
 
@@ -100,34 +96,25 @@ export function ntkSplitKernels(input: NtkSplitInput): NtkSplitKernels {
   const rank = tf.tidy(() => output(0).rank);
   if (rank !== 0) throw new NpkShapeError(`output(s) must return a scalar (rank 0), got rank ${rank}.`, { field: 'output', rank });
 
-  const vBlocks: tf.Tensor2D[] = [];
-  const fBlocks: tf.Tensor2D[] = [];
-  try {
-    let vRows: tf.Tensor1D[] = [];
-    let fRows: tf.Tensor1D[] = [];
-    const flush = () => {
-      if (vRows.length === 0) return;
-      vBlocks.push(tf.stack(vRows) as tf.Tensor2D);
-      fBlocks.push(tf.stack(fRows) as tf.Tensor2D);
-      tf.dispose([...vRows, ...fRows]);
-      vRows = [];
-      fRows = [];
-    };
-    for (let s = 0; s < n; s++) {
-      const [v, f] = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => output(s), allVars);
-        value.dispose();
-        return [flatten(valueVars, grads), flatten(featureVars, grads)];
-      });
-      vRows.push(v);
-      fRows.push(f);
-      if (vRows.length === blockSize) flush();
+  const pv = valueVars.reduce((acc, v) => acc + v.size, 0);
+  const pf = featureVars.reduce((acc, v) => acc + v.size, 0);
+  // Psi_v^T and Psi_phi^T, one row of gradients per example, on the host.
+  const gv = new Float32Array(n * pv);
+  const gf = new Float32Array(n * pf);
+  for (let s = 0; s < n; s++) {
+    const [v, f] = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => output(s), allVars);
+      value.dispose();
+      return [flatten(valueVars, grads), flatten(featureVars, grads)];
+    });
+    try {
+      gv.set(v.dataSync(), s * pv);
+      gf.set(f.dataSync(), s * pf);
+    } finally {
+      tf.dispose([v, f]);
     }
-    flush();
-    return { n, kv: gramOfBlocks(vBlocks, n), kphi: gramOfBlocks(fBlocks, n) };
-  } finally {
-    tf.dispose([...vBlocks, ...fBlocks]);
   }
+  return { n, kv: gramRows(gv, n, pv), kphi: gramRows(gf, n, pf) };
 }
 
 /** Trace and Frobenius norm of an n x n kernel. */
@@ -145,26 +132,59 @@ function flatten(vars: tf.Variable[], grads: tf.NamedTensorMap): tf.Tensor1D {
   return tf.concat(vars.map((v) => tf.reshape(grads[v.name] ?? tf.zerosLike(v), [-1]))) as tf.Tensor1D;
 }
 
+/** Columns per pass of gramRows: 4 KiB of each row, so all n rows of a pass stay in cache. */
+const GRAM_CHUNK = 1024;
+
 /**
- * G G^T from row blocks of G. Every block pair is computed (not mirrored), so the symmetry of the
- * result is a real check on the arithmetic rather than true by construction.
+ * G G^T (n x n, float64 accumulation) of a row-major n x p float32 matrix. Register-blocked 4 x 4
+ * over rows and chunked over columns so the pass works from cache; the upper triangle is computed
+ * and mirrored. Host-side on purpose: on the cpu backend this is several times faster than
+ * tf.matMul at p ~ 1.7e5 (bench/ntk-split-bench.ts), and it accumulates in float64.
  */
-function gramOfBlocks(blocks: tf.Tensor2D[], n: number): Float64Array {
+export function gramRows(g: Float32Array, n: number, p: number): Float64Array {
+  expectPositiveInt('n', n);
+  if (g.length !== n * p) throw new NpkShapeError(`gradient matrix has length ${g.length}, expected n * p = ${n * p}.`, { field: 'g' });
   const k = new Float64Array(n * n);
-  let r0 = 0;
-  for (const bi of blocks) {
-    let c0 = 0;
-    for (const bj of blocks) {
-      const part = tf.tidy(() => tf.matMul(bi, bj, false, true));
-      const data = part.dataSync();
-      part.dispose();
-      const rows = bi.shape[0];
-      const cols = bj.shape[0];
-      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) k[(r0 + r) * n + c0 + c] = data[r * cols + c];
-      c0 += cols;
+  const last = n - 1;
+  for (let c0 = 0; c0 < p; c0 += GRAM_CHUNK) {
+    const c1 = Math.min(p, c0 + GRAM_CHUNK);
+    for (let i0 = 0; i0 < n; i0 += 4) {
+      // Rows past the end are clamped to the last row; their sums are discarded below.
+      const a0 = i0 * p;
+      const a1 = Math.min(i0 + 1, last) * p;
+      const a2 = Math.min(i0 + 2, last) * p;
+      const a3 = Math.min(i0 + 3, last) * p;
+      for (let j0 = i0; j0 < n; j0 += 4) {
+        const b0 = j0 * p;
+        const b1 = Math.min(j0 + 1, last) * p;
+        const b2 = Math.min(j0 + 2, last) * p;
+        const b3 = Math.min(j0 + 3, last) * p;
+        let s00 = 0, s01 = 0, s02 = 0, s03 = 0;
+        let s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+        let s20 = 0, s21 = 0, s22 = 0, s23 = 0;
+        let s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+        for (let c = c0; c < c1; c++) {
+          const x0 = g[a0 + c], x1 = g[a1 + c], x2 = g[a2 + c], x3 = g[a3 + c];
+          const y0 = g[b0 + c], y1 = g[b1 + c], y2 = g[b2 + c], y3 = g[b3 + c];
+          s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
+          s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
+          s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
+          s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3;
+        }
+        const sums = [s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33];
+        for (let r = 0; r < 4; r++) {
+          const i = i0 + r;
+          if (i >= n) break;
+          for (let q = 0; q < 4; q++) {
+            const j = j0 + q;
+            if (j >= n) break;
+            if (j >= i) k[i * n + j] += sums[r * 4 + q];
+          }
+        }
+      }
     }
-    r0 += bi.shape[0];
   }
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) k[j * n + i] = k[i * n + j];
   return k;
 }
 

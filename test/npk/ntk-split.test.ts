@@ -1,123 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { TRUE_CLASS_LOGIT, kernelSummary, ntkSplitKernels, trueClassLogit } from '../../science/npk/ntk-split.js';
+import { TRUE_CLASS_LOGIT, gramRows, kernelSummary, ntkSplitKernels, trueClassLogit } from '../../science/npk/ntk-split.js';
 import { measureNtkSplit } from '../../science/npk/measure-ntk-split.js';
 import { symmetricEigenvalues } from '../../science/npk/symmetric-eigen.js';
 import { NpkShapeError } from '../../science/npk/errors.js';
 import { maxRelErr, normal, relErr, rng } from './seeded.js';
+import { TinyDgn, softmaxSum } from './tiny-dgn.js';
 
 const dIn = 3;
 const width = 4;
 const hidden = 3;
 const classes = 2;
 const n = 7;
-const beta = 4;
-const eps = 0.1;
 
-
-type Saver = (t: tf.Tensor[]) => void;
-type GradOut = { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
-const custom = (f: (...args: never[]) => GradOut) => tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as (...a: tf.Tensor[]) => tf.Tensor;
-
-// tfjs-core alone registers no op gradients, so the test network's ops carry their own.
-/** x W + b. */
-const dense = custom((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: Saver) => {
-  save([x, w]);
-  return {
-    value: tf.add(tf.matMul(x, w), b),
-    gradFunc: (dy, [xs, ws]) => [
-      tf.matMul(dy as tf.Tensor2D, ws as tf.Tensor2D, false, true),
-      tf.matMul(xs as tf.Tensor2D, dy as tf.Tensor2D, true, false),
-      tf.sum(dy, 0),
-    ],
-  };
-});
-const relu = custom((q: tf.Tensor, save: Saver) => {
-  save([q]);
-  return { value: tf.relu(q), gradFunc: (dy, [qs]) => [tf.mul(dy, tf.step(qs))] };
-});
-/** qv * (1 + eps) * sigmoid(beta * qf): a value pre-activation times its soft gate. */
-const softGated = custom((qv: tf.Tensor, qf: tf.Tensor, save: Saver) => {
-  const sig = tf.sigmoid(tf.mul(beta, qf));
-  save([qv, sig]);
-  return {
-    value: tf.mul(qv, tf.mul(1 + eps, sig)),
-    gradFunc: (dy, [qvs, sg]) => [
-      tf.mul(dy, tf.mul(1 + eps, sg)),
-      tf.mul(dy, tf.mul(qvs, tf.mul((1 + eps) * beta, tf.mul(sg, tf.sub(1, sg))))),
-    ],
-  };
-});
-/** sum of softmax(z) over classes, with the generic softmax vector-Jacobian product s * (g - <g, s>). */
-const softmaxSum = custom((z: tf.Tensor2D, save: Saver) => {
-  const sm = tf.softmax(z);
-  save([sm]);
-  return {
-    value: tf.sum(sm),
-    gradFunc: (dy, [sms]) => {
-      const g = tf.mul(dy, tf.onesLike(sms));
-      return [tf.mul(sms, tf.sub(g, tf.sum(tf.mul(g, sms), -1, true)))];
-    },
-  };
-});
-
-interface Layer {
-  w: tf.Variable;
-  b: tf.Variable;
-}
-
-/** A tiny soft-gate DGN (protocol.md "Deep gated network") with its weights as tf.Variables. */
-class TinyDgn {
-  readonly feature: Layer[] = [];
-  readonly value: Layer[] = [];
-  constructor(seed: number) {
-    const rand = rng(seed);
-    const layer = (fanIn: number, fanOut: number): Layer => ({
-      w: tf.variable(tf.tensor2d(Array.from({ length: fanIn * fanOut }, () => normal(rand) * Math.sqrt(2 / fanIn)), [fanIn, fanOut])),
-      b: tf.variable(tf.tensor1d(Array.from({ length: fanOut }, () => 0.1 * normal(rand)))),
-    });
-    for (let l = 0; l < hidden; l++) this.feature.push(layer(l === 0 ? dIn : width, width));
-    for (let l = 0; l < hidden; l++) this.value.push(layer(l === 0 ? dIn : width, width));
-    this.value.push(layer(width, classes));
-  }
-  get valueVars(): tf.Variable[] {
-    return this.value.flatMap((l) => [l.w, l.b]);
-  }
-  get featureVars(): tf.Variable[] {
-    return this.feature.flatMap((l) => [l.w, l.b]);
-  }
-  /** Logits [m, classes]: feature net ReLU forward; value layer l output times (1+eps) sigmoid(beta q_F(l)). */
-  logits = (x: tf.Tensor2D): tf.Tensor2D => {
-    let zf: tf.Tensor2D = x;
-    let zv: tf.Tensor2D = x;
-    for (let l = 0; l < hidden; l++) {
-      const qf = dense(zf, this.feature[l].w, this.feature[l].b);
-      zf = relu(qf) as tf.Tensor2D;
-      zv = softGated(dense(zv, this.value[l].w, this.value[l].b), qf) as tf.Tensor2D;
-    }
-    const out = this.value[hidden];
-    return dense(zv, out.w, out.b) as tf.Tensor2D;
-  };
-  /** The same network in float64 plain JS, from flat parameter vectors (for finite differences). */
-  static logitsF64(x: number[], feature: Float64Array[], value: Float64Array[]): number[] {
-    const affine = (z: number[], w: Float64Array, b: Float64Array): number[] => {
-      const fanOut = b.length;
-      return Array.from({ length: fanOut }, (_, i) => z.reduce((acc, zj, j) => acc + zj * w[j * fanOut + i], b[i]));
-    };
-    let zf = x;
-    let zv = x;
-    for (let l = 0; l < hidden; l++) {
-      const qf = affine(zf, feature[2 * l], feature[2 * l + 1]);
-      zf = qf.map((q) => Math.max(0, q));
-      zv = affine(zv, value[2 * l], value[2 * l + 1]).map((q, i) => (q * (1 + eps)) / (1 + Math.exp(-beta * qf[i])));
-    }
-    return affine(zv, value[2 * hidden], value[2 * hidden + 1]);
-  }
-  dispose(): void {
-    tf.dispose([...this.valueVars, ...this.featureVars]);
-  }
-}
 
 /** Per-example gradients of the true-class logit by central differences in float64. */
 function fdGradients(net: TinyDgn, X: number[][], labels: number[], group: 'value' | 'feature'): Float64Array[] {
@@ -131,9 +27,9 @@ function fdGradients(net: TinyDgn, X: number[][], labels: number[], group: 'valu
       for (let i = 0; i < p.length; i++) {
         const keep = p[i];
         p[i] = keep + h;
-        const up = TinyDgn.logitsF64(x, feature, value)[labels[s]];
+        const up = net.logitsF64(x, feature, value)[labels[s]];
         p[i] = keep - h;
-        const down = TinyDgn.logitsF64(x, feature, value)[labels[s]];
+        const down = net.logitsF64(x, feature, value)[labels[s]];
         p[i] = keep;
         grad.push((up - down) / (2 * h));
       }
@@ -157,7 +53,7 @@ describe('npk - NTK split of a soft-gate DGN', () => {
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    net = new TinyDgn(5);
+    net = new TinyDgn(5, { dIn, width, hidden, classes, beta: 4, eps: 0.1 });
     const rand = rng(6);
     xs = Array.from({ length: n }, () => Array.from({ length: dIn }, () => normal(rand)));
     X = tf.tensor2d(xs);
@@ -167,14 +63,13 @@ describe('npk - NTK split of a soft-gate DGN', () => {
     X.dispose();
   });
 
-  it('kernels are non-zero, symmetric, PSD and leak no tensors', () => {
+  it('kernels are non-zero, symmetric, positive semi-definite and leak no tensors', () => {
     const before = tf.memory().numTensors;
     const { kv, kphi } = ntkSplitKernels({
       n,
       output: trueClassLogit(net.logits, X, labels),
       valueVars: net.valueVars,
       featureVars: net.featureVars,
-      blockSize: 3, // exercise several blocks
     });
     expect(tf.memory().numTensors).toBe(before);
     for (const k of [kv, kphi]) {
@@ -240,5 +135,20 @@ describe('npk - NTK split of a soft-gate DGN', () => {
     expect(() => trueClassLogit(net.logits, X, [0, 1])).toThrow(/labels has length 2/);
     expect(() => trueClassLogit(net.logits, X, [0, 1, 1, 0, 1, 0, 0.5])).toThrow(/labels\[6\] is 0.5/);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('npk - gramRows', () => {
+  it('equals the naive G G^T for row counts around the 4-row block and columns across chunks', () => {
+    const rand = rng(12);
+    for (const rows of [1, 2, 3, 4, 5, 7, 9]) {
+      for (const p of [1, 3, 2500]) {
+        const g = Float32Array.from({ length: rows * p }, () => normal(rand));
+        const naive = new Float64Array(rows * rows);
+        for (let i = 0; i < rows; i++) for (let j = 0; j < rows; j++) for (let c = 0; c < p; c++) naive[i * rows + j] += g[i * p + c] * g[j * p + c];
+        expect(maxRelErr(gramRows(g, rows, p), naive)).toBeLessThan(1e-12);
+      }
+    }
+    expect(() => gramRows(new Float32Array(5), 2, 3)).toThrow(NpkShapeError);
   });
 });
