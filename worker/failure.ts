@@ -60,11 +60,12 @@ export function classifyChildExit(exit: ChildExit): FailureVerdict {
 /**
  * Whether a trial that threw error `code` (NpfError.code; undefined for a plain Error) is worth
  * another attempt. Typed errors are deterministic (same spec, same data, same failure) except
- * a dataset that is missing or unreadable on this machine, which another worker may have.
+ * a dataset that is missing or unreadable on this machine, or a backend it lacks, which another
+ * worker may have.
  * Untyped errors (a bug, a wasm out-of-memory) are retried: the attempt limit bounds them.
  */
 export function isRetryableErrorCode(code: string | undefined): boolean {
   if (code === undefined) return true;
-  if (code === 'DATASET_MISSING' || code === 'DATASET_UNREADABLE') return true;
+  if (code === 'DATASET_MISSING' || code === 'DATASET_UNREADABLE' || code === 'BACKEND_UNAVAILABLE') return true;
   return false;
 }

@@ -26,10 +26,9 @@ async function loadRunner(): Promise<RunTrial> {
     if (!isFakeRunnerName(name)) throw new NpfError('INVALID_INPUT', `NPF_TRIAL_RUNNER=${name} is not a known trial runner (real, fake-sleep, fake-crash)`);
     return (spec, opts) => runFakeTrial(name, spec, opts);
   }
-  // A variable specifier until science/run-trial.ts lands, so the worker compiles without it.
-  const specifier = '../science/run-trial.js';
-  const mod = (await import(specifier)) as { runTrial: RunTrial };
-  return mod.runTrial;
+  // Loaded lazily: a fake runner never pays for TensorFlow.js.
+  const { runTrial } = await import('../science/run-trial.js');
+  return runTrial;
 }
 
 function send(msg: ChildMessage): Promise<void> {
