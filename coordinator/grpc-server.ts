@@ -161,7 +161,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         o.stopSignal.addEventListener('abort', end, { once: true });
       } catch (err) {
         unsubscribe();
-        call.destroy(fail(method, err));
+        call.emit('error', fail(method, err));
       }
     },
   };
@@ -240,7 +240,10 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
           refuse(new ArtifactMismatchError('artifact upload ended without a header'));
           return;
         }
-        core.finishUpload(upload, header).then(
+        const [u, hd] = [upload, header];
+        Promise.resolve()
+          .then(() => core.finishUpload(u, hd))
+          .then(
           (res) => {
             count(method, grpc.status.OK);
             callback(null, res);
@@ -264,7 +267,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         checkAuth(call.metadata, o.token);
         file = core.artifactPath(call.request.sha256);
       } catch (err) {
-        call.destroy(fail(method, err));
+        call.emit('error', fail(method, err));
         return;
       }
       const size = fs.statSync(file).size;
@@ -283,7 +286,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         count(method, grpc.status.OK);
         call.end();
       });
-      stream.on('error', (err) => call.destroy(fail(method, err)));
+      stream.on('error', (err) => call.emit('error', fail(method, err)));
       call.on('cancelled', () => stream.destroy());
     },
   };

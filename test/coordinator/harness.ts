@@ -208,3 +208,13 @@ export function grpcError(e: unknown): { code: number; details: string } {
   const err = e as grpc.ServiceError;
   return { code: err.code, details: err.details };
 }
+
+/** The gRPC error a call was refused with; fails if the call succeeded. */
+export async function refused(p: Promise<unknown>): Promise<{ code: number; details: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return grpcError(e);
+  }
+  throw new Error('expected the call to be refused, but it succeeded');
+}

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskLease } from '../../gen/npf/v1/sweep.js';
-import { fixtureResult, fixtureTask, grpcError, startHarness, submitFixtures, type Harness } from './harness.js';
+import { fixtureResult, fixtureTask, refused, startHarness, submitFixtures, type Harness } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -98,14 +98,14 @@ describe('coordinator leases', () => {
     expect(lb.fencingToken).toBe(2);
     await complete(h, b, lb, 0.75);
 
-    const late = await complete(h, a, la, 0.11).catch(grpcError);
+    const late = await refused(complete(h, a, la, 0.11));
     expect(late).toEqual({
       code: status.FAILED_PRECONDITION,
       details: `stale fencing token 1 for task ${t.taskId} (current attempt 2)`,
     });
-    const lateFail = await h
+    const lateFail = await refused(h
       .w('failTask', { workerId: a, taskId: t.taskId, fencingToken: 1, error: 'x', retryable: true })
-      .catch(grpcError);
+      );
     expect(lateFail).toMatchObject({ code: status.FAILED_PRECONDITION });
     expect(h.c.core.result(t.taskId)?.bestTestAccuracy).toBe(0.75);
     expect(h.c.core.taskState(t.taskId).state).toBe('succeeded');
@@ -127,7 +127,7 @@ describe('coordinator leases', () => {
     h.clock.advance(10_000);
     await h.c.core.expireLeases();
     // Expired and pending again: the old token no longer holds a lease.
-    const r = await complete(h, a, la).catch(grpcError);
+    const r = await refused(complete(h, a, la));
     expect(r).toEqual({ code: status.FAILED_PRECONDITION, details: `task ${t.taskId} is pending, not leased: fencing token 1 no longer holds a lease` });
   });
 
