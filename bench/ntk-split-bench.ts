@@ -44,6 +44,6 @@ for (let rep = 0; rep < 2; rep++) {
   });
   console.log(`measureNtkSplit: ${((performance.now() - t0) / 1000).toFixed(2)} s`, JSON.stringify(point));
 }
-console.log(`tensors left: ${tf.memory().numTensors}`);
 net.dispose();
 X.dispose();
+console.log(`tensors left after disposing the network and inputs: ${tf.memory().numTensors}`);

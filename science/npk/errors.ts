@@ -5,8 +5,8 @@ import { NpfError } from '../../common/errors.js';
  * `context` names the argument (`field`) and the offending value.
  */
 export class NpkShapeError extends NpfError {
-  constructor(message: string, context: Record<string, unknown> = {}) {
-    super('NPK_SHAPE', message, context);
+  constructor(message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('NPK_SHAPE', message, context, options);
   }
 }
 

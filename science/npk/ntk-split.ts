@@ -8,6 +8,7 @@
  * at a time, downloaded to the host, where the Gram matrices are formed in float64 (gramRows).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { NpfError, describeError } from '../../common/errors.js';
 import { NpkShapeError, expectPositiveInt } from './errors.js';
 
 /** Per-example scalar output name used by trueClassLogit(). */
@@ -102,11 +103,19 @@ export function ntkSplitKernels(input: NtkSplitInput): NtkSplitKernels {
   const gv = new Float32Array(n * pv);
   const gf = new Float32Array(n * pf);
   for (let s = 0; s < n; s++) {
-    const [v, f] = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => output(s), allVars);
-      value.dispose();
-      return [flatten(valueVars, grads), flatten(featureVars, grads)];
-    });
+    let v: tf.Tensor1D;
+    let f: tf.Tensor1D;
+    try {
+      [v, f] = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => output(s), allVars);
+        value.dispose();
+        return [flatten(valueVars, grads), flatten(featureVars, grads)];
+      });
+    } catch (err) {
+      if (err instanceof NpfError) throw err;
+      // e.g. an output that uses none of the variables, or an op without a gradient.
+      throw new NpkShapeError(`the gradient of output(${s}) could not be computed: ${describeError(err)}`, { field: 'output', example: s }, { cause: err });
+    }
     try {
       gv.set(v.dataSync(), s * pv);
       gf.set(f.dataSync(), s * pf);

@@ -132,6 +132,10 @@ describe('npk - NTK split of a soft-gate DGN', () => {
     const frozen = tf.tidy(() => tf.variable(tf.zeros([2]), false)); // tidy disposes the zeros, keeps the variable
     expect(() => ntkSplitKernels({ n, output: out, valueVars: net.valueVars, featureVars: [frozen] })).toThrow(NpkShapeError);
     frozen.dispose();
+    const constant = () => tf.scalar(1);
+    expect(() => ntkSplitKernels({ n, output: constant, valueVars: net.valueVars, featureVars: net.featureVars })).toThrow(
+      /the gradient of output\(0\) could not be computed/,
+    );
     expect(() => trueClassLogit(net.logits, X, [0, 1])).toThrow(/labels has length 2/);
     expect(() => trueClassLogit(net.logits, X, [0, 1, 1, 0, 1, 0, 0.5])).toThrow(/labels\[6\] is 0.5/);
     expect(tf.memory().numTensors).toBe(before);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gatesOf } from '../../science/npk/gated-network.js';
 import { npf, npkByEnumeration } from '../../science/npk/path-enumeration.js';
 import { nuFromNpk } from '../../science/npk/nu.js';
+import { npkFromGates } from '../../science/npk/npk-from-gates.js';
 import { measureNu } from '../../science/npk/measure-nu.js';
 import { NpkNumericError, NpkShapeError } from '../../science/npk/errors.js';
 import { normal, randomMatrix, randomNet, relErr, rng } from './seeded.js';
@@ -111,6 +112,21 @@ describe('npk - nu = y^T H_hat^{-1} y', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(3);
+  });
+
+  it('works at the protocol size (n = 200, 784 pixels, 5 layers of 100 gates) and matches an independent inverse', () => {
+    const rand = rng(200);
+    const n = 200;
+    const dIn = 784;
+    const width = 100;
+    const X = Float32Array.from({ length: n * dIn }, () => (rand() < 0.8 ? 0 : rand())); // sparse, like MNIST pixels
+    const gates = Array.from({ length: 5 }, () => Float32Array.from({ length: n * width }, () => (rand() < 0.5 ? 1 : 0)));
+    const y = Array.from({ length: n }, (_, i) => (i < n / 2 ? -1 : 1));
+    const point = measureNu({ epoch: 0, gates, width, X, dIn, y });
+    expect(point.method).toBe('cholesky');
+    const { h } = npkFromGates(gates, width, X, n, dIn);
+    const tr = trace(h, n);
+    expect(relErr(point.nu, quadInverse(h.map((v) => v / tr), y, n))).toBeLessThan(1e-6);
   });
 
   it('all gates off gives H = 0 and a typed error, not NaN', () => {
