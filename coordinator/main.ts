@@ -12,6 +12,8 @@ import { buildServices, startGrpcServer, type SweepExpander } from './grpc-serve
 import { startHttpServer, type HttpEdge } from './http-server.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { renderSweepResults } from './render-results.js';
+import { loadPaperReference } from './results/load-paper-reference.js';
+import type { PaperReference } from './results/paper-reference.js';
 import { expandSweep } from './spec/expand-sweep.js';
 import { parseSweepSpec } from './spec/parse-sweep.js';
 import { Store } from './store.js';
@@ -71,8 +73,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     const spec = parseSweepSpec(specYaml, { file: fileName, env: o.env, set: overrides });
     return { name: spec.name, tasks: expandSweep(spec) };
   };
+  let paper: PaperReference | undefined;
+  try {
+    paper = await loadPaperReference();
+  } catch (e) {
+    o.log(`results will not show the paper's numbers: ${(e as Error).message}`);
+  }
   const renderResults = (sweepId: string, format = 'markdown'): { table: string; complete: boolean } =>
-    renderSweepResults(core, sweepId, format);
+    renderSweepResults(core, sweepId, format, paper, o.env);
 
   const stopper = new AbortController();
   const services = buildServices({ core, expand, renderResults, token: o.token, metrics, log: o.log, stopSignal: stopper.signal });

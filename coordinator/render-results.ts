@@ -1,15 +1,39 @@
-/** GetResults: a sweep's stored TrialResults rendered as a table. */
+/**
+ * GetResults: a sweep's stored TrialResults -> the results module's report (Table 2 mean +- std,
+ * stages, curves) in the asked format. The sweep's own spec (stored at submission) gives the
+ * expected seeds and the step-size selection; the paper's numbers are shown beside each cell.
+ */
+import { aggregateOptionsFor } from './results/aggregate-options-for.js';
+import type { PaperReference } from './results/paper-reference.js';
+import { renderReport, type ReportFormat } from './results/render-report.js';
+import { parseSweepSpec } from './spec/parse-sweep.js';
 import { InvalidRequestError } from './errors.js';
 import type { SweepCoordinator } from './sweep-coordinator.js';
 
-export const RESULT_FORMATS = ['markdown', 'md', 'csv', 'json', 'latex'] as const;
+const FORMATS: Record<string, ReportFormat> = { markdown: 'markdown', md: 'markdown', csv: 'csv', json: 'json', latex: 'latex', tex: 'latex' };
 
-export function renderSweepResults(core: SweepCoordinator, sweepId: string, format: string): { table: string; complete: boolean } {
-  if (!(RESULT_FORMATS as readonly string[]).includes(format)) {
-    throw new InvalidRequestError(`unknown results format '${format}' (expected markdown, csv, json or latex)`);
-  }
+export function parseResultFormat(format: string): ReportFormat {
+  const f = FORMATS[format.toLowerCase()];
+  if (!f) throw new InvalidRequestError(`unknown results format '${format}' (expected markdown, csv, json or latex)`, { format });
+  return f;
+}
+
+export function renderSweepResults(
+  core: SweepCoordinator,
+  sweepId: string,
+  format: string,
+  paper: PaperReference | undefined,
+  env: Readonly<Record<string, string | undefined>> = {},
+): { table: string; complete: boolean } {
+  const fmt = parseResultFormat(format);
   const outcomes = core.outcomes(sweepId);
   const complete = outcomes.every((o) => o.status !== 'pending');
-  // TODO(results module): replaced by coordinator/results aggregate + formatters when they land.
-  return { table: JSON.stringify(outcomes.map((o) => ({ key: o.key, status: o.status, best: o.result?.bestTestAccuracy })), null, 2), complete };
+  const source = core.sweepSource(sweepId);
+  let options = {};
+  try {
+    options = aggregateOptionsFor(parseSweepSpec(source.specYaml, { file: source.fileName, set: source.overrides, env }));
+  } catch {
+    // A sweep submitted in-process without a spec (tests, benchmarks): default aggregation.
+  }
+  return { table: renderReport(outcomes, fmt, { ...options, ...(paper ? { paper } : {}) }), complete };
 }

@@ -434,6 +434,12 @@ export class SweepCoordinator {
     });
   }
 
+  /** The spec text a sweep was submitted with. */
+  sweepSource(sweepId: string): { specYaml: string; fileName: string; overrides: string[] } {
+    const s = this.sweepRow(sweepId);
+    return { specYaml: s.spec_yaml, fileName: s.file_name, overrides: JSON.parse(s.overrides_json) as string[] };
+  }
+
   /** The stored result of one task, if it finished. */
   result(taskId: string): TrialResult | undefined {
     const r = this.store.get<ResultRow>('SELECT * FROM results WHERE task_id = ?', taskId);

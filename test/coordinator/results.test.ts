@@ -1,0 +1,66 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TaskLease } from '../../gen/npf/v1/sweep.js';
+import type { TrialSpec } from '../../science/types.js';
+import { fixtureResult, refused, startHarness, uploadArtifact, type Harness } from './harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const QUICK = fs.readFileSync(new URL('../../sweeps/quick.yaml', import.meta.url), 'utf8');
+const ACC: Record<string, number> = { relu: 0.9, 'frnpf-ii': 0.8, 'frnpf-di': 0.82, dnpfl: 0.85, flnpf: 0.88 };
+
+/** Play a worker that finishes every trial at once with a per-regime accuracy (+ seed/1000). */
+async function drain(h: Harness, wid: string): Promise<number> {
+  let n = 0;
+  for (;;) {
+    const leases: TaskLease[] = await h.lease(wid, 16);
+    if (leases.length === 0) return n;
+    for (const l of leases) {
+      const spec = JSON.parse(l.specJson) as TrialSpec;
+      const artifacts = [];
+      if (spec.checkpoints?.best) {
+        const bytes = crypto.randomBytes(64);
+        const a = await uploadArtifact(h, l, 'best', bytes);
+        artifacts.push({ name: 'best', sha256: a.sha256, size: a.size, epoch: 1 });
+      }
+      const acc = ACC[spec.regime] + spec.seed / 1000;
+      await h.w('completeTask', { workerId: wid, taskId: l.taskId, fencingToken: l.fencingToken, resultJson: JSON.stringify(fixtureResult(acc)), artifacts });
+      n++;
+    }
+  }
+}
+
+describe('coordinator results', () => {
+  it('results - GetResults renders the stored TrialResults through the results module in every format', async () => {
+    h = await startHarness();
+    const { sweepId } = await h.s<{ sweepId: string }>('submitSweep', { specYaml: QUICK, fileName: 'sweeps/quick.yaml', overrides: [] });
+    const partial = await h.s<{ table: string; complete: boolean }>('getResults', { sweepId, format: 'markdown' });
+    expect(partial.complete).toBe(false);
+    const wid = await h.register({ cpu: 4, gpu: 0, memoryMb: 16_000 });
+    expect(await drain(h, wid)).toBe(15);
+    expect(h.c.core.getSweep(sweepId)).toMatchObject({ state: 'complete', cellsComplete: 5, cellsTotal: 5 });
+    const md = await h.s<{ table: string; complete: boolean }>('getResults', { sweepId, format: 'markdown' });
+    expect(md.complete).toBe(true);
+    const json = JSON.parse((await h.s<{ table: string }>('getResults', { sweepId, format: 'json' })).table);
+    const cells = json.table2.rows.flatMap((r: { cells: Record<string, { mean: number; n: number }> }) => Object.entries(r.cells));
+    const relu = cells.find(([k]: [string]) => k === 'relu')[1];
+    expect(relu.n).toBe(3);
+    // Seeds 0..2 (or 1..3): mean is 0.9 + mean(seed)/1000 in [0, 1] or percent.
+    const m = relu.mean > 1 ? relu.mean / 100 : relu.mean;
+    expect(m).toBeGreaterThan(0.9);
+    expect(m).toBeLessThan(0.904);
+    const csv = (await h.s<{ table: string }>('getResults', { sweepId, format: 'csv' })).table;
+    expect(csv.split('\n')[0]).toMatch(/,/);
+    const tex = (await h.s<{ table: string }>('getResults', { sweepId, format: 'latex' })).table;
+    expect(tex).toContain('\\begin{tabular}');
+    expect(md.table).toContain('|');
+    const bad = await refused(h.s('getResults', { sweepId, format: 'xlsx' }));
+    expect(bad).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: "unknown results format 'xlsx' (expected markdown, csv, json or latex)" });
+  });
+});
