@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { chooseBackend } from '../../science/backend/backend-choice.js';
+import { initBackend, installedBackends } from '../../science/backend/init-backend.js';
+import { BackendUnavailableError } from '../../science/backend/errors.js';
+import { runTrial } from '../../science/run-trial.js';
+import { resolveTrialSpec } from '../../science/trial-spec.js';
+import { syntheticDataset } from './synthetic-data.js';
+
+const none = { tensorflow: false, tensorflowGpu: false };
+
+describe('train - backend choice', () => {
+  it('train - auto: wasm for dense, cpu for conv (with the reason), tfjs-node when installed', () => {
+    expect(chooseBackend('auto', false, none)).toEqual({ ok: true, choice: { backend: 'wasm' } });
+    const conv = chooseBackend('auto', true, none);
+    expect(conv.ok && conv.choice.backend).toBe('cpu');
+    expect(conv.ok && conv.choice.note).toMatch(/Conv2DBackpropFilter/);
+    expect(chooseBackend('auto', true, { tensorflow: true, tensorflowGpu: false })).toEqual({ ok: true, choice: { backend: 'tensorflow' } });
+    expect(chooseBackend('auto', false, { tensorflow: true, tensorflowGpu: true })).toEqual({ ok: true, choice: { backend: 'tensorflow-gpu' } });
+  });
+
+  it('train - explicit requests are honoured or refused with how to fix it', () => {
+    const wasmConv = chooseBackend('wasm', true, none);
+    expect(wasmConv.ok).toBe(false);
+    expect(!wasmConv.ok && wasmConv.reason).toMatch(/--backend cpu/);
+    const tfMissing = chooseBackend('tensorflow', false, none);
+    expect(!tfMissing.ok && tfMissing.reason).toMatch(/npm install @tensorflow\/tfjs-node/);
+    expect(chooseBackend('cpu', true, none)).toEqual({ ok: true, choice: { backend: 'cpu' } });
+  });
+
+  it("train - asking for 'tensorflow' where tfjs-node is absent is a BackendUnavailableError", async () => {
+    if (installedBackends().tensorflow) return; // only meaningful where it is absent (this repo's CI)
+    await expect(initBackend('tensorflow', false)).rejects.toThrow(BackendUnavailableError);
+    await expect(initBackend('tensorflow', false)).rejects.toThrow(/install/);
+  });
+
+  it('train - a conv trial under auto trains on the cpu backend and records why', async () => {
+    if (installedBackends().tensorflow || installedBackends().tensorflowGpu) return;
+    const spec = resolveTrialSpec({
+      dataset: { name: 'cifar10' },
+      arch: { kind: 'gconv' },
+      regime: 'dnpfl',
+      optimizer: { name: 'adam', lr: 1e-3 },
+      epochs: 1,
+      batchSize: 8,
+      seed: 1,
+    });
+    const r = await runTrial(spec, {}, { loadDataset: async () => syntheticDataset(16, 8) });
+    expect(r.status).toBe('succeeded');
+    expect(r.backend).toBe('cpu');
+    expect(r.backendNote).toMatch(/wasm/);
+    expect(Number.isFinite(r.epochs[0].trainLoss)).toBe(true);
+  });
+});
