@@ -1,0 +1,43 @@
+/** `npf submit <spec.yaml>`: validate a sweep spec locally, then submit it to a coordinator. */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { InvalidInputError } from '../../common/errors.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../../coordinator/cli-connection.js';
+import { expandSweep } from '../../coordinator/spec/expand-sweep.js';
+import { loadSweepFile } from '../../coordinator/spec/load-sweep-file.js';
+
+const USAGE = `usage: npf submit <spec.yaml> [--set path=value ...] [options]
+
+  --set PATH=VALUE          override a spec field (repeatable), e.g. --set axes.datasets[0].dir=/data/cifar
+${CONNECTION_USAGE}`;
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...CONNECTION_OPTIONS, set: { type: 'string', multiple: true } } });
+  } catch (err) {
+    throw new InvalidInputError(`submit: ${(err as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new InvalidInputError(`submit: give exactly one sweep spec file\n${USAGE}`);
+  const file = positionals[0];
+  const overrides = values.set ?? [];
+  // Validate here first: a bad spec is reported with file:line before any network call.
+  const spec = await loadSweepFile(file, { env: process.env, set: overrides });
+  const tasks = expandSweep(spec);
+  const specYaml = await readFile(file, 'utf8');
+  const client = connect(values);
+  try {
+    const r = await client.submit({ specYaml, fileName: file, overrides });
+    console.log(`submitted ${r.sweepId} (${spec.name}): ${r.totalTasks} trials, ${r.alreadyDone} already done, ${r.totalTasks - r.alreadyDone} to run`);
+    if (tasks.length !== r.totalTasks) console.error(`npf submit: note: the coordinator expanded ${r.totalTasks} trials, this client ${tasks.length}`);
+    console.log(`follow it: npf watch ${r.sweepId}    table: npf results ${r.sweepId}`);
+    return 0;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,73 @@
+/** `npf watch <sweep>`: follow a sweep's events, one line each, until it completes. */
+import { parseArgs } from 'node:util';
+import { InvalidInputError } from '../../common/errors.js';
+import type { WatchSweepResponse } from '../../gen/npf/v1/sweep.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../../coordinator/cli-connection.js';
+
+const USAGE = `usage: npf watch <sweep-id> [--from-start] [options]
+
+  --from-start              replay the sweep's past events first
+${CONNECTION_USAGE}`;
+
+/** One line per event: time, type, task (short), details. */
+export function formatEvent(e: WatchSweepResponse): string {
+  let p: Record<string, unknown> = {};
+  try {
+    p = JSON.parse(e.payloadJson || '{}') as Record<string, unknown>;
+  } catch {
+    // shown raw below
+  }
+  const t = new Date(e.timeMs).toISOString().slice(11, 23);
+  const task = e.taskId ? e.taskId.slice(0, 12) : '-'.padEnd(12);
+  const pct = (x: unknown): string => (typeof x === 'number' ? `${(x * 100).toFixed(2)}%` : '?');
+  let detail: string;
+  switch (e.type) {
+    case 'leased':
+      detail = `attempt ${p.attempt} on ${p.workerId}${typeof p.gpuIndex === 'number' && p.gpuIndex >= 0 ? ` gpu ${p.gpuIndex}` : ''}`;
+      break;
+    case 'progress':
+      detail = `epoch ${p.epoch} test accuracy ${pct(p.testAccuracy)}`;
+      break;
+    case 'succeeded':
+      detail = `${p.status} best ${pct(p.bestTestAccuracy)} at epoch ${p.bestEpoch}`;
+      break;
+    case 'failed':
+      detail = String(p.error);
+      break;
+    case 'retried':
+      detail = `attempt ${p.attempt} failed, retry in ${p.backoffMs} ms: ${p.error}`;
+      break;
+    case 'sweep_complete':
+      detail = `sweep ${p.state}: ${JSON.stringify(p.counts)}`;
+      break;
+    default:
+      detail = e.payloadJson;
+  }
+  return `${t} ${e.type.padEnd(14)} ${task} ${detail}`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...CONNECTION_OPTIONS, 'from-start': { type: 'boolean' } } });
+  } catch (err) {
+    throw new InvalidInputError(`watch: ${(err as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new InvalidInputError(`watch: give exactly one sweep id\n${USAGE}`);
+  const client = connect(values);
+  let state = '';
+  try {
+    await client.watch(positionals[0], !!values['from-start'], (e) => {
+      if (e.type === 'sweep_complete') state = (JSON.parse(e.payloadJson) as { state: string }).state;
+      console.log(formatEvent(e));
+    });
+  } finally {
+    client.close();
+  }
+  return state === 'complete' || state === '' ? 0 : 1;
+}

@@ -1,0 +1,51 @@
+/**
+ * Flags shared by the CLI commands that talk to a coordinator (submit, status, watch, results):
+ * --coordinator HOST:PORT, --token / --token-file / NPF_TOKEN, --tls / --tls-ca.
+ */
+import fs from 'node:fs';
+import { InvalidInputError } from '../common/errors.js';
+import { SweepClient } from './client.js';
+
+export const CONNECTION_OPTIONS = {
+  coordinator: { type: 'string' },
+  token: { type: 'string' },
+  'token-file': { type: 'string' },
+  tls: { type: 'boolean' },
+  'tls-ca': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const CONNECTION_USAGE = `  --coordinator HOST:PORT   coordinator gRPC address (default env NPF_COORDINATOR or 127.0.0.1:7070)
+  --token TOKEN             bearer token (or env NPF_TOKEN, or --token-file)
+  --token-file FILE         read the token from FILE
+  --tls-ca FILE             use TLS, trusting this CA (--tls for the system roots)`;
+
+export interface ConnectionFlags {
+  coordinator?: string;
+  token?: string;
+  'token-file'?: string;
+  tls?: boolean;
+  'tls-ca'?: string;
+}
+
+/** The bearer token from --token-file, --token or NPF_TOKEN (in that order). */
+export function resolveToken(flags: { token?: string; 'token-file'?: string }): string | undefined {
+  if (flags['token-file']) {
+    try {
+      const t = fs.readFileSync(flags['token-file'], 'utf8').trim();
+      if (!t) throw new InvalidInputError(`--token-file ${flags['token-file']}: the file is empty`);
+      return t;
+    } catch (e) {
+      if (e instanceof InvalidInputError) throw e;
+      throw new InvalidInputError(`--token-file ${flags['token-file']}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  }
+  return flags.token ?? (process.env.NPF_TOKEN || undefined);
+}
+
+export function connect(flags: ConnectionFlags): SweepClient {
+  const address = flags.coordinator ?? process.env.NPF_COORDINATOR ?? '127.0.0.1:7070';
+  if (!/^(\[[^\]]+\]|[^:\s]+):\d+$/.test(address)) throw new InvalidInputError(`--coordinator ${address}: expected HOST:PORT`);
+  const tls = flags['tls-ca'] ? { caFile: flags['tls-ca'] } : flags.tls ? {} : undefined;
+  return new SweepClient({ address, token: resolveToken(flags), tls });
+}
