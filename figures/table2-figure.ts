@@ -1,0 +1,86 @@
+/**
+ * Table 2 as grouped bars: for each (arch, optimizer, dataset) group one bar per regime at the
+ * mean best test accuracy, an error bar at mean +- std over the runs, and the paper's value as a
+ * black tick. Regimes keep the paper's column order: FRNPF (II), FRNPF (DI), DNPFL, FLNPF, ReLU.
+ */
+import { archLabel, datasetLabel, normalizeRegime, optimizerLabel, REGIME_ORDER, regimeLabel, type Table2Cell } from './figure-data.js';
+import { BASE_CONFIG, SCHEMA, paddedDomain, regimeColorScale, requireFinite, requireNonEmpty, requireString, type Figure } from './figure-common.js';
+
+const FIGURE = 'table2';
+
+function regimeRank(regime: string): number {
+  const i = (REGIME_ORDER as readonly string[]).indexOf(normalizeRegime(regime));
+  return i < 0 ? REGIME_ORDER.length : i;
+}
+
+export interface Table2FigureOptions {
+  title?: string;
+}
+
+/** Pure: the vega-lite spec of Table 2 (grouped bars, mean +- std error bars, paper ticks). */
+export function buildTable2Figure(cells: readonly Table2Cell[] | undefined, opts: Table2FigureOptions = {}): Figure {
+  const rows = requireNonEmpty(FIGURE, 'table2', cells).map((c, i) => {
+    const at = `table2[${i}]`;
+    const mean = requireFinite(FIGURE, `${at}.mean`, c.mean);
+    const std = requireFinite(FIGURE, `${at}.std`, c.std);
+    if (c.paper !== undefined) requireFinite(FIGURE, `${at}.paper`, c.paper);
+    const regime = regimeLabel(requireString(FIGURE, `${at}.regime`, c.regime));
+    return {
+      group: `${archLabel(requireString(FIGURE, `${at}.arch`, c.arch))} ${optimizerLabel(requireString(FIGURE, `${at}.optimizer`, c.optimizer))} (${datasetLabel(requireString(FIGURE, `${at}.dataset`, c.dataset))})${c.variant ? ` ${c.variant}` : ''}`,
+      regime,
+      rank: regimeRank(c.regime),
+      mean,
+      lo: mean - std,
+      hi: mean + std,
+      n: c.n,
+      paper: c.paper ?? null,
+    };
+  });
+  const groups = [...new Set(rows.map((r) => r.group))];
+  const regimes = [...new Map(rows.map((r) => [r.regime, r.rank])).entries()].sort((a, b) => a[1] - b[1]).map(([r]) => r);
+  const values = rows.flatMap((r) => [r.lo, r.hi, ...(r.paper !== null ? [r.paper] : [])]);
+  const domain = paddedDomain(values, 1);
+  const runs = [...new Set(rows.map((r) => r.n))].join('/');
+  const x = { field: 'group', type: 'nominal' as const, sort: groups, title: null, axis: { labelAngle: 0 } };
+  const xOffset = { field: 'regime', type: 'nominal' as const, sort: regimes };
+  const y = { type: 'quantitative' as const, scale: { domain, zero: false }, title: 'best test accuracy (%)' };
+  return {
+    name: FIGURE,
+    spec: {
+      $schema: SCHEMA,
+      title: {
+        text: opts.title ? `Table 2: ${opts.title}` : 'Table 2: test accuracy by regime',
+        subtitle: `bars: mean, error bars: +- std over ${runs} runs; black ticks: paper`,
+      },
+      width: Math.max(240, groups.length * regimes.length * 22),
+      height: 300,
+      data: { values: rows },
+      encoding: { x, xOffset },
+      layer: [
+        {
+          mark: { type: 'bar', clip: true },
+          encoding: {
+            y: { ...y, field: 'mean' },
+            color: { field: 'regime', type: 'nominal', sort: regimes, title: 'regime', scale: regimeColorScale(regimes) },
+            tooltip: [
+              { field: 'group', type: 'nominal' },
+              { field: 'regime', type: 'nominal' },
+              { field: 'mean', type: 'quantitative', format: '.2f' },
+              { field: 'paper', type: 'quantitative', format: '.2f' },
+            ],
+          },
+        },
+        {
+          mark: { type: 'rule', strokeWidth: 1.2, color: '#444' },
+          encoding: { y: { ...y, field: 'lo' }, y2: { field: 'hi' } },
+        },
+        {
+          transform: [{ filter: 'datum.paper != null' }],
+          mark: { type: 'tick', color: 'black', opacity: 1, thickness: 2.5, size: 14 },
+          encoding: { y: { ...y, field: 'paper' } },
+        },
+      ],
+      config: BASE_CONFIG,
+    },
+  };
+}

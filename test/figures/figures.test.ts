@@ -1,0 +1,146 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { compile } from 'vega-lite';
+import { buildFigures } from '../../figures/build-figures.js';
+import { FigureDataError } from '../../figures/errors.js';
+import { buildNtkSplitFigure } from '../../figures/ntk-split-figure.js';
+import { buildNuFigure } from '../../figures/nu-figure.js';
+import { defaultPaperDir, loadPaperReference } from '../../figures/paper-reference.js';
+import { renderFigure, renderSvg } from '../../figures/render-figure.js';
+import { buildStagesFigure } from '../../figures/stages-figure.js';
+import { buildTable2Figure } from '../../figures/table2-figure.js';
+import { buildTrialCurvesFigure } from '../../figures/trial-curves-figure.js';
+import { parseFigureSource } from '../../figures/load-figures-input.js';
+import { run as plot } from '../../cli/commands/plot.js';
+import { renderReport } from '../../coordinator/results/render-report.js';
+import type { TrialOutcome } from '../../coordinator/sweep-types.js';
+import { sampleFiguresInput } from './sample-input.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'npf-fig-'));
+  dirs.push(d);
+  return d;
+}
+
+const sample = sampleFiguresInput();
+const paper = loadPaperReference(defaultPaperDir()!);
+
+describe('figures - spec builders', () => {
+  it('figures - every builder gives a vega-lite spec that compiles', () => {
+    const figures = buildFigures(sample, paper);
+    expect(figures.map((f) => f.name)).toEqual(['table2', 'stages', 'nu', 'ntk-split', 'trial-curves']);
+    for (const f of figures) expect(compile(f.spec).spec.marks?.length ?? 0).toBeGreaterThan(0);
+  });
+
+  it('figures - Table 2 SVG has the regimes, groups, bars, error bars and the paper ticks', async () => {
+    const f = buildFigures({ table2: sample.table2 }, paper)[0]!;
+    const rows = (f.spec as { data: { values: Array<{ paper: number | null; regime: string }> } }).data.values;
+    expect(rows.find((r) => r.regime === 'DNPFL')!.paper).toBe(97.86); // filled from data/paper/table2.csv
+    const svg = await renderSvg(f.name, f.spec);
+    for (const label of ['FRNPF (II)', 'FRNPF (DI)', 'DNPFL', 'FLNPF', 'ReLU', 'FC SGD (MNIST)', 'FC Adam (MNIST)', 'best test accuracy (%)']) expect(svg).toContain(label);
+    expect(svg).toContain('role-mark layer_0_marks'); // bars
+    expect((svg.match(/mark-rule role-mark layer_1_marks/g) ?? []).length).toBe(1);
+    expect(svg).toContain('mark-rect role-mark layer_2_marks'); // ticks
+  });
+
+  it('figures - stages SVG has both series and the labelled reference lines', async () => {
+    const f = buildFigures({ stages: sample.stages }, paper)[0]!;
+    const svg = await renderSvg(f.name, f.spec);
+    for (const label of ['ReLU 80.32', 'CNTK 77.43', 'measured (mean +- std)', 'paper (Figure 2)', 'stage']) expect(svg).toContain(label);
+    const noRefs = await renderSvg('s', buildStagesFigure(sample.stages![0]!.points, { references: [] }).spec);
+    expect(noRefs).not.toContain('CNTK');
+  });
+
+  it('figures - nu, NTK split and trial curves carry their labels', async () => {
+    const nu = await renderSvg('nu', buildNuFigure(sample.nu![0]!.points).spec);
+    expect(nu).toContain('nu_t');
+    expect(nu).toContain('mark-area');
+    const ntk = await renderSvg('ntk', buildNtkSplitFigure(sample.ntkSplit![0]!.series).spec);
+    for (const label of ['K_v (value net)', 'K_phi (feature net)', 'trace', 'Frobenius norm']) expect(ntk).toContain(label);
+    const trials = await renderSvg('t', buildTrialCurvesFigure(sample.trials).spec);
+    for (const label of ['ReLU', 'FRNPF (II)', 'DNPFL', 'test accuracy (%)']) expect(trials).toContain(label);
+    expect((trials.match(/<path/g) ?? []).length).toBeGreaterThanOrEqual(9);
+  });
+
+  it('figures - empty or broken data gives one clear error naming figure and field', () => {
+    expect(() => buildTable2Figure([])).toThrow(FigureDataError);
+    expect(() => buildTable2Figure([])).toThrow("figure 'table2': no data in 'table2' (nothing to plot)");
+    expect(() => buildStagesFigure(undefined)).toThrow("figure 'stages': no data in 'stages.points'");
+    expect(() => buildNuFigure([{ epoch: 0, mean: Number.NaN, std: 0 }])).toThrow("figure 'nu': 'nu[0].mean' must be a finite number, got null");
+    expect(() => buildNtkSplitFigure([{ kernel: 'value', measure: 'trace', points: [{ epoch: 0, mean: 0, std: 0 }] }])).toThrow('cannot go on a log axis');
+    expect(() => buildTrialCurvesFigure([{ label: 'a', regime: 'relu', points: [] }])).toThrow("figure 'trial-curves': no data in 'trials[0].points'");
+    expect(() => buildFigures({ title: 'x' }, undefined, 'in.json')).toThrow('in.json: nothing to plot (none of table2, stages, nu, ntkSplit, trials has data)');
+  });
+});
+
+describe('figures - rendering and npf plot', () => {
+  it('figures - renderFigure writes an SVG and a PNG of sane size', async () => {
+    const dir = tempDir();
+    const r = await renderFigure(buildTable2Figure(sample.table2), join(dir, 'out'));
+    const png = readFileSync(r.pngPath);
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const width = png.readUInt32BE(16);
+    const height = png.readUInt32BE(20);
+    expect([width, height]).toEqual([r.width, r.height]);
+    expect(width).toBeGreaterThan(400);
+    expect(width).toBeLessThan(5000);
+    expect(height).toBeGreaterThan(300);
+    expect(height).toBeLessThan(5000);
+    expect(readFileSync(r.svgPath, 'utf8')).toMatch(/^<svg /);
+  });
+
+  it('figures - npf plot draws every figure of a figures-input.json', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'figures-input.json'), JSON.stringify({ v: 1, ...sample }));
+    expect(await plot([dir, '--scale', '1'])).toBe(0);
+    for (const name of ['table2', 'stages', 'nu', 'ntk-split', 'trial-curves']) {
+      expect(readFileSync(join(dir, 'figures', `${name}.png`)).subarray(1, 4).toString()).toBe('PNG');
+      expect(readFileSync(join(dir, 'figures', `${name}.svg`), 'utf8')).toContain('<svg');
+    }
+  });
+
+  it('figures - npf plot reads the results.json that npf run writes (Table 2 + stages)', async () => {
+    const outcomes: TrialOutcome[] = [];
+    const ok = (key: TrialOutcome['key'], acc: number): TrialOutcome => ({
+      taskId: `${key.regime}-${key.stage ?? ''}-${key.seed}`,
+      key,
+      status: 'succeeded',
+      result: { status: 'succeeded', backend: 'cpu', bestTestAccuracy: acc, bestEpoch: 1, finalTestAccuracy: acc, epochs: [], checkpoints: [], wallMs: 1 },
+    });
+    const base = { dataset: 'cifar10', arch: 'gconv', optimizer: 'adam', lr: 3e-4 };
+    for (const seed of [0, 1]) {
+      for (const [regime, acc] of [['relu', 0.8], ['frnpf-ii', 0.66], ['dnpfl', 0.77]] as const) outcomes.push(ok({ ...base, regime, seed }, acc + seed / 100));
+      for (let stage = 0; stage <= 3; stage++) outcomes.push(ok({ ...base, regime: 'stage', stage, seed }, 0.67 + stage * 0.03 + seed / 200));
+    }
+    const dir = tempDir();
+    mkdirSync(dir, { recursive: true });
+    const { loadPaperReference: loadCoordinatorPaper } = await import('../../coordinator/results/load-paper-reference.js');
+    const json = renderReport(outcomes, 'json', { paper: await loadCoordinatorPaper() });
+    writeFileSync(join(dir, 'results.json'), json);
+    const input = parseFigureSource(json, 'results.json');
+    expect(input.table2!.map((c) => c.regime).sort()).toEqual(['dnpfl', 'frnpf-ii', 'relu']);
+    expect(input.table2!.find((c) => c.regime === 'relu')!.mean).toBeCloseTo(80.5, 6);
+    expect(input.stages![0]!.points.map((p) => p.stage)).toEqual([0, 1, 2, 3]);
+    expect(input.stages![0]!.references!.map((r) => r.label)).toEqual(['ReLU 80.32', 'CNTK 77.43']);
+    expect(await plot([dir, '--scale', '1'])).toBe(0);
+    const svg = readFileSync(join(dir, 'figures', 'stages.svg'), 'utf8');
+    expect(svg).toContain('CNTK 77.43');
+    expect(readFileSync(join(dir, 'figures', 'table2.svg'), 'utf8')).toContain('GCONV Adam (CIFAR-10)');
+  });
+
+  it('figures - npf plot on a directory without data, or with a bad file, gives one clear error', async () => {
+    const dir = tempDir();
+    await expect(plot([dir])).rejects.toThrow(`no results.json or figures-input.json in ${dir} (run 'npf run' first, or pass --input)`);
+    writeFileSync(join(dir, 'figures-input.json'), JSON.stringify({ table2: [{ dataset: 'mnist', arch: 'fc', optimizer: 'sgd', regime: 'relu', mean: 'high', std: 0, n: 5 }] }));
+    await expect(plot([dir])).rejects.toThrow(`${join(dir, 'figures-input.json')}: field 'table2[0].mean': Expected number, received string`);
+    writeFileSync(join(dir, 'figures-input.json'), '{}');
+    await expect(plot([dir])).rejects.toThrow('nothing to plot');
+    await expect(plot([])).rejects.toThrow('npf plot: expected one sweep directory, got 0');
+  });
+});
