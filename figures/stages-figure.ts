@@ -57,7 +57,7 @@ export function buildStagesFigure(points: readonly StagePoint[] | undefined, opt
                 x: { field: 'stage', type: 'quantitative', title: 'stage', axis: { values: stages, format: 'd' }, scale: { domain: [Math.min(...stages) - 0.3, maxStage + 0.3], nice: false } },
                 y: { ...y, field: 'mean' },
                 color,
-                strokeDash: { field: 'series', type: 'nominal', scale: { domain: [MEASURED, PAPER], range: [[1, 0], [5, 3]] }, legend: null },
+                strokeDash: { field: 'series', type: 'nominal', scale: { domain: [MEASURED, PAPER], range: [[1, 0], [5, 3]] } },
               },
             },
             {

@@ -41,7 +41,7 @@ export function buildTable2Figure(cells: readonly Table2Cell[] | undefined, opts
   const values = rows.flatMap((r) => [r.lo, r.hi, ...(r.paper !== null ? [r.paper] : [])]);
   const domain = paddedDomain(values, 1);
   const runs = [...new Set(rows.map((r) => r.n))].join('/');
-  const x = { field: 'group', type: 'nominal' as const, sort: groups, title: null, axis: { labelAngle: 0 } };
+  const x = { field: 'group', type: 'nominal' as const, sort: groups, title: null, axis: { labelAngle: 0, labelLimit: 400 } };
   const xOffset = { field: 'regime', type: 'nominal' as const, sort: regimes };
   const y = { type: 'quantitative' as const, scale: { domain, zero: false }, title: 'best test accuracy (%)' };
   return {
