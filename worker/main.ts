@@ -97,6 +97,12 @@ export function detectBackends(): string[] {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
+/** The server's own sentence of a gRPC error (without grpc-js' "14 UNAVAILABLE:" prefix). */
+function detailOf(err: unknown): string {
+  const details = (err as { details?: unknown } | null)?.details;
+  return typeof details === 'string' && details ? details : describeError(err);
+}
+
 function short(taskId: string): string {
   return taskId.slice(0, 12);
 }
@@ -148,7 +154,7 @@ class Worker implements RunningWorker {
   private async unreachable(err: unknown, doing: string): Promise<void> {
     this.failures++;
     const delay = backoffDelay(this.failures, this.o.backoff, 0.75 + Math.random() * 0.25);
-    this.log(`coordinator at ${this.o.coordinator} unreachable while ${doing} (${grpc.status[grpcCode(err) ?? -1] ?? 'ERROR'}: ${describeError(err)}); retry ${this.failures} in ${(delay / 1000).toFixed(1)} s`);
+    this.log(`coordinator at ${this.o.coordinator} unreachable while ${doing} (${grpc.status[grpcCode(err) ?? -1] ?? 'ERROR'}: ${detailOf(err)}); retry ${this.failures} in ${(delay / 1000).toFixed(1)} s`);
     await sleep(delay);
   }
 
@@ -170,7 +176,7 @@ class Worker implements RunningWorker {
         return res;
       } catch (err) {
         const code = grpcCode(err);
-        if (code === grpc.status.UNAUTHENTICATED) throw new WorkerAuthError(this.o.coordinator, describeError(err));
+        if (code === grpc.status.UNAUTHENTICATED) throw new WorkerAuthError(this.o.coordinator, detailOf(err));
         if (code === grpc.status.NOT_FOUND && /worker/i.test(describeError(err)) && this.state !== 'stopped') {
           await this.register(true);
           continue;
@@ -211,7 +217,7 @@ class Worker implements RunningWorker {
         this.reachable();
         return res;
       } catch (err) {
-        if (grpcCode(err) === grpc.status.UNAUTHENTICATED) throw new WorkerAuthError(this.o.coordinator, describeError(err));
+        if (grpcCode(err) === grpc.status.UNAUTHENTICATED) throw new WorkerAuthError(this.o.coordinator, detailOf(err));
         if (!isTransient(err) || this.state === 'stopped') throw err;
         await this.unreachable(err, 'registering');
       }
@@ -268,13 +274,13 @@ class Worker implements RunningWorker {
       } catch (err) {
         if (this.state !== 'running') break;
         const code = grpcCode(err);
-        if (code === grpc.status.UNAUTHENTICATED) throw new WorkerAuthError(this.o.coordinator, describeError(err));
+        if (code === grpc.status.UNAUTHENTICATED) throw new WorkerAuthError(this.o.coordinator, detailOf(err));
         if (code === grpc.status.NOT_FOUND) {
           await this.register(true);
         } else if (isTransient(err)) {
           await this.unreachable(err, 'leasing tasks');
         } else {
-          this.log(`lease request refused (${grpc.status[code ?? -1] ?? 'ERROR'}: ${describeError(err)}); retrying`);
+          this.log(`lease request refused (${grpc.status[code ?? -1] ?? 'ERROR'}: ${detailOf(err)}); retrying`);
           await this.unreachable(err, 'leasing tasks');
         }
       } finally {
@@ -304,13 +310,13 @@ class Worker implements RunningWorker {
       for (const id of res.cancelTaskIds) this.cancelTask(id);
     } catch (err) {
       const code = grpcCode(err);
-      if (code === grpc.status.UNAUTHENTICATED) return this.fatal(new WorkerAuthError(this.o.coordinator, describeError(err)));
+      if (code === grpc.status.UNAUTHENTICATED) return this.fatal(new WorkerAuthError(this.o.coordinator, detailOf(err)));
       if (code === grpc.status.NOT_FOUND) {
         await this.register(true).catch((e: unknown) => this.log(`re-register failed: ${describeError(e)}`));
         return;
       }
       // Records stay in the buffer and go with the next beat; the lease loop logs the outage.
-      if (!isTransient(err)) this.log(`heartbeat refused (${grpc.status[code ?? -1]}: ${describeError(err)})`);
+      if (!isTransient(err)) this.log(`heartbeat refused (${grpc.status[code ?? -1]}: ${detailOf(err)})`);
     }
   }
 
@@ -405,7 +411,7 @@ class Worker implements RunningWorker {
       const artifacts: ArtifactRef[] = [];
       for (const cp of result.checkpoints) {
         try {
-          artifacts.push(await this.withRetry(`uploading checkpoint ${cp.name}`, () => uploadCheckpoint(this.client, lease.taskId, lease.fencingToken, cp)));
+          artifacts.push(await this.withRetry(`uploading checkpoint ${cp.name} of task ${short(lease.taskId)}`, () => uploadCheckpoint(this.client, lease.taskId, lease.fencingToken, cp)));
         } catch (err) {
           if (err instanceof ArtifactIntegrityError) return await this.report(lease, 'artifact', `checkpoint ${cp.name}: ${err.message}`, true);
           throw err;
@@ -417,7 +423,7 @@ class Worker implements RunningWorker {
       this.log(`task ${short(lease.taskId)} attempt ${lease.fencingToken}: ${result.status}, best test accuracy ${(result.bestTestAccuracy * 100).toFixed(2)}% at epoch ${result.bestEpoch}`);
     } catch (err) {
       const code = grpcCode(err);
-      this.log(`task ${short(lease.taskId)}: the coordinator refused the report (${grpc.status[code ?? -1] ?? 'ERROR'}: ${describeError(err)}); dropping it`);
+      this.log(`task ${short(lease.taskId)}: the coordinator refused the report (${grpc.status[code ?? -1] ?? 'ERROR'}: ${detailOf(err)}); dropping it`);
     } finally {
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
