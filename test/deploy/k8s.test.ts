@@ -4,7 +4,7 @@
  * token Secret, drain grace, GPUs, NATS, dashboard and rules ConfigMaps, monitoring objects).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildNpfSweepDashboard } from '../../deploy/grafana/dashboard.js';
@@ -45,14 +45,25 @@ function probePort(c: any, probe: any): number {
   return p.containerPort;
 }
 
+/** The source of a file and of the project files it imports directly (shared option sets). */
+function sourceWithImports(file: string): string {
+  const source = readFileSync(file, 'utf8');
+  const imported = [...source.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)]
+    .map((m) => join(dirname(file), `${m[1]}.ts`))
+    .filter((f) => existsSync(f))
+    .map((f) => readFileSync(f, 'utf8'));
+  return [source, ...imported].join('\n');
+}
+
 /**
- * Flags in `args` (`<command> --flag value ...`) that cli/commands/<command>.ts does not define
- * (as a node:util parseArgs option `flag: {` / `'flag': {`, or as the literal '--flag').
+ * Flags in `args` (`<command> --flag value ...`) that cli/commands/<command>.ts (or a module it
+ * imports) does not define, as a node:util parseArgs option `flag: {` / `'flag': {`, or as the
+ * literal '--flag'.
  */
 function unknownCliFlags(args: string[]): string[] {
   const file = join(ROOT, 'cli/commands', `${args[0]}.ts`);
   if (!existsSync(file)) return [`cli/commands/${args[0]}.ts is missing (the '${args[0]}' command)`];
-  const source = readFileSync(file, 'utf8');
+  const source = sourceWithImports(file);
   return args
     .filter((a) => a.startsWith('--'))
     .filter((flag) => {
