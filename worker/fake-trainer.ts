@@ -6,11 +6,13 @@
  * - NPF_TRIAL_RUNNER=fake-sleep: NPF_FAKE_EPOCH_MS (default 200) per epoch; writes every
  *   requested checkpoint (small JSON files) and verifies gatesFrom's sha256 like the real core.
  * - NPF_TRIAL_RUNNER=fake-crash: writes a line to stderr and exits with code 3 (a crashed trial).
+ * - NPF_FAKE_FAIL_REGIME=<regime> (with fake-sleep): trials of that regime throw a deterministic
+ *   InvalidInputError after their first epoch (a trial that fails for good).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NpfError } from '../common/errors.js';
+import { InvalidInputError, NpfError } from '../common/errors.js';
 import type { CheckpointInfo, EpochRecord, RunTrialOptions, TrialResult, TrialSpec } from '../science/types.js';
 
 export type FakeRunnerName = 'fake-sleep' | 'fake-crash';
@@ -69,6 +71,7 @@ export async function runFakeTrial(runner: FakeRunnerName, spec: TrialSpec, opts
     epochs.push(record);
     if (acc > best.acc) best = { acc, epoch };
     opts.onProgress?.({ kind: 'epoch', record });
+    if (process.env.NPF_FAKE_FAIL_REGIME === spec.regime) throw new InvalidInputError(`fake-sleep: regime ${spec.regime} fails on purpose (NPF_FAKE_FAIL_REGIME)`);
     if (spec.checkpoints?.bestAtEpochs?.includes(epoch)) {
       const cp = await writeCheckpoint(dir, `best@${epoch}`, spec, best.epoch, best.acc);
       checkpoints.push(cp);

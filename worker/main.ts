@@ -322,7 +322,8 @@ class Worker implements RunningWorker {
 
   private cancelTask(taskId: string): void {
     const t = this.active.get(taskId);
-    if (!t || t.cancelled) return;
+    // A task already reporting has its result: the cancel is the coordinator seeing it complete.
+    if (!t || t.cancelled || t.phase === 'reporting') return;
     t.cancelled = true;
     this.log(`task ${short(taskId)}: cancelled by the coordinator; stopping its trial`);
     void t.proc?.stop(this.o.killGraceMs);

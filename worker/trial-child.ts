@@ -20,15 +20,20 @@ import { isRetryableErrorCode } from './failure.js';
 
 type RunTrial = (spec: TrialSpec, opts: RunTrialOptions) => Promise<TrialResult>;
 
-async function loadRunner(): Promise<RunTrial> {
+interface Runner {
+  runTrial: RunTrial;
+  tfjsBytes: () => number | undefined;
+}
+
+async function loadRunner(): Promise<Runner> {
   const name = process.env.NPF_TRIAL_RUNNER;
   if (name && name !== 'real') {
     if (!isFakeRunnerName(name)) throw new NpfError('INVALID_INPUT', `NPF_TRIAL_RUNNER=${name} is not a known trial runner (real, fake-sleep, fake-crash)`);
-    return (spec, opts) => runFakeTrial(name, spec, opts);
+    return { runTrial: (spec, opts) => runFakeTrial(name, spec, opts), tfjsBytes: () => undefined };
   }
   // Loaded lazily: a fake runner never pays for TensorFlow.js.
-  const { runTrial } = await import('../science/run-trial.js');
-  return runTrial;
+  const [{ runTrial }, tf] = await Promise.all([import('../science/run-trial.js'), import('@tensorflow/tfjs-core')]);
+  return { runTrial, tfjsBytes: tfjsMemoryProbe(tf) };
 }
 
 function send(msg: ChildMessage): Promise<void> {
@@ -39,19 +44,14 @@ function send(msg: ChildMessage): Promise<void> {
 }
 
 /** tf.memory().numBytes of the tfjs instance runTrial uses (same module), for npf_worker_tfjs_bytes. */
-async function tfjsMemoryProbe(): Promise<() => number | undefined> {
-  try {
-    const tf = await import('@tensorflow/tfjs-core');
-    return () => {
-      try {
-        return tf.memory().numBytes;
-      } catch {
-        return undefined;
-      }
-    };
-  } catch {
-    return () => undefined;
-  }
+function tfjsMemoryProbe(tf: { memory(): { numBytes: number } }): () => number | undefined {
+  return () => {
+    try {
+      return tf.memory().numBytes;
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 async function runOne(start: StartTrialMessage): Promise<number> {
@@ -59,8 +59,7 @@ async function runOne(start: StartTrialMessage): Promise<number> {
   process.on('SIGTERM', () => abort.abort());
   try {
     const spec = resolveTrialSpec(start.spec, 'trial spec');
-    const runTrial = await loadRunner();
-    const tfjsBytes = await tfjsMemoryProbe();
+    const { runTrial, tfjsBytes } = await loadRunner();
     const result = await runTrial(spec, {
       checkpointDir: start.checkpointDir,
       signal: abort.signal,

@@ -161,7 +161,8 @@ export async function run(argv: string[]): Promise<number> {
     log: (l) => logLine(`coordinator: ${l}`),
     // Short leases bring a killed worker's task back sooner; heartbeats keep to a third of the TTL.
     leaseTtlMs,
-    heartbeatIntervalMs: leaseTtlMs ? Math.max(100, Math.floor(leaseTtlMs / 3)) : undefined,
+    // Loopback heartbeats are cheap: once a second keeps the display's epochs current.
+    heartbeatIntervalMs: leaseTtlMs ? Math.max(100, Math.min(1000, Math.floor(leaseTtlMs / 3))) : 1000,
   });
   const workers: LocalWorker[] = [];
   let interrupted = false;

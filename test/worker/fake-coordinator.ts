@@ -29,6 +29,8 @@ export class FakeCoordinator {
   artifacts = new Map<string, Buffer>();
   downloads = 0;
   registrations = 0;
+  /** Answer the next heartbeat with NOT_FOUND 'unknown worker' (a coordinator that lost its workers). */
+  forgetWorkerOnce = false;
 
   constructor(token?: string) {
     this.token = token;
@@ -53,6 +55,10 @@ export class FakeCoordinator {
       },
       heartbeat: (call, cb) => {
         if (!authed(call.metadata)) return cb(deny);
+        if (this.forgetWorkerOnce) {
+          this.forgetWorkerOnce = false;
+          return cb({ code: grpc.status.NOT_FOUND, details: `unknown worker '${call.request.workerId}'` });
+        }
         this.heartbeats.push(call.request);
         cb(null, { cancelTaskIds: call.request.tasks.map((t) => t.taskId).filter((id) => this.cancel.has(id)) });
       },

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerAuthError } from '../../worker/errors.js';
@@ -160,3 +162,43 @@ describe('worker', () => {
   });
 });
 
+
+describe('worker process', () => {
+  it('worker - a worker the coordinator forgot re-registers and still completes its running trial', async () => {
+    const { fake, worker, lines } = await setup({ NPF_TRIAL_RUNNER: 'fake-sleep', NPF_FAKE_EPOCH_MS: '300' });
+    fake.queue.push(lease('t-forgot', tinySpec({ epochs: 3 })));
+    await waitFor(() => fake.heartbeats.some((h) => h.tasks.some((t) => t.taskId === 't-forgot')), 'task running');
+    fake.forgetWorkerOnce = true;
+    await waitFor(() => fake.completes.length === 1, 'CompleteTask');
+    expect(fake.registrations).toBe(2);
+    expect(lines.some((l) => /re-registered .*still running 1 trial/.test(l))).toBe(true);
+    expect(fake.completes[0].workerId).toBe(worker.workerId);
+    expect(worker.workerId).toBe('w2');
+  });
+
+  it('worker - `npf worker` drains on SIGTERM: the running trial is handed back retryable and it exits 0', async () => {
+    const fake = await new FakeCoordinator().start();
+    cleanups.push(() => fake.stop());
+    const workDir = mkdtempSync(join(tmpdir(), 'npf-worker-test-'));
+    cleanups.push(() => rmSync(workDir, { recursive: true, force: true }));
+    const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'npf.js');
+    const child = spawn(process.execPath, [bin, 'worker', '--coordinator', fake.address, '--http', 'off', '--work-dir', workDir, '--drain-grace-s', '0.5'], {
+      env: { ...process.env, NPF_TRIAL_RUNNER: 'fake-sleep', NPF_FAKE_EPOCH_MS: '60000' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    cleanups.push(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    fake.queue.push(lease('t-sigterm', tinySpec({ epochs: 5 })));
+    await waitFor(() => /t-sigterm.*started/.test(err), 'the trial to start');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(fake.fails).toHaveLength(1);
+    expect(fake.fails[0]).toMatchObject({ taskId: 't-sigterm', retryable: true });
+    expect(fake.heartbeats.some((h) => h.draining)).toBe(true);
+    expect(err).toMatch(/SIGTERM: draining/);
+  });
+});
