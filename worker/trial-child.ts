@@ -57,6 +57,8 @@ function tfjsMemoryProbe(tf: { memory(): { numBytes: number } }): () => number |
 async function runOne(start: StartTrialMessage): Promise<number> {
   const abort = new AbortController();
   process.on('SIGTERM', () => abort.abort());
+  // Ctrl-C in a terminal reaches the whole process group: stop like a cancel, let the worker decide.
+  process.on('SIGINT', () => abort.abort());
   try {
     const spec = resolveTrialSpec(start.spec, 'trial spec');
     const { runTrial, tfjsBytes } = await loadRunner();
