@@ -4,52 +4,19 @@
  * /metrics; the metrics text passes `promtool check metrics` and carries every contract name the
  * rules and the dashboard use.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCoordinator, type RunningCoordinator } from '../../coordinator/main.js';
 import { CONTRACT_METRICS } from '../../deploy/metrics-contract.js';
-import { startWorker, type RunningWorker } from '../../worker/main.js';
+import { httpGet as get, startNpfPair, type NpfPair } from './npf-pair.js';
 
-let dir: string;
-let coordinator: RunningCoordinator;
-let worker: RunningWorker;
-const TOKEN = 'probe-test-token';
-
-async function get(address: string, path: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://${address}${path}`);
-  return { status: res.status, body: await res.text() };
-}
+let pair: NpfPair;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'npf-probes-'));
-  coordinator = await startCoordinator({
-    dataDir: join(dir, 'coordinator'),
-    grpcListen: '127.0.0.1:0',
-    httpListen: '127.0.0.1:0',
-    token: TOKEN,
-    registry: new Registry(),
-    log: () => {},
-  });
-  worker = await startWorker({
-    coordinator: coordinator.grpcAddress,
-    token: TOKEN,
-    resources: { cpu: 1, gpu: 0, memoryMb: 512 },
-    workDir: join(dir, 'worker'),
-    backend: 'cpu',
-    httpListen: '127.0.0.1:0',
-    registry: new Registry(),
-    log: () => {},
-  });
+  pair = await startNpfPair('probes', 'probe-test-token');
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await coordinator?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await pair?.stop();
 });
 
 function promtoolCheckMetrics(text: string): { status: number | null; output: string } {
@@ -60,13 +27,12 @@ function promtoolCheckMetrics(text: string): { status: number | null; output: st
 
 describe('deploy/probes - the endpoints the manifests use answer on the real processes', () => {
   it('deploy/probes - coordinator: /healthz and /readyz answer 200 (liveness and readiness probes)', async () => {
-    expect(coordinator.httpAddress).toBeDefined();
-    expect((await get(coordinator.httpAddress!, '/healthz')).status).toBe(200);
-    expect((await get(coordinator.httpAddress!, '/readyz')).status).toBe(200);
+    expect((await get(pair.coordinatorHttp, '/healthz')).status).toBe(200);
+    expect((await get(pair.coordinatorHttp, '/readyz')).status).toBe(200);
   });
 
   it('deploy/probes - coordinator: /metrics passes promtool check metrics and exports every contract name', async () => {
-    const { status, body } = await get(coordinator.httpAddress!, '/metrics');
+    const { status, body } = await get(pair.coordinatorHttp, '/metrics');
     expect(status).toBe(200);
     const lint = promtoolCheckMetrics(body);
     expect(lint.output).toBe('');
@@ -75,9 +41,8 @@ describe('deploy/probes - the endpoints the manifests use answer on the real pro
   });
 
   it('deploy/probes - worker: /healthz answers 200 and /metrics exports every contract name', async () => {
-    expect(worker.httpAddress).toBeDefined();
-    expect((await get(worker.httpAddress!, '/healthz')).status).toBe(200);
-    const { status, body } = await get(worker.httpAddress!, '/metrics');
+    expect((await get(pair.workerHttp, '/healthz')).status).toBe(200);
+    const { status, body } = await get(pair.workerHttp, '/metrics');
     expect(status).toBe(200);
     const lint = promtoolCheckMetrics(body);
     expect(lint.output).toBe('');
