@@ -28,6 +28,11 @@ export interface CoordinatorOptions {
   expiryCheckMs?: number;
   /** Largest accepted artifact in bytes (default 8 GiB). */
   maxArtifactBytes?: number;
+  /**
+   * SQLite durability: 'full' (default) fsyncs every group commit, so acknowledged writes
+   * survive a power loss; 'normal' survives a coordinator crash but not a power loss.
+   */
+  synchronous?: 'full' | 'normal';
   /** prom-client registry (default: a fresh one). */
   registry?: Registry;
   /** Clock, Unix ms (default Date.now). */
@@ -50,6 +55,7 @@ const schema = z.object({
   maxBackoffMs: z.number().int().min(0).default(60_000),
   expiryCheckMs: z.number().int().min(0).optional(),
   maxArtifactBytes: z.number().int().positive().default(8 * 1024 ** 3),
+  synchronous: z.enum(['full', 'normal']).default('full'),
 });
 
 export type ResolvedCoordinatorOptions = z.infer<typeof schema> & {

@@ -47,7 +47,7 @@ function readPem(file: string, what: string): Buffer {
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
   const o = resolveCoordinatorOptions(options);
   const registry = o.registry ?? new Registry();
-  const store = new Store(o.dataDir, (e) => o.log(`after-commit effect failed: ${String(e)}`));
+  const store = new Store(o.dataDir, (e) => o.log(`after-commit effect failed: ${String(e)}`), o.synchronous);
   const metrics = new CoordinatorMetrics(registry);
   const core = new SweepCoordinator(
     store,

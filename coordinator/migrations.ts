@@ -25,13 +25,12 @@ export const MIGRATIONS: readonly Migration[] = [
         cells_total INTEGER NOT NULL,
         open_tasks INTEGER NOT NULL DEFAULT 0
       );
+      -- Hot, small rows: the JSON documents live in task_docs so a state change rewrites little.
       CREATE TABLE tasks (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq INTEGER PRIMARY KEY,
         task_id TEXT NOT NULL UNIQUE,
-        key_json TEXT NOT NULL,
         cell_key TEXT NOT NULL,
         regime TEXT NOT NULL,
-        spec_json TEXT NOT NULL,
         parent_task_id TEXT,
         parent_checkpoint TEXT,
         has_dependants INTEGER NOT NULL DEFAULT 0,
@@ -50,7 +49,13 @@ export const MIGRATIONS: readonly Migration[] = [
         error TEXT,
         updated_at_ms INTEGER NOT NULL
       );
-      CREATE INDEX tasks_ready ON tasks (state, priority DESC, has_dependants DESC, seq);
+      CREATE TABLE task_docs (
+        task_id TEXT PRIMARY KEY,
+        key_json TEXT NOT NULL,
+        spec_json TEXT NOT NULL
+      );
+      -- Only pending tasks are in the ready queue: leases and completions do not touch it.
+      CREATE INDEX tasks_ready ON tasks (priority DESC, has_dependants DESC, seq) WHERE state = 'pending';
       CREATE INDEX tasks_worker ON tasks (lease_worker) WHERE lease_worker IS NOT NULL;
       CREATE INDEX tasks_parent ON tasks (parent_task_id) WHERE parent_task_id IS NOT NULL;
       CREATE INDEX tasks_lease_expiry ON tasks (lease_expires_ms) WHERE lease_expires_ms IS NOT NULL;
@@ -95,8 +100,9 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (task_id, name)
       ) WITHOUT ROWID;
       CREATE INDEX artifacts_sha ON artifacts (sha256);
+      -- seq is the rowid: events are never deleted, so it only grows.
       CREATE TABLE events (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq INTEGER PRIMARY KEY,
         time_ms INTEGER NOT NULL,
         sweep_id TEXT NOT NULL,
         task_id TEXT NOT NULL,

@@ -13,7 +13,7 @@ import { ArtifactStore, SHA256_HEX, type ArtifactUpload } from './artifact-store
 import { InvalidRequestError, NotFoundError, StaleLeaseError } from './errors.js';
 import { decideAfterFailure, leaseExpiry, type RetryPolicy } from './lease-policy.js';
 import { isPlaceableGpuRequest, placeTasks, type Candidate, type HeldAllocation } from './scheduler.js';
-import type { ArtifactRow, EventRow, ResultRow, Store, SweepRow, TaskRow, WorkerRow } from './store.js';
+import { TASK_COLUMNS, type ArtifactRow, type EventRow, type ResultRow, type Store, type SweepRow, type TaskRow, type WorkerRow } from './store.js';
 import type { ExpandedTask, TrialOutcome } from './sweep-types.js';
 import { epochRecordsSchema, parseJsonField, parseTrialResult } from './trial-result-schema.js';
 import { LEASED_STATES, TASK_STATES, isTerminal, transition, type TaskState } from './task-state.js';
@@ -111,6 +111,7 @@ export class SweepCoordinator {
   private readonly observer: CoreObserver;
   /** Sweeps whose open-task count reached a terminal change in the current write. */
   private readonly touchedSweeps = new Set<string>();
+  private readonly sweepCache = new Map<string, string[]>();
 
   constructor(
     readonly store: Store,
@@ -155,14 +156,20 @@ export class SweepCoordinator {
     }
   }
 
+  /** Sweeps linked to a task. Cached: links only change in submitSweep, which clears the cache. */
   private sweepsOf(taskId: string): string[] {
-    return this.store.all<{ sweep_id: string }>('SELECT sweep_id FROM sweep_tasks WHERE task_id = ?', taskId).map((r) => r.sweep_id);
+    let ids = this.sweepCache.get(taskId);
+    if (!ids) {
+      ids = this.store.all<{ sweep_id: string }>('SELECT sweep_id FROM sweep_tasks WHERE task_id = ?', taskId).map((r) => r.sweep_id);
+      this.sweepCache.set(taskId, ids);
+    }
+    return ids;
   }
 
   // ---------------------------------------------------------------- the one state-change path
 
   private task(taskId: string): TaskRow {
-    const row = this.store.get<TaskRow>('SELECT * FROM tasks WHERE task_id = ?', taskId);
+    const row = this.store.get<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = ?`, taskId);
     if (!row) throw new NotFoundError('task', taskId);
     return row;
   }
@@ -173,6 +180,9 @@ export class SweepCoordinator {
    */
   private setState(row: TaskRow, to: TaskState, fields: Partial<Omit<TaskRow, 'task_id' | 'seq' | 'state'>> = {}): void {
     transition(row.task_id, row.state, to);
+    // Outside leased/running nobody holds a lease: clearing it keeps the per-worker and expiry
+    // indexes as small as the set of live leases.
+    if (!LEASED_STATES.includes(to)) fields = { ...fields, lease_worker: null, lease_expires_ms: null };
     const cols = Object.keys(fields) as Array<keyof typeof fields>;
     const sets = ['state = ?', 'updated_at_ms = ?', ...cols.map((c) => `${c} = ?`)].join(', ');
     this.store.run(`UPDATE tasks SET ${sets} WHERE task_id = ?`, to, this.opts.now(), ...cols.map((c) => fields[c]), row.task_id);
@@ -181,8 +191,12 @@ export class SweepCoordinator {
     if (wasOpen !== isOpen) {
       const delta = isOpen ? 1 : -1;
       for (const sweepId of this.sweepsOf(row.task_id)) {
-        this.store.run('UPDATE sweeps SET open_tasks = open_tasks + ? WHERE sweep_id = ?', delta, sweepId);
-        if (!isOpen) this.touchedSweeps.add(sweepId);
+        const left = this.store.get<{ open_tasks: number }>(
+          'UPDATE sweeps SET open_tasks = open_tasks + ? WHERE sweep_id = ? RETURNING open_tasks',
+          delta,
+          sweepId,
+        );
+        if (!isOpen && left?.open_tasks === 0) this.touchedSweeps.add(sweepId);
       }
     }
     if (to === 'pending') this.store.afterCommit(() => this.wakeWaiters());
@@ -204,7 +218,7 @@ export class SweepCoordinator {
   }
 
   private maybeCloseSweep(sweepId: string): void {
-    const s = this.store.get<SweepRow>('SELECT * FROM sweeps WHERE sweep_id = ?', sweepId);
+    const s = this.store.get<Pick<SweepRow, 'state' | 'open_tasks'>>('SELECT state, open_tasks FROM sweeps WHERE sweep_id = ?', sweepId);
     if (!s || s.state !== 'running' || s.open_tasks > 0) return;
     const failed = this.store.get<{ n: number }>(
       "SELECT count(*) AS n FROM sweep_tasks st JOIN tasks t ON t.task_id = st.task_id WHERE st.sweep_id = ? AND t.state = 'failed'",
@@ -234,6 +248,7 @@ export class SweepCoordinator {
       }
     }
     const sweepId = sweepIdOf(input.name, [...ids]);
+    this.sweepCache.clear();
     return this.write(() => {
       const now = this.opts.now();
       const existing = this.store.get<SweepRow>('SELECT * FROM sweeps WHERE sweep_id = ?', sweepId);
@@ -260,16 +275,20 @@ export class SweepCoordinator {
         if (t.parent && !ids.has(t.parent.taskId) && !this.store.get('SELECT 1 FROM tasks WHERE task_id = ?', t.parent.taskId)) {
           throw new InvalidRequestError(`trial ${t.taskId} depends on ${t.parent.taskId}, which is neither in this sweep nor known`);
         }
-        let row = this.store.get<TaskRow>('SELECT * FROM tasks WHERE task_id = ?', t.taskId);
+        let row = this.store.get<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = ?`, t.taskId);
         if (!row) {
           this.store.run(
-            `INSERT INTO tasks (task_id, key_json, cell_key, regime, spec_json, parent_task_id, parent_checkpoint, cpu, gpu, memory_mb, priority, state, updated_at_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            'INSERT INTO task_docs (task_id, key_json, spec_json) VALUES (?, ?, ?)',
             t.taskId,
             JSON.stringify(t.key),
+            JSON.stringify(specWithoutGates(t.spec)),
+          );
+          this.store.run(
+            `INSERT INTO tasks (task_id, cell_key, regime, parent_task_id, parent_checkpoint, cpu, gpu, memory_mb, priority, state, updated_at_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            t.taskId,
             cellKeyOf(t.key),
             t.key.regime,
-            JSON.stringify(specWithoutGates(t.spec)),
             t.parent?.taskId ?? null,
             t.parent?.checkpoint ?? null,
             t.resources.cpu,
@@ -295,6 +314,8 @@ export class SweepCoordinator {
         if (row.state === 'pending') this.store.afterCommit(() => this.wakeWaiters());
       }
       this.maybeCloseSweep(sweepId);
+      // Links written in this (possibly rolled back) write must not linger in the cache.
+      this.sweepCache.clear();
       return { sweepId, totalTasks: input.tasks.length, alreadyDone };
     });
   }
@@ -325,7 +346,7 @@ export class SweepCoordinator {
   private failForGood(row: TaskRow, reason: string): void {
     this.setState(row, 'failed', { error: reason, lease_worker: null, lease_expires_ms: null, gpu_indices: '[]' });
     this.emit(this.sweepsOf(row.task_id), row.task_id, 'failed', { error: reason, attempt: row.attempt });
-    const children = this.store.all<TaskRow>("SELECT * FROM tasks WHERE parent_task_id = ? AND state = 'blocked'", row.task_id);
+    const children = this.store.all<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE parent_task_id = ? AND state = 'blocked'`, row.task_id);
     for (const c of children) this.failForGood(c, `parent ${row.task_id} failed: ${reason}`);
   }
 
@@ -410,9 +431,9 @@ export class SweepCoordinator {
   /** Every trial of a sweep with its result, for the results module. */
   outcomes(sweepId: string): TrialOutcome[] {
     this.sweepRow(sweepId);
-    const rows = this.store.all<TaskRow & { result_json: string | null; result_status: string | null }>(
-      `SELECT t.*, r.result_json AS result_json, r.status AS result_status FROM sweep_tasks st
-        JOIN tasks t ON t.task_id = st.task_id LEFT JOIN results r ON r.task_id = t.task_id
+    const rows = this.store.all<TaskRow & { key_json: string; result_json: string | null; result_status: string | null }>(
+      `SELECT t.*, d.key_json AS key_json, r.result_json AS result_json, r.status AS result_status FROM sweep_tasks st
+        JOIN tasks t ON t.task_id = st.task_id JOIN task_docs d ON d.task_id = t.task_id LEFT JOIN results r ON r.task_id = t.task_id
         WHERE st.sweep_id = ? ORDER BY t.seq`,
       sweepId,
     );
@@ -518,7 +539,7 @@ export class SweepCoordinator {
       const now = this.opts.now();
       this.store.run('UPDATE workers SET last_seen_ms = ? WHERE worker_id = ?', now, workerId);
       if (w.draining) return [];
-      const heldRows = this.store.all<TaskRow>("SELECT * FROM tasks WHERE lease_worker = ? AND state IN ('leased','running')", workerId);
+      const heldRows = this.store.all<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE lease_worker = ? AND state IN ('leased','running')`, workerId);
       const held: HeldAllocation[] = heldRows.map((h) => ({
         resources: { cpu: h.cpu, gpu: h.gpu, memoryMb: h.memory_mb },
         gpuIndices: JSON.parse(h.gpu_indices) as number[],
@@ -530,13 +551,14 @@ export class SweepCoordinator {
         freeMem -= h.resources.memoryMb;
       }
       const rows = this.store.all<TaskRow>(
-        `SELECT * FROM tasks WHERE state = 'pending' AND not_before_ms <= ? AND cpu <= ? AND memory_mb <= ? AND gpu <= ?
+        `SELECT ${TASK_COLUMNS} FROM tasks WHERE state = 'pending' AND not_before_ms <= ? AND cpu <= ? AND memory_mb <= ? AND gpu <= ?
           ORDER BY priority DESC, has_dependants DESC, seq LIMIT ?`,
         now,
         freeCpu + 1e-9,
         freeMem,
         w.gpu,
-        Math.max(64, max * 8),
+        // Enough to skip tasks that do not fit (GPU shape) without reading the whole queue.
+        Math.max(32, max * 2),
       );
       if (rows.length === 0) return [];
       const byId = new Map(rows.map((r) => [r.task_id, r]));
@@ -552,7 +574,7 @@ export class SweepCoordinator {
       for (const p of placements) {
         const row = byId.get(p.taskId)!;
         const attempt = row.attempt + 1;
-        const parentArt = this.parentArtifact(row);
+        const parentArt = row.parent_task_id ? this.parentArtifact(row) : undefined;
         this.setState(row, 'leased', {
           attempt,
           tries: row.tries + 1,
@@ -563,7 +585,7 @@ export class SweepCoordinator {
           error: null,
         });
         this.store.run(
-          'INSERT OR REPLACE INTO attempts (task_id, attempt, worker_id, started_at_ms) VALUES (?, ?, ?, ?)',
+          'INSERT INTO attempts (task_id, attempt, worker_id, started_at_ms) VALUES (?, ?, ?, ?)',
           row.task_id,
           attempt,
           workerId,
@@ -575,7 +597,7 @@ export class SweepCoordinator {
           taskId: row.task_id,
           sweepId: sweeps[0] ?? '',
           fencingToken: attempt,
-          specJson: row.spec_json,
+          specJson: this.store.get<{ spec_json: string }>('SELECT spec_json FROM task_docs WHERE task_id = ?', row.task_id)!.spec_json,
           gatesFrom: parentArt
             ? { name: parentArt.name, sha256: parentArt.sha256, size: parentArt.size, epoch: parentArt.epoch }
             : undefined,
@@ -643,7 +665,7 @@ export class SweepCoordinator {
       const cancel: string[] = [];
       const epochSeconds: number[] = [];
       for (const p of parsed) {
-        const row = this.store.get<TaskRow>('SELECT * FROM tasks WHERE task_id = ?', p.taskId);
+        const row = this.store.get<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = ?`, p.taskId);
         if (!row || row.attempt !== p.fencingToken || row.lease_worker !== workerId || !LEASED_STATES.includes(row.state)) {
           cancel.push(p.taskId);
           continue;
@@ -712,9 +734,9 @@ export class SweepCoordinator {
     return this.write(() => {
       const now = this.opts.now();
       const row = this.task(taskId);
-      const prior = this.store.get<ResultRow>('SELECT * FROM results WHERE task_id = ?', taskId);
-      if (row.state === 'succeeded' && prior && prior.attempt === fencingToken && row.attempt === fencingToken) {
-        return; // the same report again (a client retry): already recorded
+      if (row.state === 'succeeded' && row.attempt === fencingToken) {
+        const prior = this.store.get<ResultRow>('SELECT attempt FROM results WHERE task_id = ?', taskId);
+        if (prior?.attempt === fencingToken) return; // the same report again (a client retry): already recorded
       }
       this.fenced(workerId, taskId, fencingToken);
       for (const a of artifacts) {
@@ -749,8 +771,10 @@ export class SweepCoordinator {
         this.observer.taskFinished?.(row.regime, seconds);
         for (const s of sweeps) this.observer.trialResult?.(s, row.regime, result.bestTestAccuracy);
       });
-      for (const child of this.store.all<TaskRow>("SELECT * FROM tasks WHERE parent_task_id = ? AND state = 'blocked' ORDER BY seq", taskId)) {
-        this.resolveBlocked(child);
+      if (row.has_dependants) {
+        for (const child of this.store.all<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE parent_task_id = ? AND state = 'blocked' ORDER BY seq`, taskId)) {
+          this.resolveBlocked(child);
+        }
       }
     });
   }
@@ -796,7 +820,7 @@ export class SweepCoordinator {
     return this.write(() => {
       const now = this.opts.now();
       const expired = this.store.all<TaskRow>(
-        "SELECT * FROM tasks WHERE state IN ('leased','running') AND lease_expires_ms IS NOT NULL AND lease_expires_ms <= ? ORDER BY seq",
+        `SELECT ${TASK_COLUMNS} FROM tasks WHERE state IN ('leased','running') AND lease_expires_ms IS NOT NULL AND lease_expires_ms <= ? ORDER BY seq`,
         now,
       );
       for (const row of expired) {

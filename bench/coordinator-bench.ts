@@ -1,0 +1,269 @@
+/**
+ * Coordinator benchmark (not a test): `npm run bench:coordinator`.
+ *
+ * The coordinator runs in a child process (its own core); simulated workers in this process talk
+ * to it over real gRPC on loopback with the generated client.
+ *
+ * 1. Throughput: N trials that finish at once (lease -> complete): task lifecycles per second
+ *    and LeaseTasks latency p50/p99.
+ * 2. Overhead: S slots x M trials that each sleep D ms: makespan against the ideal
+ *    (sum of trial durations / slots), as Ray Tune reports it.
+ *
+ * Flags: --tasks N (10000) --workers W (4) --slots-per-worker K (16)
+ *        --sleep-trials M (200) --sleep-slots S (8) --sleep-ms D (1000) --skip-sleep
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import { SweepServiceClient, WorkerServiceClient, type TaskLease } from '../gen/npf/v1/sweep.js';
+import { startCoordinator } from '../coordinator/main.js';
+import type { ExpandedTask } from '../coordinator/sweep-types.js';
+import type { TrialResult } from '../science/types.js';
+
+const TOKEN = 'bench-token';
+
+function md(): grpc.Metadata {
+  const m = new grpc.Metadata();
+  m.set('authorization', `Bearer ${TOKEN}`);
+  return m;
+}
+
+function unary<Res>(client: grpc.Client, method: string, req: unknown): Promise<Res> {
+  const fn = (client as unknown as Record<string, (r: unknown, m: grpc.Metadata, cb: (e: grpc.ServiceError | null, r: Res) => void) => void>)[method];
+  return new Promise((resolve, reject) => fn.call(client, req, md(), (e, r) => (e ? reject(e) : resolve(r))));
+}
+
+function fixtureTasks(n: number, tag: string): ExpandedTask[] {
+  return Array.from({ length: n }, (_, i) => ({
+    taskId: crypto.createHash('sha256').update(`${tag}-${i}`).digest('hex'),
+    key: { dataset: 'mnist', arch: 'fc', optimizer: 'adam', lr: 0.001 * (1 + (i % 10)), regime: 'relu', seed: Math.floor(i / 10) },
+    spec: {
+      dataset: { name: 'mnist' },
+      arch: { kind: 'fc', width: 128, depth: 5, bias: true },
+      regime: 'relu',
+      gate: { beta: 4, eps: 0.1 },
+      optimizer: { name: 'adam', lr: 0.001 },
+      loss: 'cross-entropy',
+      init: 'glorot-uniform',
+      epochs: 1,
+      batchSize: 32,
+      seed: i,
+      backend: 'wasm',
+    },
+    resources: { cpu: 1, gpu: 0, memoryMb: 100 },
+    priority: 0,
+  }));
+}
+
+const RESULT: TrialResult = {
+  status: 'succeeded',
+  backend: 'sim',
+  bestTestAccuracy: 0.5,
+  bestEpoch: 1,
+  finalTestAccuracy: 0.5,
+  epochs: [{ epoch: 1, trainLoss: 1, testLoss: 1, testAccuracy: 0.5, examplesPerSec: 1, durationMs: 1 }],
+  checkpoints: [],
+  wallMs: 1,
+};
+const RESULT_JSON = JSON.stringify(RESULT);
+
+/** Child mode: a coordinator with N fixture tasks of one sweep; prints its address as JSON. */
+async function serve(tasks: number, tag: string): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'npf-coord-bench-'));
+  const c = await startCoordinator({
+    dataDir,
+    grpcListen: '127.0.0.1:0',
+    httpListen: null,
+    token: TOKEN,
+    leaseTtlMs: 60_000,
+    synchronous: process.env.NPF_BENCH_SYNCHRONOUS === 'normal' ? 'normal' : 'full',
+    log: () => {},
+  });
+  const t0 = performance.now();
+  const { sweepId } = await c.core.submitSweep({ name: `bench-${tag}`, fileName: 'bench', specYaml: '', overrides: [], tasks: fixtureTasks(tasks, tag) });
+  const submitMs = performance.now() - t0;
+  const cpu0 = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ address: c.grpcAddress, sweepId, submitMs })}\n`);
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(`${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
+  if (process.env.NPF_BENCH_DEBUG) console.error(`store: ${c.core.store.stats.writes} writes in ${c.core.store.stats.commits} group commits`);
+  await c.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
+interface Server {
+  child: ChildProcess;
+  address: string;
+  sweepId: string;
+  submitMs: number;
+  /** Resolves with the coordinator's CPU time (ms) after submission, reported when it stops. */
+  cpuMs: Promise<number>;
+}
+
+function startServer(tasks: number, tag: string): Promise<Server> {
+  const self = fileURLToPath(import.meta.url);
+  const nodeArgs = process.env.NPF_BENCH_NODE_ARGS ? process.env.NPF_BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, self, '--serve', '--tasks', String(tasks), '--tag', tag], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let cpuResolve: (ms: number) => void = () => {};
+  const cpuMs = new Promise<number>((r) => (cpuResolve = r));
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let lines = 0;
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const msg = JSON.parse(buf.slice(0, nl)) as { address: string; sweepId: string; submitMs: number; cpuMs: number };
+        buf = buf.slice(nl + 1);
+        if (lines++ === 0) resolve({ child, address: msg.address, sweepId: msg.sweepId, submitMs: msg.submitMs, cpuMs });
+        else cpuResolve(msg.cpuMs);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`bench coordinator exited with ${code}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+interface SimStats {
+  leaseLatencyMs: number[];
+  completed: number;
+  busyMs: number;
+}
+
+/**
+ * A simulated worker with `slots` slots: long-polls LeaseTasks for as many tasks as it has free
+ * slots, "runs" each for `trialMs` (0 = finishes at once) and completes it.
+ */
+async function simulateWorker(address: string, slots: number, trialMs: number, done: { v: boolean }, stats: SimStats): Promise<void> {
+  const client = new WorkerServiceClient(address, grpc.credentials.createInsecure());
+  const { workerId } = await unary<{ workerId: string }>(client, 'registerWorker', {
+    hostname: 'bench',
+    resources: { cpu: slots, gpu: 0, memoryMb: slots * 1000 },
+    backends: ['sim'],
+    version: 'bench',
+  });
+  let free = slots;
+  let wake: (() => void) | undefined;
+  const inflight = new Set<Promise<void>>();
+  const runOne = async (l: TaskLease): Promise<void> => {
+    const t0 = performance.now();
+    if (trialMs > 0) await new Promise((r) => setTimeout(r, trialMs));
+    stats.busyMs += performance.now() - t0;
+    await unary(client, 'completeTask', { workerId, taskId: l.taskId, fencingToken: l.fencingToken, resultJson: RESULT_JSON, artifacts: [] });
+    stats.completed++;
+    free++;
+    wake?.();
+  };
+  while (!done.v) {
+    if (free === 0) {
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+      continue;
+    }
+    const t0 = performance.now();
+    const { leases } = await unary<{ leases: TaskLease[] }>(client, 'leaseTasks', { workerId, maxTasks: free, waitMs: 200 });
+    if (leases.length) stats.leaseLatencyMs.push(performance.now() - t0);
+    for (const l of leases) {
+      free--;
+      const p = runOne(l).finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+  }
+  await Promise.all(inflight);
+  client.close();
+}
+
+function waitForSweep(address: string, sweepId: string): Promise<number> {
+  const client = new SweepServiceClient(address, grpc.credentials.createInsecure());
+  return new Promise((resolve, reject) => {
+    const s = client.watchSweep({ sweepId, fromStart: false }, md());
+    s.on('data', (e: { type: string }) => {
+      if (e.type === 'sweep_complete') resolve(performance.now());
+    });
+    s.on('error', (e) => reject(e));
+    s.on('end', () => client.close());
+  });
+}
+
+async function runScenario(o: { tasks: number; workers: number; slots: number; trialMs: number; tag: string }) {
+  const srv = await startServer(o.tasks, o.tag);
+  const done = { v: false };
+  const stats: SimStats = { leaseLatencyMs: [], completed: 0, busyMs: 0 };
+  const finished = waitForSweep(srv.address, srv.sweepId);
+  await new Promise((r) => setTimeout(r, 100));
+  const t0 = performance.now();
+  const sims = Array.from({ length: o.workers }, () => simulateWorker(srv.address, o.slots, o.trialMs, done, stats));
+  const tEnd = await finished;
+  done.v = true;
+  await Promise.all(sims);
+  await stop(srv.child);
+  return { wallMs: tEnd - t0, stats, submitMs: srv.submitMs, coordinatorCpuMs: await srv.cpuMs };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      serve: { type: 'boolean' },
+      tag: { type: 'string' },
+      tasks: { type: 'string', default: '10000' },
+      workers: { type: 'string', default: '4' },
+      'slots-per-worker': { type: 'string', default: '16' },
+      'sleep-trials': { type: 'string', default: '200' },
+      'sleep-slots': { type: 'string', default: '8' },
+      'sleep-ms': { type: 'string', default: '1000' },
+      'skip-sleep': { type: 'boolean' },
+    },
+  });
+  if (values.serve) return serve(Number(values.tasks), values.tag ?? 'x');
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown';
+  console.log(`machine: ${cpu}, ${os.cpus().length} cores, node ${process.version}`);
+  const tag = crypto.randomBytes(4).toString('hex');
+
+  const tasks = Number(values.tasks);
+  const workers = Number(values.workers);
+  const slots = Number(values['slots-per-worker']);
+  const a = await runScenario({ tasks, workers, slots, trialMs: 0, tag: `${tag}-t` });
+  const lat = a.stats.leaseLatencyMs;
+  console.log(
+    `throughput: ${tasks} trials, ${workers} workers x ${slots} slots: ${(tasks / (a.wallMs / 1000)).toFixed(0)} lifecycles/s ` +
+      `(${(a.wallMs / 1000).toFixed(2)} s; submit ${a.submitMs.toFixed(0)} ms), LeaseTasks latency p50 ${quantile(lat, 0.5).toFixed(2)} ms ` +
+      `p99 ${quantile(lat, 0.99).toFixed(2)} ms over ${lat.length} calls (mean ${(tasks / lat.length).toFixed(1)} tasks/call); ` +
+      `coordinator CPU ${((a.coordinatorCpuMs * 1000) / tasks).toFixed(0)} us per lifecycle (= ${(tasks / (a.coordinatorCpuMs / 1000)).toFixed(0)} lifecycles per CPU-second)`,
+  );
+
+  if (!values['skip-sleep']) {
+    const m = Number(values['sleep-trials']);
+    const s = Number(values['sleep-slots']);
+    const d = Number(values['sleep-ms']);
+    const b = await runScenario({ tasks: m, workers: s, slots: 1, trialMs: d, tag: `${tag}-s` });
+    const ideal = b.stats.busyMs / s;
+    console.log(
+      `overhead: ${m} trials of ${d} ms on ${s} slots (${s} workers x 1): makespan ${(b.wallMs / 1000).toFixed(3)} s, ` +
+        `ideal (sum of measured durations / slots) ${(ideal / 1000).toFixed(3)} s, overhead ${(((b.wallMs - ideal) / ideal) * 100).toFixed(2)}%`,
+    );
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
