@@ -95,7 +95,7 @@ export function detectBackends(): string[] {
   return found;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The server's own sentence of a gRPC error (without grpc-js' "14 UNAVAILABLE:" prefix). */
 function detailOf(err: unknown): string {

@@ -78,6 +78,13 @@ export async function run(argv: string[]): Promise<number> {
   const cpus = num('cpus', values.cpus, false);
   const graceS = num('drain-grace-s', values['drain-grace-s'], false);
 
+  // A signal while still registering: nothing is leased yet, so there is nothing to hand back.
+  const early = (sig: NodeJS.Signals) => {
+    process.stderr.write(`npf worker: ${sig} before registering with ${values.coordinator}: exiting\n`);
+    process.exit(0);
+  };
+  process.on('SIGTERM', early);
+  process.on('SIGINT', early);
   const worker = await startWorker({
     coordinator: values.coordinator,
     token: token || undefined,
@@ -89,6 +96,8 @@ export async function run(argv: string[]): Promise<number> {
     httpListen: values.http === 'off' ? null : values.http,
     drainGraceMs: graceS === undefined ? undefined : Math.round(graceS * 1000),
   });
+  process.off('SIGTERM', early);
+  process.off('SIGINT', early);
   if (worker.httpAddress) process.stderr.write(`npf worker ${worker.workerId}: /metrics and /healthz on http://${worker.httpAddress}\n`);
   let draining = false;
   const onSignal = (sig: NodeJS.Signals) => {
