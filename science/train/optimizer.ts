@@ -35,7 +35,7 @@ class Sgd implements Optimizer {
     this.lr = tf.keep(tf.scalar(lr));
   }
   apply(grads: tf.NamedTensorMap): void {
-    for (const v of this.vars) v.assign(tf.sub(v, tf.mul(grads[v.name], this.lr)));
+    for (const v of this.vars) tf.tidy(() => v.assign(tf.sub(v, tf.mul(grads[v.name], this.lr))));
   }
   dispose(): void {
     this.lr.dispose();
@@ -61,7 +61,9 @@ class Adam implements Optimizer {
   apply(grads: tf.NamedTensorMap): void {
     this.t += 1;
     const lrT = tf.scalar((this.lr * Math.sqrt(1 - ADAM_BETA2 ** this.t)) / (1 - ADAM_BETA1 ** this.t));
-    this.vars.forEach((w, i) => {
+    // One tidy per variable: a VCONV dense kernel is 134 MB, and a dozen such temporaries per
+    // variable held until the step's tidy ends would overflow the wasm heap.
+    this.vars.forEach((w, i) => tf.tidy(() => {
       const g = grads[w.name];
       const m = this.m[i];
       const v = this.v[i];
@@ -69,7 +71,7 @@ class Adam implements Optimizer {
       m.assign(tf.add(m, tf.mul(tf.sub(g, m), this.c1)));
       v.assign(tf.add(v, tf.mul(tf.sub(tf.square(g), v), this.c2)));
       w.assign(tf.sub(w, tf.mul(tf.div(m, tf.add(tf.sqrt(v), this.eps)), lrT)));
-    });
+    }));
   }
   dispose(): void {
     for (const x of [...this.m, ...this.v, this.c1, this.c2, this.eps]) x.dispose();
@@ -87,12 +89,12 @@ class RmsProp implements Optimizer {
     this.lr = tf.keep(tf.scalar(lr));
   }
   apply(grads: tf.NamedTensorMap): void {
-    this.vars.forEach((w, i) => {
+    this.vars.forEach((w, i) => tf.tidy(() => {
       const g = grads[w.name];
       const ms = this.ms[i];
       ms.assign(tf.add(ms, tf.mul(tf.sub(tf.square(g), ms), this.c)));
       w.assign(tf.sub(w, tf.mul(tf.div(g, tf.add(tf.sqrt(ms), this.eps)), this.lr)));
-    });
+    }));
   }
   dispose(): void {
     for (const x of [...this.ms, this.c, this.eps, this.lr]) x.dispose();

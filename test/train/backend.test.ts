@@ -9,22 +9,21 @@ import { syntheticDataset } from './synthetic-data.js';
 const none = { tensorflow: false, tensorflowGpu: false };
 
 describe('train - backend choice', () => {
-  it('train - auto: wasm for dense, cpu for conv (with the reason), tfjs-node when installed', () => {
+  it('train - auto: wasm for dense and conv (with a note for conv), tfjs-node when installed', () => {
     expect(chooseBackend('auto', false, none)).toEqual({ ok: true, choice: { backend: 'wasm' } });
     const conv = chooseBackend('auto', true, none);
-    expect(conv.ok && conv.choice.backend).toBe('cpu');
+    expect(conv.ok && conv.choice.backend).toBe('wasm');
     expect(conv.ok && conv.choice.note).toMatch(/Conv2DBackpropFilter/);
     expect(chooseBackend('auto', true, { tensorflow: true, tensorflowGpu: false })).toEqual({ ok: true, choice: { backend: 'tensorflow' } });
     expect(chooseBackend('auto', false, { tensorflow: true, tensorflowGpu: true })).toEqual({ ok: true, choice: { backend: 'tensorflow-gpu' } });
   });
 
   it('train - explicit requests are honoured or refused with how to fix it', () => {
-    const wasmConv = chooseBackend('wasm', true, none);
-    expect(wasmConv.ok).toBe(false);
-    expect(!wasmConv.ok && wasmConv.reason).toMatch(/--backend cpu/);
     const tfMissing = chooseBackend('tensorflow', false, none);
     expect(!tfMissing.ok && tfMissing.reason).toMatch(/npm install @tensorflow\/tfjs-node/);
-    expect(chooseBackend('cpu', true, none)).toEqual({ ok: true, choice: { backend: 'cpu' } });
+    expect(chooseBackend('cpu', false, none)).toEqual({ ok: true, choice: { backend: 'cpu' } });
+    const gpuMissing = chooseBackend('tensorflow-gpu', true, none);
+    expect(!gpuMissing.ok && gpuMissing.reason).toMatch(/tfjs-node-gpu/);
   });
 
   it("train - asking for 'tensorflow' where tfjs-node is absent is a BackendUnavailableError", async () => {
@@ -33,7 +32,7 @@ describe('train - backend choice', () => {
     await expect(initBackend('tensorflow', false)).rejects.toThrow(/install/);
   });
 
-  it('train - a conv trial under auto trains on the cpu backend and records why', async () => {
+  it('train - a conv trial under auto trains on the wasm backend and records how', async () => {
     if (installedBackends().tensorflow || installedBackends().tensorflowGpu) return;
     const spec = resolveTrialSpec({
       dataset: { name: 'cifar10' },
@@ -46,8 +45,8 @@ describe('train - backend choice', () => {
     });
     const r = await runTrial(spec, {}, { loadDataset: async () => syntheticDataset(16, 8) });
     expect(r.status).toBe('succeeded');
-    expect(r.backend).toBe('cpu');
-    expect(r.backendNote).toMatch(/wasm/);
+    expect(r.backend).toBe('wasm');
+    expect(r.backendNote).toMatch(/conv gradient/);
     expect(Number.isFinite(r.epochs[0].trainLoss)).toBe(true);
   });
 });
