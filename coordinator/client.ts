@@ -28,7 +28,14 @@ export interface SweepClientOptions {
 
 /** Map a grpc-js error to a typed error with one clear sentence. */
 export function describeCallError(address: string, method: string, err: grpc.ServiceError): Error {
-  if (err.code === grpc.status.UNAVAILABLE) return new CoordinatorUnreachableError(address, err.details || err.message);
+  if (err.code === grpc.status.UNAVAILABLE) {
+    // grpc-js says "No connection established. Last error: Error: connect ECONNREFUSED ...
+    // Resolution note: ": keep the cause.
+    const detail = (err.details || err.message)
+      .replace(/\.?\s*Resolution note:.*$/s, '')
+      .replace(/^No connection established\. Last error: (Error: )?/, '');
+    return new CoordinatorUnreachableError(address, detail);
+  }
   if (err.code === grpc.status.DEADLINE_EXCEEDED) return new CoordinatorUnreachableError(address, `no answer to ${method} in time`);
   if (err.code === grpc.status.UNAUTHENTICATED) {
     return new CoordinatorCallError(method, err.code, 'UNAUTHENTICATED', `the coordinator at ${address} refused the call: ${err.details}`);

@@ -107,11 +107,15 @@ export function sweepIdOf(name: string, taskIds: readonly string[]): string {
 
 export class SweepCoordinator {
   private readonly listeners = new Set<(e: SweepEvent) => void>();
-  private readonly readyWaiters = new Set<() => void>();
+  /** Long polls waiting for work, by worker. */
+  private readonly readyWaiters = new Map<string, Set<() => void>>();
   private readonly observer: CoreObserver;
   /** Sweeps whose open-task count reached a terminal change in the current write. */
   private readonly touchedSweeps = new Set<string>();
   private readonly sweepCache = new Map<string, string[]>();
+  /** Wake-ups of all long polls, and of each worker's: a lease attempt compares them before waiting. */
+  private wakeCount = 0;
+  private readonly workerWakes = new Map<string, number>();
 
   constructor(
     readonly store: Store,
@@ -199,7 +203,13 @@ export class SweepCoordinator {
         if (!isOpen && left?.open_tasks === 0) this.touchedSweeps.add(sweepId);
       }
     }
-    if (to === 'pending') this.store.afterCommit(() => this.wakeWaiters());
+    // A task became ready, or a lease ended and freed its worker's resources: long polls retry.
+    if (to === 'pending') {
+      this.store.afterCommit(() => this.wakeWaiters());
+    } else if (LEASED_STATES.includes(row.state) && !LEASED_STATES.includes(to) && row.lease_worker) {
+      const worker = row.lease_worker;
+      this.store.afterCommit(() => this.wakeWaiters(worker));
+    }
     row.state = to;
   }
 
@@ -617,34 +627,54 @@ export class SweepCoordinator {
   async leaseTasks(workerId: string, maxTasks: number, waitMs: number, signal?: AbortSignal): Promise<TaskLease[]> {
     const deadline = Date.now() + Math.max(0, Math.min(waitMs, 120_000));
     for (;;) {
+      // A wake-up between this lease attempt and the wait below must not be lost (a completion
+      // committed while our empty attempt awaited its own commit): compare wake counts.
+      const seen = this.wakesOf(workerId);
       const leases = await this.leaseNow(workerId, maxTasks);
       if (leases.length > 0 || Date.now() >= deadline || signal?.aborted) return leases;
-      await this.waitForReady(deadline - Date.now(), signal);
+      if (this.wakesOf(workerId) !== seen) continue;
+      await this.waitForReady(workerId, deadline - Date.now(), signal);
       if (signal?.aborted) return [];
     }
   }
 
-  private waitForReady(ms: number, signal?: AbortSignal): Promise<void> {
-    // Wake for a task becoming pending, or when the earliest backoff ends.
+  private waitForReady(workerId: string, ms: number, signal?: AbortSignal): Promise<void> {
+    // Wake for a task becoming pending, this worker's resources freeing, or the earliest backoff end.
     const next = this.store.get<{ t: number | null }>("SELECT min(not_before_ms) AS t FROM tasks WHERE state = 'pending' AND not_before_ms > ?", this.opts.now());
     const untilBackoff = next?.t != null ? Math.max(1, next.t - this.opts.now()) : Infinity;
     const wait = Math.max(1, Math.min(ms, untilBackoff));
+    let set = this.readyWaiters.get(workerId);
+    if (!set) {
+      set = new Set();
+      this.readyWaiters.set(workerId, set);
+    }
+    const waiters = set;
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        this.readyWaiters.delete(done);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.readyWaiters.get(workerId) === waiters) this.readyWaiters.delete(workerId);
         signal?.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, wait);
-      this.readyWaiters.add(done);
+      waiters.add(done);
       signal?.addEventListener('abort', done, { once: true });
     });
   }
 
-  private wakeWaiters(): void {
-    for (const w of [...this.readyWaiters]) w();
+  /** Wake the long polls of one worker (its resources freed), or of all (a task became ready). */
+  private wakesOf(workerId: string): number {
+    return this.wakeCount + (this.workerWakes.get(workerId) ?? 0);
   }
+
+  private wakeWaiters(workerId?: string): void {
+    if (workerId) this.workerWakes.set(workerId, (this.workerWakes.get(workerId) ?? 0) + 1);
+    else this.wakeCount++;
+    const sets = workerId ? [this.readyWaiters.get(workerId)] : [...this.readyWaiters.values()];
+    for (const set of sets) if (set) for (const w of [...set]) w();
+  }
+
 
   /** Renew a worker's leases, record progress; answer the task ids it must stop. */
   heartbeat(workerId: string, tasks: readonly ProgressInput[], draining: boolean): Promise<{ cancelTaskIds: string[] }> {

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TaskLease } from '../../gen/npf/v1/sweep.js';
 import { fixtureResult, fixtureTask, refused, startHarness, submitFixtures, type Harness } from './harness.js';
 
@@ -224,4 +224,64 @@ describe('coordinator leases', () => {
     const leases = await pending;
     expect(leases.map((l) => l.taskId)).toEqual([t.taskId]);
   });
+
+  it('leases - CancelSweep cancels unfinished tasks, keeps results, and tells the worker to stop', async () => {
+    h = await startHarness();
+    const tasks = [0, 1, 2].map((seed) => fixtureTask({ seed }));
+    const sweepId = await submitFixtures(h, tasks);
+    const wid = await h.register({ cpu: 2, gpu: 0, memoryMb: 8000 });
+    const [l1, l2] = await h.lease(wid);
+    await complete(h, wid, l1);
+    const r = await h.s<{ cancelledTasks: number }>('cancelSweep', { sweepId });
+    expect(r.cancelledTasks).toBe(2);
+    expect(h.c.core.getSweep(sweepId)).toMatchObject({ state: 'cancelled', counts: { succeeded: 1, cancelled: 2 } });
+    const hb = await h.w<{ cancelTaskIds: string[] }>('heartbeat', {
+      workerId: wid,
+      tasks: [{ taskId: l2.taskId, fencingToken: l2.fencingToken, epoch: 1, epochsJson: '' }],
+      draining: false,
+    });
+    expect(hb.cancelTaskIds).toEqual([l2.taskId]);
+    const late = await refused(complete(h, wid, l2));
+    expect(late).toEqual({ code: status.FAILED_PRECONDITION, details: `task ${l2.taskId} is cancelled, not leased: fencing token 1 no longer holds a lease` });
+    expect(h.c.core.result(l1.taskId)).toBeDefined();
+    // Resubmitting re-arms the cancelled trials; the finished one is not run again.
+    const again = await h.c.core.submitSweep({ name: h.c.core.getSweep(sweepId).name, fileName: 'f', specYaml: '', overrides: [], tasks });
+    expect(again).toMatchObject({ sweepId, alreadyDone: 1 });
+    expect(h.c.core.getSweep(sweepId)).toMatchObject({ state: 'running', counts: { succeeded: 1, pending: 2 } });
+  });
+
+  it('leases - a draining worker is leased nothing', async () => {
+    h = await startHarness();
+    await submitFixtures(h, [fixtureTask()]);
+    const wid = await h.register();
+    await h.w('heartbeat', { workerId: wid, tasks: [], draining: true });
+    expect(await h.lease(wid)).toEqual([]);
+    await h.w('heartbeat', { workerId: wid, tasks: [], draining: false });
+    expect((await h.lease(wid)).length).toBe(1);
+  });
+
+  it('leases - with the real clock, the expiry timer requeues a silent worker\'s lease', async () => {
+    h = await startHarness({ now: undefined, leaseTtlMs: 200, expiryCheckMs: 20, retryBackoffMs: 0 });
+    const t = fixtureTask();
+    await submitFixtures(h, [t]);
+    const wid = await h.register();
+    await h.lease(wid);
+    await vi.waitFor(() => expect(h!.c.core.taskState(t.taskId)).toMatchObject({ state: 'pending', tries: 1 }), { timeout: 10_000, interval: 20 });
+    const again = await h.lease(wid);
+    expect(again[0].fencingToken).toBe(2);
+  });
+
+  it('leases - a full worker\'s open long poll is answered as soon as its own completion frees a slot', async () => {
+    h = await startHarness();
+    const tasks = [0, 1].map((seed) => fixtureTask({ seed }));
+    await submitFixtures(h, tasks);
+    const wid = await h.register({ cpu: 1, gpu: 0, memoryMb: 8000 });
+    const [first] = await h.lease(wid, 1);
+    // Full: this poll can only be answered by the completion below (or its 60 s deadline).
+    const next = h.lease(wid, 1, 60_000);
+    await new Promise((r) => setTimeout(r, 50));
+    await complete(h, wid, first);
+    const leases = await next;
+    expect(leases.map((l) => l.taskId)).toEqual([tasks.find((t) => t.taskId !== first.taskId)!.taskId]);
+  }, 20_000);
 });
