@@ -281,6 +281,7 @@ export class SweepCoordinator {
       // Parents first, so a child sees its parent's (re-armed) state.
       const order = [...input.tasks].sort((a, b) => (a.parent ? 1 : 0) - (b.parent ? 1 : 0));
       let alreadyDone = 0;
+      const fresh: string[] = [];
       for (const t of order) {
         if (t.parent && !ids.has(t.parent.taskId) && !this.store.get('SELECT 1 FROM tasks WHERE task_id = ?', t.parent.taskId)) {
           throw new InvalidRequestError(`trial ${t.taskId} depends on ${t.parent.taskId}, which is neither in this sweep nor known`);
@@ -309,6 +310,7 @@ export class SweepCoordinator {
             now,
           );
           row = this.task(t.taskId);
+          fresh.push(t.taskId);
         } else if (row.state === 'succeeded') {
           alreadyDone++;
         } else if (row.state === 'failed' || row.state === 'cancelled') {
@@ -324,8 +326,12 @@ export class SweepCoordinator {
         if (row.state === 'pending') this.store.afterCommit(() => this.wakeWaiters());
       }
       this.maybeCloseSweep(sweepId);
-      // Links written in this (possibly rolled back) write must not linger in the cache.
+      // Links written in this (possibly rolled back) write must not linger in the cache; once
+      // committed, a new task's only link is this sweep.
       this.sweepCache.clear();
+      this.store.afterCommit(() => {
+        for (const id of fresh) if (!this.sweepCache.has(id)) this.sweepCache.set(id, [sweepId]);
+      });
       return { sweepId, totalTasks: input.tasks.length, alreadyDone };
     });
   }
@@ -560,9 +566,11 @@ export class SweepCoordinator {
         freeCpu -= h.resources.cpu;
         freeMem -= h.resources.memoryMb;
       }
-      const rows = this.store.all<TaskRow>(
-        `SELECT ${TASK_COLUMNS} FROM tasks WHERE state = 'pending' AND not_before_ms <= ? AND cpu <= ? AND memory_mb <= ? AND gpu <= ?
-          ORDER BY priority DESC, has_dependants DESC, seq LIMIT ?`,
+      // The scheduler orders candidates itself; the subquery walks the ready index in order.
+      const rows = this.store.all<TaskRow & { spec_json: string }>(
+        `SELECT c.*, d.spec_json AS spec_json FROM (
+           SELECT ${TASK_COLUMNS} FROM tasks WHERE state = 'pending' AND not_before_ms <= ? AND cpu <= ? AND memory_mb <= ? AND gpu <= ?
+           ORDER BY priority DESC, has_dependants DESC, seq LIMIT ?) c JOIN task_docs d ON d.task_id = c.task_id`,
         now,
         freeCpu + 1e-9,
         freeMem,
@@ -607,7 +615,7 @@ export class SweepCoordinator {
           taskId: row.task_id,
           sweepId: sweeps[0] ?? '',
           fencingToken: attempt,
-          specJson: this.store.get<{ spec_json: string }>('SELECT spec_json FROM task_docs WHERE task_id = ?', row.task_id)!.spec_json,
+          specJson: row.spec_json,
           gatesFrom: parentArt
             ? { name: parentArt.name, sha256: parentArt.sha256, size: parentArt.size, epoch: parentArt.epoch }
             : undefined,
