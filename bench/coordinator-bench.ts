@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { SweepServiceClient, WorkerServiceClient, type TaskLease } from '../gen/npf/v1/sweep.js';
+import { SweepServiceClient, WorkerServiceClient, WorkerServiceService, type TaskLease } from '../gen/npf/v1/sweep.js';
 import { startCoordinator } from '../coordinator/main.js';
 import type { ExpandedTask } from '../coordinator/sweep-types.js';
 import type { TrialResult } from '../science/types.js';
@@ -72,6 +72,37 @@ const RESULT: TrialResult = {
 };
 const RESULT_JSON = JSON.stringify(RESULT);
 
+/** Child mode: a WorkerService that does nothing (grants `maxTasks` fake leases, accepts every result): the gRPC floor. */
+async function serveFloor(): Promise<void> {
+  const server = new grpc.Server({ 'grpc.enable_channelz': 0 });
+  let n = 0;
+  const ok = (_c: unknown, cb: (e: null, r: object) => void): void => cb(null, {});
+  const spec = JSON.stringify(fixtureTasks(1, 'floor')[0].spec);
+  server.addService(WorkerServiceService, {
+    registerWorker: (_c: unknown, cb: (e: null, r: object) => void) => cb(null, { workerId: `w${n++}`, leaseTtlMs: 60_000, heartbeatIntervalMs: 5_000 }),
+    leaseTasks: (c: grpc.ServerUnaryCall<{ maxTasks: number }, unknown>, cb: (e: null, r: object) => void) =>
+      cb(null, {
+        leases: Array.from({ length: c.request.maxTasks }, () => ({
+          taskId: crypto.randomBytes(32).toString('hex'),
+          sweepId: 'floor',
+          fencingToken: 1,
+          specJson: spec,
+          resources: { cpu: 1, gpu: 0, memoryMb: 100 },
+          gpuIndex: -1,
+        })),
+      }),
+    heartbeat: ok,
+    completeTask: ok,
+    failTask: ok,
+    uploadArtifact: ok,
+    downloadArtifact: ok,
+  });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  process.stdout.write(`${JSON.stringify({ address: `127.0.0.1:${port}`, sweepId: '', submitMs: 0 })}\n`);
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  server.forceShutdown();
+}
+
 /** Child mode: a coordinator with N fixture tasks of one sweep; prints its address as JSON. */
 async function serve(tasks: number, tag: string): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'npf-coord-bench-'));
@@ -106,10 +137,10 @@ interface Server {
   cpuMs: Promise<number>;
 }
 
-function startServer(tasks: number, tag: string): Promise<Server> {
+function startServer(tasks: number, tag: string, floor = false): Promise<Server> {
   const self = fileURLToPath(import.meta.url);
   const nodeArgs = process.env.NPF_BENCH_NODE_ARGS ? process.env.NPF_BENCH_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...nodeArgs, self, '--serve', '--tasks', String(tasks), '--tag', tag], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, self, floor ? '--serve-floor' : '--serve', '--tasks', String(tasks), '--tag', tag], { stdio: ['ignore', 'pipe', 'inherit'] });
   let cpuResolve: (ms: number) => void = () => {};
   const cpuMs = new Promise<number>((r) => (cpuResolve = r));
   return new Promise((resolve, reject) => {
@@ -225,10 +256,26 @@ async function runScenario(o: { tasks: number; workers: number; slots: number; t
   return { wallMs: tEnd - t0, stats, submitMs: srv.submitMs, coordinatorCpuMs: await srv.cpuMs };
 }
 
+/** The same simulated workers against the no-op server, until `tasks` lifecycles are done. */
+async function runFloor(o: { tasks: number; workers: number; slots: number }): Promise<number> {
+  const srv = await startServer(0, 'floor', true);
+  const done = { v: false };
+  const stats: SimStats = { leaseLatencyMs: [], completed: 0, busyMs: 0 };
+  const t0 = performance.now();
+  const sims = Array.from({ length: o.workers }, () => simulateWorker(srv.address, o.slots, 0, done, stats));
+  while (stats.completed < o.tasks) await new Promise((r) => setTimeout(r, 5));
+  const wall = performance.now() - t0;
+  done.v = true;
+  await Promise.all(sims);
+  srv.child.kill('SIGTERM');
+  return (stats.completed / wall) * 1000;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       serve: { type: 'boolean' },
+      'serve-floor': { type: 'boolean' },
       tag: { type: 'string' },
       tasks: { type: 'string', default: '10000' },
       workers: { type: 'string', default: '4' },
@@ -241,6 +288,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.serve) return serve(Number(values.tasks), values.tag ?? 'x');
+  if (values['serve-floor']) return serveFloor();
 
   const cpu = os.cpus()[0]?.model ?? 'unknown';
   console.log(`machine: ${cpu}, ${os.cpus().length} cores, node ${process.version}`);
@@ -250,14 +298,16 @@ async function main(): Promise<void> {
   const workers = Number(values.workers);
   const slots = Number(values['slots-per-worker']);
   if (!values['skip-throughput']) {
-  const a = await runScenario({ tasks, workers, slots, trialMs: 0, tag: `${tag}-t` });
-  const lat = a.stats.leaseLatencyMs;
-  console.log(
-    `throughput: ${tasks} trials, ${workers} workers x ${slots} slots: ${(tasks / (a.wallMs / 1000)).toFixed(0)} lifecycles/s ` +
-      `(${(a.wallMs / 1000).toFixed(2)} s; submit ${a.submitMs.toFixed(0)} ms), LeaseTasks latency p50 ${quantile(lat, 0.5).toFixed(2)} ms ` +
-      `p99 ${quantile(lat, 0.99).toFixed(2)} ms over ${lat.length} calls (mean ${(tasks / lat.length).toFixed(1)} tasks/call); ` +
-      `coordinator CPU ${((a.coordinatorCpuMs * 1000) / tasks).toFixed(0)} us per lifecycle (= ${(tasks / (a.coordinatorCpuMs / 1000)).toFixed(0)} lifecycles per CPU-second)`,
-  );
+    const floor = await runFloor({ tasks, workers, slots });
+    console.log(`gRPC floor (same workers against a WorkerService that does nothing): ${floor.toFixed(0)} lifecycles/s`);
+    const a = await runScenario({ tasks, workers, slots, trialMs: 0, tag: `${tag}-t` });
+    const lat = a.stats.leaseLatencyMs;
+    console.log(
+      `throughput: ${tasks} trials, ${workers} workers x ${slots} slots: ${(tasks / (a.wallMs / 1000)).toFixed(0)} lifecycles/s ` +
+        `(${(a.wallMs / 1000).toFixed(2)} s; submit ${a.submitMs.toFixed(0)} ms), LeaseTasks latency p50 ${quantile(lat, 0.5).toFixed(2)} ms ` +
+        `p99 ${quantile(lat, 0.99).toFixed(2)} ms over ${lat.length} calls (mean ${(tasks / lat.length).toFixed(1)} tasks/call); ` +
+        `coordinator CPU ${((a.coordinatorCpuMs * 1000) / tasks).toFixed(0)} us per lifecycle (= ${(tasks / (a.coordinatorCpuMs / 1000)).toFixed(0)} lifecycles per CPU-second)`,
+    );
   }
 
   if (!values['skip-sleep']) {

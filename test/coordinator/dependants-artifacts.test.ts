@@ -126,4 +126,17 @@ describe('coordinator dependants and artifacts', () => {
     const e = await refused(uploadArtifact(h, l, 'best', Buffer.from('abc')));
     expect(e).toEqual({ code: status.FAILED_PRECONDITION, details: `stale fencing token 1 for task ${t.taskId} (current attempt 2)` });
   });
+
+  it('artifacts - an artifact over the coordinator\'s size limit is RESOURCE_EXHAUSTED', async () => {
+    h = await startHarness({ maxArtifactBytes: 1000 });
+    const t = fixtureTask();
+    await submitFixtures(h, [t]);
+    const wid = await h.register();
+    const [l] = await h.lease(wid);
+    const e = await refused(uploadArtifact(h, l, 'best', crypto.randomBytes(5000)));
+    expect(e).toEqual({
+      code: status.RESOURCE_EXHAUSTED,
+      details: `artifact 'best' of task ${t.taskId} is 5000 bytes, over the coordinator's limit of 1000`,
+    });
+  });
 });
