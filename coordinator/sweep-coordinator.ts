@@ -855,6 +855,12 @@ export class SweepCoordinator {
 
   /** Requeue (or fail) every task whose lease expired at `now`. Returns how many expired. */
   expireLeases(): Promise<number> {
+    // The timer runs every second: do not open a write (and an fsync) when nothing expired.
+    const any = this.store.get(
+      "SELECT 1 FROM tasks WHERE state IN ('leased','running') AND lease_expires_ms IS NOT NULL AND lease_expires_ms <= ? LIMIT 1",
+      this.opts.now(),
+    );
+    if (!any) return Promise.resolve(0);
     return this.write(() => {
       const now = this.opts.now();
       const expired = this.store.all<TaskRow>(

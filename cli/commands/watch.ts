@@ -6,6 +6,9 @@ import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../../coordinator
 
 const USAGE = `usage: npf watch <sweep-id> [--from-start] [options]
 
+Prints one line per event and exits when the sweep finishes: 0 when it completed, 1 when it
+ended failed or cancelled.
+
   --from-start              replay the sweep's past events first
 ${CONNECTION_USAGE}`;
 
