@@ -385,6 +385,7 @@ export class SweepCoordinator {
           sweepId,
         );
         if (other) continue;
+        if (LEASED_STATES.includes(row.state)) this.recordAttempt(row, 'cancelled', 'sweep cancelled');
         this.setState(row, 'cancelled', { error: 'sweep cancelled' });
         this.emit(this.sweepsOf(row.task_id), row.task_id, 'cancelled', { attempt: row.attempt });
         n++;
@@ -602,13 +603,6 @@ export class SweepCoordinator {
           gpu_indices: JSON.stringify(p.gpuIndices),
           error: null,
         });
-        this.store.run(
-          'INSERT INTO attempts (task_id, attempt, worker_id, started_at_ms) VALUES (?, ?, ?, ?)',
-          row.task_id,
-          attempt,
-          workerId,
-          now,
-        );
         const sweeps = this.sweepsOf(row.task_id);
         this.emit(sweeps, row.task_id, 'leased', { workerId, attempt, gpuIndex: p.gpuIndices[0] ?? -1 });
         leases.push({
@@ -792,10 +786,11 @@ export class SweepCoordinator {
         taskId,
         fencingToken,
         result.status,
-        JSON.stringify(result),
+        // The text as sent: validated above, and not worth a second stringify per completion.
+        resultJson,
         now,
       );
-      this.store.run("UPDATE attempts SET ended_at_ms = ?, outcome = 'succeeded' WHERE task_id = ? AND attempt = ?", now, taskId, fencingToken);
+      this.recordAttempt(row, 'succeeded', null);
       const sweeps = this.sweepsOf(taskId);
       this.emit(sweeps, taskId, 'succeeded', {
         attempt: fencingToken,
@@ -828,9 +823,26 @@ export class SweepCoordinator {
     });
   }
 
+  /**
+   * Append a finished attempt to `attempts` (the attempt in progress lives in the task row:
+   * attempt, lease_worker, leased_at_ms). `row` is as read before the state change.
+   */
+  private recordAttempt(row: TaskRow, outcome: 'succeeded' | 'failed' | 'expired' | 'cancelled', error: string | null): void {
+    this.store.run(
+      'INSERT OR REPLACE INTO attempts (task_id, attempt, worker_id, started_at_ms, ended_at_ms, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      row.task_id,
+      row.attempt,
+      row.lease_worker ?? '',
+      row.leased_at_ms ?? this.opts.now(),
+      this.opts.now(),
+      outcome,
+      error,
+    );
+  }
+
   private afterFailedAttempt(row: TaskRow, error: string, retryable: boolean, outcome: 'failed' | 'expired'): boolean {
     const now = this.opts.now();
-    this.store.run('UPDATE attempts SET ended_at_ms = ?, outcome = ?, error = ? WHERE task_id = ? AND attempt = ?', now, outcome, error, row.task_id, row.attempt);
+    this.recordAttempt(row, outcome, error);
     const decision = decideAfterFailure({ attempt: row.tries, retryable, error, now }, this.opts);
     if (decision.kind === 'retry') {
       this.setState(row, 'pending', {
@@ -956,6 +968,16 @@ export class SweepCoordinator {
     return this.store
       .all<ArtifactRow>('SELECT * FROM artifacts WHERE task_id = ? ORDER BY name', taskId)
       .map((a) => ({ name: a.name, sha256: a.sha256, size: a.size, epoch: a.epoch }));
+  }
+
+  /** Finished attempts of a task, oldest first. */
+  attemptsOf(taskId: string): Array<{ attempt: number; workerId: string; outcome: string; error: string | null }> {
+    return this.store
+      .all<{ attempt: number; worker_id: string; outcome: string; error: string | null }>(
+        'SELECT attempt, worker_id, outcome, error FROM attempts WHERE task_id = ? ORDER BY attempt',
+        taskId,
+      )
+      .map((a) => ({ attempt: a.attempt, workerId: a.worker_id, outcome: a.outcome, error: a.error }));
   }
 
   /** Ids of all tasks of a sweep in submission order (tests, `npf run`). */

@@ -79,6 +79,11 @@ describe('coordinator leases', () => {
     expect(st.state).toBe('failed');
     expect(st.error).toMatch(/^gave up after 3 attempts: lease expired: worker .* sent no heartbeat within 10000 ms$/);
     expect(h.c.core.getSweep(sweepId).state).toBe('failed');
+    expect(h.c.core.attemptsOf(t.taskId).map((x) => [x.attempt, x.workerId, x.outcome])).toEqual([
+      [1, a, 'expired'],
+      [2, b, 'expired'],
+      [3, a, 'expired'],
+    ]);
     const types = h.c.core.events(sweepId).map((e) => e.type);
     expect(types.filter((x) => x === 'retried').length).toBe(2);
     expect(types.at(-1)).toBe('sweep_complete');
@@ -108,6 +113,10 @@ describe('coordinator leases', () => {
       );
     expect(lateFail).toMatchObject({ code: status.FAILED_PRECONDITION });
     expect(h.c.core.result(t.taskId)?.bestTestAccuracy).toBe(0.75);
+    expect(h.c.core.attemptsOf(t.taskId).map((x) => [x.attempt, x.workerId, x.outcome])).toEqual([
+      [1, a, 'expired'],
+      [2, b, 'succeeded'],
+    ]);
     expect(h.c.core.taskState(t.taskId).state).toBe('succeeded');
     // The stale worker is told to stop it.
     const hb = await h.w<{ cancelTaskIds: string[] }>('heartbeat', {
