@@ -33,6 +33,8 @@ export interface CoordinatorOptions {
    * survive a power loss; 'normal' survives a coordinator crash but not a power loss.
    */
   synchronous?: 'full' | 'normal';
+  /** Publish task and sweep events to NATS JetStream (docs/events.md). required: fail start-up when unreachable. */
+  nats?: { url: string; required?: boolean };
   /** prom-client registry (default: a fresh one). */
   registry?: Registry;
   /** Clock, Unix ms (default Date.now). */
@@ -56,6 +58,7 @@ const schema = z.object({
   expiryCheckMs: z.number().int().min(0).optional(),
   maxArtifactBytes: z.number().int().positive().default(8 * 1024 ** 3),
   synchronous: z.enum(['full', 'normal']).default('full'),
+  nats: z.object({ url: z.string().min(1), required: z.boolean().optional() }).optional(),
 });
 
 export type ResolvedCoordinatorOptions = z.infer<typeof schema> & {

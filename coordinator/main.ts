@@ -11,6 +11,8 @@ import { resolveCoordinatorOptions, type CoordinatorOptions } from './coordinato
 import { buildServices, startGrpcServer, type SweepExpander } from './grpc-server.js';
 import { startHttpServer, type HttpEdge } from './http-server.js';
 import { CoordinatorMetrics } from './metrics.js';
+import { bridgeEvents } from './nats-bridge.js';
+import { createNatsEventSink, type NatsEventSink } from '../events/nats-event-sink.js';
 import { renderSweepResults } from './render-results.js';
 import { loadPaperReference } from './results/load-paper-reference.js';
 import type { PaperReference } from './results/paper-reference.js';
@@ -82,6 +84,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const renderResults = (sweepId: string, format = 'markdown'): { table: string; complete: boolean } =>
     renderSweepResults(core, sweepId, format, paper, o.env);
 
+  // Events on NATS JetStream when a URL is given; the sweep never waits on NATS (the sink buffers).
+  let nats: NatsEventSink | undefined;
+  let unbridge: (() => void) | undefined;
+  if (o.nats) {
+    nats = await createNatsEventSink({ url: o.nats.url, required: o.nats.required, registry, log: o.log });
+    unbridge = bridgeEvents((l) => core.onEvent(l), nats);
+  }
+
   const stopper = new AbortController();
   const services = buildServices({ core, expand, renderResults, token: o.token, metrics, log: o.log, stopSignal: stopper.signal });
   const credentials = o.tls
@@ -138,6 +148,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           });
         });
         await http?.close();
+        unbridge?.();
+        await nats?.close();
         store.close();
       },
     };
@@ -145,6 +157,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     if (timer) clearInterval(timer);
     grpcServer?.forceShutdown();
     await http?.close();
+    unbridge?.();
+    await nats?.close();
     store.close();
     if (e instanceof Error && /address|EADDRINUSE|bind/i.test(e.message)) {
       throw new InvalidInputError(`cannot listen on ${o.grpcListen}${o.httpListen ? ` / ${o.httpListen}` : ''}: ${e.message}`);

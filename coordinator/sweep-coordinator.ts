@@ -32,7 +32,7 @@ export interface SweepEvent {
   timeMs: number;
   sweepId: string;
   taskId: string;
-  type: 'leased' | 'progress' | 'succeeded' | 'failed' | 'retried' | 'cancelled' | 'sweep_complete';
+  type: 'sweep_submitted' | 'leased' | 'progress' | 'succeeded' | 'failed' | 'retried' | 'cancelled' | 'sweep_complete';
   payload: Record<string, unknown>;
 }
 
@@ -325,6 +325,7 @@ export class SweepCoordinator {
         if (row.state === 'blocked') this.resolveBlocked(row);
         if (row.state === 'pending') this.store.afterCommit(() => this.wakeWaiters());
       }
+      this.emit([sweepId], '', 'sweep_submitted', { name: input.name, tasks: input.tasks.length, cells: cells.size, alreadyDone });
       this.maybeCloseSweep(sweepId);
       // Links written in this (possibly rolled back) write must not linger in the cache; once
       // committed, a new task's only link is this sweep.

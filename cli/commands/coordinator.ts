@@ -20,7 +20,9 @@ const USAGE = `usage: npf coordinator --data-dir DIR [options]
   --lease-ttl-ms N          lease time-to-live without heartbeat (default 30000)
   --heartbeat-ms N          heartbeat interval told to workers (default 5000)
   --max-attempts N          attempts per trial (default 3)
-  --retry-backoff-ms N      backoff before the 2nd attempt, doubling after (default 1000)`;
+  --retry-backoff-ms N      backoff before the 2nd attempt, doubling after (default 1000)
+  --nats URL                publish task/sweep events to NATS JetStream (docs/events.md)
+  --nats-required           refuse to start when NATS is unreachable (default: warn, buffer, retry)`;
 
 function int(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -47,6 +49,8 @@ export async function run(argv: string[]): Promise<number> {
         'heartbeat-ms': { type: 'string' },
         'max-attempts': { type: 'string' },
         'retry-backoff-ms': { type: 'string' },
+        nats: { type: 'string' },
+        'nats-required': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -72,6 +76,7 @@ export async function run(argv: string[]): Promise<number> {
     heartbeatIntervalMs: int('heartbeat-ms', values['heartbeat-ms']),
     maxAttempts: int('max-attempts', values['max-attempts']),
     retryBackoffMs: int('retry-backoff-ms', values['retry-backoff-ms']),
+    nats: values.nats ? { url: values.nats, required: !!values['nats-required'] } : undefined,
     log: (line) => console.error(`[coordinator] ${new Date().toISOString()} ${line}`),
   });
   console.log(`npf coordinator: gRPC ${c.grpcAddress}${c.httpAddress ? `, http://${c.httpAddress}/metrics` : ''}, data ${values['data-dir']}`);

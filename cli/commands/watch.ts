@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../common/errors.js';
 import type { WatchSweepResponse } from '../../gen/npf/v1/sweep.js';
 import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../../coordinator/cli-connection.js';
+import { followSweepFromNats } from '../../events/follow-sweep.js';
+import { formatEvent as formatBusEvent } from '../../events/format-event.js';
 
 const USAGE = `usage: npf watch <sweep-id> [--from-start] [options]
 
@@ -10,6 +12,7 @@ Prints one line per event and exits when the sweep finishes: 0 when it completed
 ended failed or cancelled.
 
   --from-start              replay the sweep's past events first
+  --nats URL                follow the sweep from NATS JetStream instead of the coordinator
 ${CONNECTION_USAGE}`;
 
 /** One line per event: time, type, task (short), details. */
@@ -40,6 +43,9 @@ export function formatEvent(e: WatchSweepResponse): string {
     case 'retried':
       detail = `attempt ${p.attempt} failed, retry in ${p.backoffMs} ms: ${p.error}`;
       break;
+    case 'sweep_submitted':
+      detail = `sweep '${p.name}' submitted: ${p.tasks} trial(s), ${p.alreadyDone} already done`;
+      break;
     case 'sweep_complete':
       detail = `sweep ${p.state}: ${JSON.stringify(p.counts)}`;
       break;
@@ -52,7 +58,7 @@ export function formatEvent(e: WatchSweepResponse): string {
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...CONNECTION_OPTIONS, 'from-start': { type: 'boolean' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...CONNECTION_OPTIONS, 'from-start': { type: 'boolean' }, nats: { type: 'string' } } });
   } catch (err) {
     throw new InvalidInputError(`watch: ${(err as Error).message}\n${USAGE}`);
   }
@@ -62,6 +68,19 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new InvalidInputError(`watch: give exactly one sweep id\n${USAGE}`);
+  if (values.nats) {
+    const abort = new AbortController();
+    process.once('SIGINT', () => abort.abort());
+    const r = await followSweepFromNats({
+      url: values.nats,
+      sweepId: positionals[0],
+      fromStart: !!values['from-start'],
+      signal: abort.signal,
+      onEvent: (e) => console.log(formatBusEvent(e)),
+    });
+    if (r.missed > 0) console.error(`npf watch: ${r.missed} event(s) were dropped by the publisher while NATS was unreachable`);
+    return r.end === 'complete' ? 0 : 1;
+  }
   const client = connect(values);
   let state = '';
   try {

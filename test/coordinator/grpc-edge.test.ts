@@ -116,7 +116,7 @@ describe('coordinator grpc edge', () => {
       await h.w('completeTask', { workerId: wid, taskId: l.taskId, fencingToken: 1, resultJson: JSON.stringify(fixtureResult()), artifacts: [] });
     }
     await done;
-    expect(seen.map((e) => e.type)).toEqual(['leased', 'leased', 'progress', 'succeeded', 'progress', 'succeeded', 'sweep_complete']);
+    expect(seen.map((e) => e.type)).toEqual(['sweep_submitted', 'leased', 'leased', 'progress', 'succeeded', 'progress', 'succeeded', 'sweep_complete']);
     const seqs = seen.map((e) => e.sequence);
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
     expect(JSON.parse(seen.at(-1)!.payloadJson)).toMatchObject({ state: 'complete', counts: { succeeded: 2 } });
