@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { InvalidInputError, describeError } from '../../common/errors.js';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/main.js';
 import type { TrialKey } from '../../coordinator/sweep-types.js';
+import { trialCurves, writeSweepFigures } from '../../figures/sweep-figures.js';
 
 const USAGE = `usage: npf run <spec.yaml> [options]
 
@@ -278,6 +279,15 @@ export async function run(argv: string[]): Promise<number> {
     }
     const finished = outcomes.filter((o) => o.status === 'succeeded' || o.status === 'diverged').length;
     process.stderr.write(`npf run: ${finished} of ${outcomes.length} trials finished; results in ${outDir}/results.{md,csv,json,tex}\n`);
+    if (finished > 0) {
+      // Figures are a convenience on top of the table: a drawing problem is reported, never fatal.
+      try {
+        const pngs = await writeSweepFigures(outDir, readFileSync(join(outDir, 'results.json'), 'utf8'), trialCurves(outcomes, (o) => trialLabel(o.key, o.taskId)));
+        process.stderr.write(`npf run: ${pngs.length} figure(s) in ${join(outDir, 'figures')} (redraw with: npf plot ${outDir})\n`);
+      } catch (err) {
+        process.stderr.write(`npf run: figures not drawn: ${describeError(err)}\n`);
+      }
+    }
     if (interrupted) return 130;
     return failed.length > 0 || finished < outcomes.length ? 1 : 0;
   } finally {

@@ -55,6 +55,12 @@ describe('e2e npf run', () => {
     const sweepId = /sweep e2e-embedded \((\S+)\)/.exec(first.err)![1];
     for (const ext of ['md', 'csv', 'json', 'tex']) expect(existsSync(`${dataDir}/sweeps/${sweepId}/results.${ext}`), ext).toBe(true);
     expect(readFileSync(`${dataDir}/sweeps/${sweepId}/results.md`, 'utf8').trim()).toBe(first.out.trim());
+    // Figures next to the results: Table 2 bars and one accuracy curve per trial.
+    for (const fig of ['table2', 'trial-curves']) {
+      const png = readFileSync(`${dataDir}/sweeps/${sweepId}/figures/${fig}.png`);
+      expect(png.subarray(1, 4).toString('latin1'), fig).toBe('PNG');
+    }
+    expect(readFileSync(`${dataDir}/sweeps/${sweepId}/figures/trial-curves.svg`, 'utf8')).toMatch(/flnpf/i);
 
     // Every cell filled: open the store the run left and look at each trial.
     const rc = await startCoordinator({ dataDir, grpcListen: '127.0.0.1:0', httpListen: null, registry: new Registry(), log: () => undefined });
