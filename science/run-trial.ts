@@ -8,7 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunTrialOptions, TrialResult, TrialSpec } from './types.js';
-import { InvalidInputError, NpfError } from '../common/errors.js';
+import { InvalidInputError } from '../common/errors.js';
 import { initBackend } from './backend/init-backend.js';
 import type { BackendChoice } from './backend/backend-choice.js';
 import type { Dataset } from './datasets/dataset.js';
@@ -22,6 +22,9 @@ import { planRegime, type RegimePlan } from './train/regime.js';
 import { buildTrialModel } from './train/trial-model.js';
 import { trainLoop } from './train/train-loop.js';
 import type { MeasureHook, MeasureHookFactory } from './train/measure-hook.js';
+import { TrialSetupError } from './train/errors.js';
+
+export { TrialSetupError };
 
 /** Seams for tests and for the lead's wiring; defaults are the real implementations. */
 export interface RunTrialDeps {
@@ -34,13 +37,6 @@ export interface RunTrialDeps {
   measure?: MeasureHookFactory;
   /** Steps between loss read-backs (default 100). */
   readEvery?: number;
-}
-
-/** A trial spec that is valid alone but impossible with its dataset (e.g. softmax on 1 output). */
-export class TrialSetupError extends NpfError {
-  constructor(message: string, context: Record<string, unknown> = {}) {
-    super('TRIAL_SETUP', message, context);
-  }
 }
 
 function outputsFor(spec: TrialSpec, dataset: Dataset): number {
