@@ -22,6 +22,7 @@ import { planRegime, type RegimePlan } from './train/regime.js';
 import { buildTrialModel } from './train/trial-model.js';
 import { trainLoop } from './train/train-loop.js';
 import type { MeasureHook, MeasureHookFactory } from './train/measure-hook.js';
+import { kernelMeasures } from './train/kernel-measures.js';
 import { TrialSetupError } from './train/errors.js';
 
 export { TrialSetupError };
@@ -29,11 +30,7 @@ export { TrialSetupError };
 /** Seams for tests and for the lead's wiring; defaults are the real implementations. */
 export interface RunTrialDeps {
   loadDataset?: (spec: TrialSpec['dataset']) => Promise<Dataset>;
-  /**
-   * Builds the kernel-measurement hook for spec.measure (nu_t, NTK split) from science/npk/.
-   * MEASURE HOOK: wire the NPK module's factory here (or pass it in); without one, a spec with
-   * `measure` is refused rather than silently unmeasured.
-   */
+  /** Builds the kernel-measurement hook for spec.measure (default: kernelMeasures, science/npk/). */
   measure?: MeasureHookFactory;
   /** Steps between loss read-backs (default 100). */
   readEvery?: number;
@@ -74,12 +71,9 @@ async function loadGates(spec: TrialSpec, regime: RegimePlan, plan: NetworkPlan)
  * backend), never for a diverging or cancelled run.
  */
 export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps: RunTrialDeps = {}): Promise<TrialResult> {
-  const regime = planRegime(spec.regime, spec.stage);
+  const regime = planRegime(spec.regime, spec.stage, spec.stageEvery);
   if (spec.init === 'sign-sqrt2' && spec.arch.kind !== 'fc') {
     throw new InvalidInputError(`init 'sign-sqrt2' is the nu_t experiment's FC initialiser; arch '${spec.arch.kind}' takes 'glorot-uniform'`, { field: 'init' });
-  }
-  if (spec.measure && !deps.measure) {
-    throw new TrialSetupError('this build has no kernel-measurement module wired into runTrial (spec.measure was given)', { field: 'measure' });
   }
   const choice: BackendChoice = await initBackend(spec.backend, spec.arch.kind !== 'fc');
   const dataset = await (deps.loadDataset ?? defaultLoadDataset)(spec.dataset);
@@ -88,7 +82,7 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps
   const model = buildTrialModel({ plan, regime, init: spec.init, gate: spec.gate, seed: spec.seed, featureFromCheckpoint });
   let measure: MeasureHook | undefined;
   try {
-    measure = spec.measure && deps.measure ? await deps.measure(spec, dataset) : undefined;
+    measure = spec.measure ? await (deps.measure ?? kernelMeasures)(spec, dataset) : undefined;
     const checkpointDir = opts.checkpointDir ?? (spec.checkpoints ? await mkdtemp(join(tmpdir(), 'npf-checkpoints-')) : tmpdir());
     return await trainLoop({
       spec,

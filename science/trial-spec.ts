@@ -55,6 +55,7 @@ export const trialSpecSchema = z
     arch: archSchema.default({ kind: 'fc', width: 128, depth: 5, bias: true }),
     regime: regimeSchema,
     stage: z.number().int().min(0).max(100).optional(),
+    stageEvery: z.number().int().positive().optional(),
     gate: z
       .object({ beta: z.number().positive().finite().default(4), eps: z.number().min(0).finite().default(0.1) })
       .strict()
@@ -87,6 +88,9 @@ export const trialSpecSchema = z
   .superRefine((s, ctx) => {
     if (s.regime === 'stage' && s.stage === undefined) {
       ctx.addIssue({ code: 'custom', path: ['stage'], message: "regime 'stage' needs a stage number k (0 = frnpf-ii)" });
+    }
+    if (s.regime !== 'stage' && s.stageEvery !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['stageEvery'], message: `stageEvery is only meaningful for regime 'stage', not '${s.regime}'` });
     }
     if (s.regime !== 'stage' && s.stage !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['stage'], message: `stage is only meaningful for regime 'stage', not '${s.regime}'` });

@@ -105,6 +105,11 @@ export interface TrialSpec {
   regime: Regime;
   /** For regime 'stage': k in 0..6. */
   stage?: number;
+  /**
+   * For regime 'stage': ReLU epochs per stage, so stage k takes the parent's 'best@<k*stageEvery>'
+   * checkpoint (default 10, as the authors did).
+   */
+  stageEvery?: number;
   gate: GateSpec;
   optimizer: OptimizerSpec;
   loss: LossName;

@@ -190,6 +190,8 @@ function buildSpec(
     arch: arch.kind === 'fc' ? dropUndefined({ kind: 'fc', width: arch.width, depth: arch.depth, bias: arch.bias }) : { kind: arch.kind },
     regime,
     stage,
+    // Stage k reads best@<k * checkpointEvery>; the trial checks that name (omitted at the default 10).
+    stageEvery: regime === 'stage' && spec.checkpointEvery !== 10 ? spec.checkpointEvery : undefined,
     gate: { ...spec.gate },
     optimizer: { name: cell.optimizer, lr: cell.lr },
     loss: spec.loss,

@@ -21,12 +21,12 @@ export interface RegimePlan {
    */
   featureSource: 'none' | 'own-init' | 'value-init' | 'checkpoint';
   trainsFeature: boolean;
-  /** For stage k >= 1: the checkpoint name its gates should come from, 'best@<10k>'. */
+  /** For stage k >= 1: the checkpoint name its gates should come from, 'best@<k * stageEvery>'. */
   expectedCheckpoint?: string;
 }
 
 /** The plan of `regime` (stage k for regime 'stage'). */
-export function planRegime(regime: Regime, stage?: number): RegimePlan {
+export function planRegime(regime: Regime, stage?: number, stageEvery = 10): RegimePlan {
   switch (regime) {
     case 'relu':
       return { regime, gating: 'self', featureSource: 'none', trainsFeature: false };
@@ -43,7 +43,7 @@ export function planRegime(regime: Regime, stage?: number): RegimePlan {
         throw new InvalidInputError(`regime 'stage' needs a stage number k >= 0, got ${String(stage)}`, { field: 'stage' });
       }
       if (stage === 0) return { regime, gating: 'hard', featureSource: 'own-init', trainsFeature: false };
-      return { regime, gating: 'hard', featureSource: 'checkpoint', trainsFeature: false, expectedCheckpoint: `best@${10 * stage}` };
+      return { regime, gating: 'hard', featureSource: 'checkpoint', trainsFeature: false, expectedCheckpoint: `best@${stageEvery * stage}` };
     }
   }
 }

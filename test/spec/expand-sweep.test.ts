@@ -1,3 +1,4 @@
+import { planRegime } from '../../science/train/regime.js';
 import { describe, expect, it } from 'vitest';
 import { expandSweep, countTrials } from '../../coordinator/spec/expand-sweep.js';
 import { parseSweepSpec } from '../../coordinator/spec/parse-sweep.js';
@@ -94,7 +95,11 @@ checkpointEvery: 5
 `),
     );
     expect(tasks[0].spec.checkpoints).toEqual({ best: true, bestAtEpochs: [10] });
-    expect(tasks.find((t) => t.key.regime === 'stage')!.parent!.checkpoint).toBe('best@10');
+    const stage = tasks.find((t) => t.key.regime === 'stage')!;
+    expect(stage.parent!.checkpoint).toBe('best@10');
+    // The trial itself checks the checkpoint it is given against the same interval.
+    expect(stage.spec.stageEvery).toBe(5);
+    expect(planRegime('stage', stage.spec.stage, stage.spec.stageEvery).expectedCheckpoint).toBe(stage.parent!.checkpoint);
   });
 
   it('merges duplicates within one sweep', () => {

@@ -128,7 +128,40 @@ describe('train - runTrial', () => {
     await expect(runTrial(other, {}, deps)).rejects.toThrow(best.path);
   });
 
-  it('train - asking for measurements with no measurement module wired is refused clearly', async () => {
-    await expect(runTrial(spec({ measure: { npk: { every: 1, examplesPerClass: 2 } } }), {}, deps)).rejects.toThrow(/measurement/);
+  it('train - nu_t is measured at epoch 0 and every `every` epochs on a binary task (the nu_t experiment)', async () => {
+    const binary = syntheticBinaryDataset(96, 32);
+    const s = spec({
+      dataset: { name: 'binary-mnist' },
+      arch: { kind: 'fc', width: 12, depth: 3, bias: false },
+      init: 'sign-sqrt2',
+      optimizer: { name: 'rmsprop', lr: 1e-3 },
+      epochs: 4,
+      measure: { npk: { every: 2, examplesPerClass: 10 } },
+    });
+    const r = await runTrial(s, {}, { loadDataset: async () => binary, readEvery: 4 });
+    expect(r.npk?.map((p) => p.epoch)).toEqual([0, 2, 4]);
+    for (const p of r.npk ?? []) {
+      expect(Number.isFinite(p.nu) && p.nu > 0).toBe(true);
+      expect(p.conditionNumber).toBeGreaterThanOrEqual(1);
+    }
+    // Training moves the gates, so the kernel (and nu) changes.
+    expect(r.npk![2].nu).not.toBe(r.npk![0].nu);
+  });
+
+  it('train - the NTK split of a DNPFL trial gives non-zero K_v and K_phi of the true-class logit', async () => {
+    const r = await runTrial(spec({ regime: 'dnpfl', epochs: 1, measure: { ntkSplit: { every: 1, examplesPerClass: 3 } } }), {}, deps);
+    expect(r.ntkSplit?.map((p) => p.epoch)).toEqual([0, 1]);
+    for (const p of r.ntkSplit ?? []) {
+      expect(p.output).toBe('true-class-logit');
+      expect(p.valueTrace).toBeGreaterThan(0);
+      expect(p.featureTrace).toBeGreaterThan(0);
+      // Frobenius norm of a PSD matrix lies between trace / sqrt(n) and trace.
+      expect(p.valueFrobenius).toBeLessThanOrEqual(p.valueTrace * (1 + 1e-9));
+      expect(p.valueFrobenius).toBeGreaterThanOrEqual(p.valueTrace / Math.sqrt(9) - 1e-9);
+    }
+  });
+
+  it('train - nu on a 10-class task is refused with the field named (nu needs -1/+1 targets)', async () => {
+    await expect(runTrial(spec({ measure: { npk: { every: 1, examplesPerClass: 2 } } }), {}, deps)).rejects.toThrow(/measure\.npk: .*1-output/);
   });
 });
