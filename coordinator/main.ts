@@ -9,7 +9,7 @@ import { InvalidInputError } from '../common/errors.js';
 import { ArtifactStore } from './artifact-store.js';
 import { resolveCoordinatorOptions, type CoordinatorOptions } from './coordinator-options.js';
 import { buildServices, startGrpcServer, type SweepExpander } from './grpc-server.js';
-import { startHttpServer, type HttpEdge } from './http-server.js';
+import { startHttpEndpoints, type HttpEndpoints } from '../common/http-endpoints.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { bridgeEvents } from './nats-bridge.js';
 import { createNatsEventSink, type NatsEventSink } from '../events/nats-event-sink.js';
@@ -102,7 +102,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       )
     : grpc.ServerCredentials.createInsecure();
   let grpcServer: grpc.Server | undefined;
-  let http: HttpEdge | undefined;
+  let http: HttpEndpoints | undefined;
   let serving = false;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -111,7 +111,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     serving = true;
     const host = o.grpcListen.slice(0, o.grpcListen.lastIndexOf(':'));
     const grpcAddress = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${bound.port}`;
-    if (o.httpListen) http = await startHttpServer(o.httpListen, registry, () => serving && store.isOpen());
+    if (o.httpListen) http = await startHttpEndpoints(o.httpListen, registry, { ready: () => serving && store.isOpen() });
     if (o.expiryCheckMs > 0) {
       timer = setInterval(() => {
         core.expireLeases().catch((e: unknown) => o.log(`lease expiry check failed: ${String(e)}`));

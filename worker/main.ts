@@ -23,7 +23,7 @@ import { backoffDelay } from './backoff.js';
 import { CoordinatorClient, grpcCode, isTransient } from './coordinator-client.js';
 import { ArtifactIntegrityError, WorkerAuthError } from './errors.js';
 import { type FailureReason } from './failure.js';
-import { startHttp, type RunningHttp } from './http-server.js';
+import { startHttpEndpoints, type HttpEndpoints } from '../common/http-endpoints.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { ProgressBuffer } from './progress-buffer.js';
 import { TrialProcess } from './trial-process.js';
@@ -121,7 +121,7 @@ class Worker implements RunningWorker {
   private readonly progress = new ProgressBuffer();
   private readonly active = new Map<string, ActiveTask>();
   private readonly childScript: string;
-  private http?: RunningHttp;
+  private http?: HttpEndpoints;
   private heartbeatMs = 5000;
   private leaseCall?: { cancel(): void };
   private wakeLeaseLoop?: () => void;
@@ -229,7 +229,7 @@ class Worker implements RunningWorker {
   async start(): Promise<void> {
     await mkdir(this.o.workDir, { recursive: true });
     if (this.o.httpListen) {
-      this.http = await startHttp(this.o.httpListen, this.registry, () => this.state !== 'stopped');
+      this.http = await startHttpEndpoints(this.o.httpListen, this.registry, { healthy: () => this.state !== 'stopped' });
       this.httpAddress = this.http.address;
     }
     try {
