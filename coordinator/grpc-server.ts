@@ -209,10 +209,9 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         req.draining,
       ),
     ),
-    completeTask: unary('CompleteTask', async (req) => {
-      await core.completeTask(req.workerId, req.taskId, req.fencingToken, req.resultJson, req.artifacts);
-      return {};
-    }),
+    completeTask: unary('CompleteTask', (req) =>
+      core.completeTask(req.workerId, req.taskId, req.fencingToken, req.resultJson, req.artifacts, req.leaseNext),
+    ),
     failTask: unary('FailTask', (req) => core.failTask(req.workerId, req.taskId, req.fencingToken, req.error, req.retryable)),
     uploadArtifact: (call: grpc.ServerReadableStream<UploadArtifactRequest, UploadArtifactResponse>, callback) => {
       const method = 'UploadArtifact';

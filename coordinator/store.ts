@@ -119,6 +119,7 @@ export class Store {
   private effects: Array<() => void> = [];
   private opEffects: Array<() => void> | null = null;
   private readonly stmts = new Map<string, Stmt>();
+  private readonly rawStmts = new Map<string, Stmt>();
   private closed = false;
   /** Group commits done and writes they held (the ratio is the batching achieved). */
   readonly stats = { commits: 0, writes: 0 };
@@ -180,6 +181,16 @@ export class Store {
 
   all<T>(sql: string, ...params: unknown[]): T[] {
     return this.stmt(sql).all(...params) as T[];
+  }
+
+  /** Rows as arrays (no per-row object): for hot queries over many rows. */
+  raw<T extends unknown[]>(sql: string, ...params: unknown[]): T[] {
+    let s = this.rawStmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql).raw(true);
+      this.rawStmts.set(sql, s);
+    }
+    return s.all(...params) as T[];
   }
 
   get<T>(sql: string, ...params: unknown[]): T | undefined {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import * as pb from '../../gen/npf/v1/sweep.js';
 import { SweepServiceClient, WorkerServiceClient, type TaskLease } from '../../gen/npf/v1/sweep.js';
 import { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from '../../coordinator/main.js';
 import type { ExpandedTask } from '../../coordinator/sweep-types.js';
@@ -32,10 +33,16 @@ export function tempDir(prefix = 'npf-coord-'): string {
 
 type Callback<Res> = (err: grpc.ServiceError | null, res: Res) => void;
 
-/** Promise wrapper over a generated unary method, with metadata. */
+/**
+ * Promise wrapper over a generated unary method, with metadata. The request is completed with
+ * the message's defaults (`XxxRequest.fromPartial`): ts-proto's encoder throws on a missing
+ * scalar, so tests written before a field was added (CompleteTask's lease_next) keep working.
+ */
 export function unary<Res>(client: grpc.Client, method: string, req: unknown, md = new grpc.Metadata()): Promise<Res> {
   const fn = (client as unknown as Record<string, (req: unknown, md: grpc.Metadata, cb: Callback<Res>) => void>)[method];
-  return new Promise((resolve, reject) => fn.call(client, req, md, (err, res) => (err ? reject(err) : resolve(res))));
+  const type = (pb as unknown as Record<string, { fromPartial?: (o: unknown) => unknown } | undefined>)[`${method[0].toUpperCase()}${method.slice(1)}Request`];
+  const full = type?.fromPartial ? type.fromPartial(req) : req;
+  return new Promise((resolve, reject) => fn.call(client, full, md, (err, res) => (err ? reject(err) : resolve(res))));
 }
 
 export function bearer(token: string | undefined): grpc.Metadata {
