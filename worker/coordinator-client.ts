@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import {
   WorkerServiceClient,
   type CompleteTaskRequest,
+  type CompleteTaskResponse,
   type DownloadArtifactResponse,
   type FailTaskRequest,
   type FailTaskResponse,
@@ -94,8 +95,9 @@ export class CoordinatorClient {
     return this.unary(this.client.heartbeat, req, timeoutMs).promise;
   }
 
-  complete(req: CompleteTaskRequest, timeoutMs = 30_000): Promise<void> {
-    return this.unary(this.client.completeTask, req, timeoutMs).promise.then(() => undefined);
+  /** CompleteTask; its answer holds the leases granted for `req.leaseNext` (none from an older coordinator). */
+  complete(req: CompleteTaskRequest, timeoutMs = 30_000): Promise<CompleteTaskResponse> {
+    return this.unary(this.client.completeTask, req, timeoutMs).promise;
   }
 
   fail(req: FailTaskRequest, timeoutMs = 10_000): Promise<FailTaskResponse> {

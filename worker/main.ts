@@ -263,14 +263,7 @@ class Worker implements RunningWorker {
       try {
         const res = await call.promise;
         this.reachable();
-        for (const lease of res.leases) {
-          if (this.state !== 'running') {
-            // Leased while draining began: hand it straight back.
-            void this.report(lease, 'drained', 'worker is draining; the task was not started', true);
-            continue;
-          }
-          this.startTask(lease);
-        }
+        this.acceptLeases(res.leases);
       } catch (err) {
         if (this.state !== 'running') break;
         const code = grpcCode(err);
@@ -286,6 +279,18 @@ class Worker implements RunningWorker {
       } finally {
         this.leaseCall = undefined;
       }
+    }
+  }
+
+  /** Start leased tasks (from LeaseTasks or CompleteTask's next_leases); hand them back when draining. */
+  private acceptLeases(leases: readonly TaskLease[]): void {
+    for (const lease of leases) {
+      if (this.state !== 'running') {
+        // Leased while draining began: hand it straight back.
+        void this.report(lease, 'drained', 'worker is draining; the task was not started', true);
+        continue;
+      }
+      this.startTask(lease);
     }
   }
 
@@ -418,10 +423,22 @@ class Worker implements RunningWorker {
           throw err;
         }
       }
-      await this.withRetry(`reporting task ${short(lease.taskId)}`, () =>
-        this.client.complete({ workerId: this.workerId, taskId: lease.taskId, fencingToken: lease.fencingToken, resultJson: JSON.stringify(result), artifacts }),
+      // Ask for the next trial in the same call (lease_next): this task still counts in `active`
+      // until it returns, so no LeaseTasks in flight was sized for its slot, and the slot passes
+      // straight to the new lease without a LeaseTasks round trip. Not while draining.
+      const resultJson = JSON.stringify(result);
+      const res = await this.withRetry(`reporting task ${short(lease.taskId)}`, () =>
+        this.client.complete({
+          workerId: this.workerId,
+          taskId: lease.taskId,
+          fencingToken: lease.fencingToken,
+          resultJson,
+          artifacts,
+          leaseNext: this.state === 'running' ? 1 : 0,
+        }),
       );
       this.log(`task ${short(lease.taskId)} attempt ${lease.fencingToken}: ${result.status}, best test accuracy ${(result.bestTestAccuracy * 100).toFixed(2)}% at epoch ${result.bestEpoch}`);
+      this.acceptLeases(res.nextLeases ?? []);
     } catch (err) {
       const code = grpcCode(err);
       this.log(`task ${short(lease.taskId)}: the coordinator refused the report (${grpc.status[code ?? -1] ?? 'ERROR'}: ${detailOf(err)}); dropping it`);

@@ -24,6 +24,8 @@ export class FakeCoordinator {
   cancel = new Set<string>();
   heartbeats: HeartbeatRequest[] = [];
   completes: CompleteTaskRequest[] = [];
+  /** Task ids handed out in CompleteTask answers (lease_next). */
+  nextLeased: string[] = [];
   fails: FailTaskRequest[] = [];
   uploads: { ref: ArtifactRef; bytes: Buffer }[] = [];
   artifacts = new Map<string, Buffer>();
@@ -64,7 +66,10 @@ export class FakeCoordinator {
       },
       completeTask: (call, cb) => {
         this.completes.push(call.request);
-        cb(null, {});
+        // lease_next: hand out queued leases in the answer, as the real coordinator does.
+        const next = this.queue.splice(0, Math.max(0, call.request.leaseNext));
+        this.nextLeased.push(...next.map((l) => l.taskId));
+        cb(null, { nextLeases: next });
       },
       failTask: (call, cb) => {
         this.fails.push(call.request);
