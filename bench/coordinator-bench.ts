@@ -11,6 +11,8 @@
  *
  * Flags: --tasks N (10000) --workers W (4) --slots-per-worker K (16)
  *        --sleep-trials M (200) --sleep-slots S (8) --sleep-ms D (1000) --skip-sleep --skip-throughput
+ *        --lease-next 1|0 (1: CompleteTask also leases the freed slot's next task; 0: the older
+ *        LeaseTasks-per-batch protocol, for before/after comparisons)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -78,21 +80,22 @@ async function serveFloor(): Promise<void> {
   let n = 0;
   const ok = (_c: unknown, cb: (e: null, r: object) => void): void => cb(null, {});
   const spec = JSON.stringify(fixtureTasks(1, 'floor')[0].spec);
+  const fakeLeases = (k: number): object[] =>
+    Array.from({ length: k }, () => ({
+      taskId: crypto.randomBytes(32).toString('hex'),
+      sweepId: 'floor',
+      fencingToken: 1,
+      specJson: spec,
+      resources: { cpu: 1, gpu: 0, memoryMb: 100 },
+      gpuIndex: -1,
+    }));
   server.addService(WorkerServiceService, {
     registerWorker: (_c: unknown, cb: (e: null, r: object) => void) => cb(null, { workerId: `w${n++}`, leaseTtlMs: 60_000, heartbeatIntervalMs: 5_000 }),
     leaseTasks: (c: grpc.ServerUnaryCall<{ maxTasks: number }, unknown>, cb: (e: null, r: object) => void) =>
-      cb(null, {
-        leases: Array.from({ length: c.request.maxTasks }, () => ({
-          taskId: crypto.randomBytes(32).toString('hex'),
-          sweepId: 'floor',
-          fencingToken: 1,
-          specJson: spec,
-          resources: { cpu: 1, gpu: 0, memoryMb: 100 },
-          gpuIndex: -1,
-        })),
-      }),
+      cb(null, { leases: fakeLeases(c.request.maxTasks) }),
     heartbeat: ok,
-    completeTask: ok,
+    completeTask: (c: grpc.ServerUnaryCall<{ leaseNext: number }, unknown>, cb: (e: null, r: object) => void) =>
+      cb(null, { nextLeases: fakeLeases(c.request.leaseNext) }),
     failTask: ok,
     uploadArtifact: ok,
     downloadArtifact: ok,
@@ -175,6 +178,8 @@ function quantile(xs: number[], q: number): number {
 
 interface SimStats {
   leaseLatencyMs: number[];
+  /** LeaseTasks calls made (with lease_next most leases come with CompleteTask instead). */
+  leaseCalls: number;
   completed: number;
   busyMs: number;
 }
@@ -183,7 +188,7 @@ interface SimStats {
  * A simulated worker with `slots` slots: long-polls LeaseTasks for as many tasks as it has free
  * slots, "runs" each for `trialMs` (0 = finishes at once) and completes it.
  */
-async function simulateWorker(address: string, slots: number, trialMs: number, done: { v: boolean }, stats: SimStats): Promise<void> {
+async function simulateWorker(address: string, slots: number, trialMs: number, done: { v: boolean }, stats: SimStats, leaseNext: boolean): Promise<void> {
   const client = new WorkerServiceClient(address, grpc.credentials.createInsecure());
   const { workerId } = await unary<{ workerId: string }>(client, 'registerWorker', {
     hostname: 'bench',
@@ -198,10 +203,26 @@ async function simulateWorker(address: string, slots: number, trialMs: number, d
     const t0 = performance.now();
     if (trialMs > 0) await new Promise((r) => setTimeout(r, trialMs));
     stats.busyMs += performance.now() - t0;
-    await unary(client, 'completeTask', { workerId, taskId: l.taskId, fencingToken: l.fencingToken, resultJson: RESULT_JSON, artifacts: [] });
+    // lease_next: the freed slot's next task comes back in the CompleteTask answer (as the real worker does).
+    const res = await unary<{ nextLeases?: TaskLease[] }>(client, 'completeTask', {
+      workerId,
+      taskId: l.taskId,
+      fencingToken: l.fencingToken,
+      resultJson: RESULT_JSON,
+      artifacts: [],
+      leaseNext: leaseNext && !done.v ? 1 : 0,
+    });
     stats.completed++;
     free++;
+    start(res.nextLeases ?? []);
     wake?.();
+  };
+  const start = (leases: readonly TaskLease[]): void => {
+    for (const l of leases) {
+      free--;
+      const p = runOne(l).finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
   };
   // Trials that take time: keep one long poll open even while full; the coordinator answers it
   // as soon as a completion frees a slot (no extra round trip between trials).
@@ -219,11 +240,8 @@ async function simulateWorker(address: string, slots: number, trialMs: number, d
       waitMs: pipelined ? 2000 : 200,
     });
     if (leases.length && !pipelined) stats.leaseLatencyMs.push(performance.now() - t0);
-    for (const l of leases) {
-      free--;
-      const p = runOne(l).finally(() => inflight.delete(p));
-      inflight.add(p);
-    }
+    stats.leaseCalls++;
+    start(leases);
   }
   await Promise.all(inflight);
   client.close();
@@ -241,28 +259,30 @@ function waitForSweep(address: string, sweepId: string): Promise<number> {
   });
 }
 
-async function runScenario(o: { tasks: number; workers: number; slots: number; trialMs: number; tag: string }) {
+async function runScenario(o: { tasks: number; workers: number; slots: number; trialMs: number; tag: string; leaseNext: boolean }) {
   const srv = await startServer(o.tasks, o.tag);
   const done = { v: false };
-  const stats: SimStats = { leaseLatencyMs: [], completed: 0, busyMs: 0 };
+  const stats: SimStats = { leaseLatencyMs: [], leaseCalls: 0, completed: 0, busyMs: 0 };
   const finished = waitForSweep(srv.address, srv.sweepId);
   await new Promise((r) => setTimeout(r, 100));
   const t0 = performance.now();
-  const sims = Array.from({ length: o.workers }, () => simulateWorker(srv.address, o.slots, o.trialMs, done, stats));
+  const cpu0 = process.cpuUsage();
+  const sims = Array.from({ length: o.workers }, () => simulateWorker(srv.address, o.slots, o.trialMs, done, stats, o.leaseNext));
   const tEnd = await finished;
+  const cpu = process.cpuUsage(cpu0);
   done.v = true;
   await Promise.all(sims);
   await stop(srv.child);
-  return { wallMs: tEnd - t0, stats, submitMs: srv.submitMs, coordinatorCpuMs: await srv.cpuMs };
+  return { wallMs: tEnd - t0, stats, submitMs: srv.submitMs, coordinatorCpuMs: await srv.cpuMs, workersCpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 /** The same simulated workers against the no-op server, until `tasks` lifecycles are done. */
-async function runFloor(o: { tasks: number; workers: number; slots: number }): Promise<number> {
+async function runFloor(o: { tasks: number; workers: number; slots: number; leaseNext: boolean }): Promise<number> {
   const srv = await startServer(0, 'floor', true);
   const done = { v: false };
-  const stats: SimStats = { leaseLatencyMs: [], completed: 0, busyMs: 0 };
+  const stats: SimStats = { leaseLatencyMs: [], leaseCalls: 0, completed: 0, busyMs: 0 };
   const t0 = performance.now();
-  const sims = Array.from({ length: o.workers }, () => simulateWorker(srv.address, o.slots, 0, done, stats));
+  const sims = Array.from({ length: o.workers }, () => simulateWorker(srv.address, o.slots, 0, done, stats, o.leaseNext));
   while (stats.completed < o.tasks) await new Promise((r) => setTimeout(r, 5));
   const wall = performance.now() - t0;
   done.v = true;
@@ -285,6 +305,7 @@ async function main(): Promise<void> {
       'sleep-ms': { type: 'string', default: '1000' },
       'skip-sleep': { type: 'boolean' },
       'skip-throughput': { type: 'boolean' },
+      'lease-next': { type: 'string', default: '1' },
     },
   });
   if (values.serve) return serve(Number(values.tasks), values.tag ?? 'x');
@@ -297,16 +318,19 @@ async function main(): Promise<void> {
   const tasks = Number(values.tasks);
   const workers = Number(values.workers);
   const slots = Number(values['slots-per-worker']);
+  const leaseNext = values['lease-next'] !== '0';
+  console.log(`protocol: ${leaseNext ? 'CompleteTask with lease_next=1 (LeaseTasks only when it returns nothing)' : 'LeaseTasks + CompleteTask (--lease-next 0)'}`);
   if (!values['skip-throughput']) {
-    const floor = await runFloor({ tasks, workers, slots });
+    const floor = await runFloor({ tasks, workers, slots, leaseNext });
     console.log(`gRPC floor (same workers against a WorkerService that does nothing): ${floor.toFixed(0)} lifecycles/s`);
-    const a = await runScenario({ tasks, workers, slots, trialMs: 0, tag: `${tag}-t` });
+    const a = await runScenario({ tasks, workers, slots, trialMs: 0, tag: `${tag}-t`, leaseNext });
     const lat = a.stats.leaseLatencyMs;
     console.log(
       `throughput: ${tasks} trials, ${workers} workers x ${slots} slots: ${(tasks / (a.wallMs / 1000)).toFixed(0)} lifecycles/s ` +
         `(${(a.wallMs / 1000).toFixed(2)} s; submit ${a.submitMs.toFixed(0)} ms), LeaseTasks latency p50 ${quantile(lat, 0.5).toFixed(2)} ms ` +
-        `p99 ${quantile(lat, 0.99).toFixed(2)} ms over ${lat.length} calls (mean ${(tasks / lat.length).toFixed(1)} tasks/call); ` +
-        `coordinator CPU ${((a.coordinatorCpuMs * 1000) / tasks).toFixed(0)} us per lifecycle (= ${(tasks / (a.coordinatorCpuMs / 1000)).toFixed(0)} lifecycles per CPU-second)`,
+        `p99 ${quantile(lat, 0.99).toFixed(2)} ms over ${lat.length} calls that leased (${a.stats.leaseCalls} LeaseTasks calls in all); ` +
+        `coordinator CPU ${((a.coordinatorCpuMs * 1000) / tasks).toFixed(0)} us per lifecycle (= ${(tasks / (a.coordinatorCpuMs / 1000)).toFixed(0)} lifecycles per CPU-second); ` +
+        `simulated workers' CPU ${((a.workersCpuMs * 1000) / tasks).toFixed(0)} us per lifecycle`,
     );
   }
 
@@ -314,7 +338,7 @@ async function main(): Promise<void> {
     const m = Number(values['sleep-trials']);
     const s = Number(values['sleep-slots']);
     const d = Number(values['sleep-ms']);
-    const b = await runScenario({ tasks: m, workers: s, slots: 1, trialMs: d, tag: `${tag}-s` });
+    const b = await runScenario({ tasks: m, workers: s, slots: 1, trialMs: d, tag: `${tag}-s`, leaseNext });
     const ideal = b.stats.busyMs / s;
     console.log(
       `overhead: ${m} trials of ${d} ms on ${s} slots (${s} workers x 1): makespan ${(b.wallMs / 1000).toFixed(3)} s, ` +
