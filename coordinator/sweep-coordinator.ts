@@ -971,6 +971,29 @@ export class SweepCoordinator {
     });
   }
 
+  /**
+   * Hand back every lease now, whoever holds it: each task goes back to pending (or fails for
+   * good when out of attempts) through the state machine, its attempt recorded as 'expired' with
+   * `reason` and counted like a lease expiry (retry backoff included). For an embedded
+   * coordinator whose workers are all its own child processes (`npf run`): at start, every lease
+   * in the store belongs to a worker of an earlier run that is gone, so a resume need not wait
+   * out the lease TTL. Returns how many leases were released.
+   */
+  releaseAllLeases(reason: string): Promise<number> {
+    const why = reason.trim() || 'lease released by the coordinator';
+    return this.write(() => {
+      const held = this.store.all<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE state IN ('leased','running') ORDER BY seq`);
+      for (const row of held) this.afterFailedAttempt(row, `lease released: ${why}`, true, 'expired');
+      if (held.length) {
+        this.store.afterCommit(() => {
+          this.observer.leaseExpired?.(held.length);
+          this.opts.log(`${held.length} lease(s) released: ${why}`);
+        });
+      }
+      return held.length;
+    });
+  }
+
   // ---------------------------------------------------------------- artifacts
 
   /** Start an upload after checking the uploader holds the task's lease. */

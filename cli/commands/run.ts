@@ -174,6 +174,11 @@ export async function run(argv: string[]): Promise<number> {
     drawn = 0;
   };
   try {
+    // Every worker of this coordinator is a child process spawned below: a lease already in the
+    // store belongs to a worker of an earlier, interrupted run, which is gone. Hand those back
+    // now so the resume does not wait out the lease TTL.
+    const released = await rc.core.releaseAllLeases('its worker belonged to an earlier npf run, which ended');
+    if (released > 0) process.stderr.write(`npf run: ${released} lease(s) held by workers of an earlier run released\n`);
     const submitted = await rc.submitSweep(specYaml, basename(specFile), values.set ?? []);
     const { sweepId, totalTasks, alreadyDone } = submitted;
     const info = rc.core.getSweep(sweepId);
