@@ -738,11 +738,11 @@ export class SweepCoordinator {
     return this.write(() => {
       const now = this.opts.now();
       this.store.run('UPDATE workers SET last_seen_ms = ?, draining = ? WHERE worker_id = ?', now, draining ? 1 : 0, workerId);
-      this.store.run(
-        "UPDATE tasks SET lease_expires_ms = ? WHERE lease_worker = ? AND state IN ('leased','running')",
-        leaseExpiry(now, this.opts.leaseTtlMs),
-        workerId,
-      );
+      // Renew only the leases the worker reports holding: a lease whose grant never reached the
+      // worker (a lost LeaseTasks / CompleteTask answer) is not renewed and expires, so it cannot
+      // stay 'running' for as long as the worker lives. The worker reports every task from the
+      // moment it starts it, so one heartbeat interval (< TTL / 2) covers a grant in flight.
+      const expires = leaseExpiry(now, this.opts.leaseTtlMs);
       const cancel: string[] = [];
       const epochSeconds: number[] = [];
       for (const p of parsed) {
@@ -751,6 +751,7 @@ export class SweepCoordinator {
           cancel.push(p.taskId);
           continue;
         }
+        this.store.run('UPDATE tasks SET lease_expires_ms = ? WHERE task_id = ?', expires, row.task_id);
         if (row.state === 'leased') this.setState(row, 'running');
         const sweeps = p.epochs.length ? this.sweepsOf(row.task_id) : [];
         for (const e of p.epochs) {

@@ -89,6 +89,21 @@ describe('coordinator leases', () => {
     expect(types.at(-1)).toBe('sweep_complete');
   });
 
+  it('leases - a heartbeat renews only the leases the worker reports: a grant it never received expires', async () => {
+    h = await startHarness({ leaseTtlMs: 10_000 });
+    const tasks = [fixtureTask({ seed: 0 }), fixtureTask({ seed: 1 })];
+    await submitFixtures(h, tasks);
+    const wid = await h.register();
+    const [held, lost] = await h.lease(wid, 2); // pretend the answer carrying `lost` never arrived
+    for (let t = 0; t < 3; t++) {
+      h.clock.advance(5_000);
+      await h.w('heartbeat', { workerId: wid, tasks: [{ taskId: held.taskId, fencingToken: held.fencingToken, epoch: t, epochsJson: '' }], draining: false });
+      await h.c.core.expireLeases();
+    }
+    expect(h.c.core.taskState(held.taskId)).toMatchObject({ state: 'running', attempt: 1 });
+    expect(h.c.core.taskState(lost.taskId)).toMatchObject({ state: 'pending', attempt: 1, tries: 1 });
+  });
+
   it('leases - a late result from a stale lease is refused and never overwrites the retry', async () => {
     h = await startHarness();
     const t = fixtureTask();

@@ -33,7 +33,7 @@ describe('coordinator restart', () => {
     });
     const eventsBefore = h.c.core.events(sweepId);
 
-    // The worker heartbeats (renewing all its leases) just before a quick restart: leases kept.
+    // The worker heartbeats (renewing the lease it reports) just before a quick restart: leases kept.
     h.clock.advance(6_000);
     await h.w('heartbeat', { workerId: wid, tasks: [{ taskId: fresh.taskId, fencingToken: 1, epoch: 0, epochsJson: '' }], draining: false });
     await h.restart();
