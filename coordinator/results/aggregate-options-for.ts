@@ -8,11 +8,12 @@ import type { PaperReference } from './paper-reference.js';
  * - select: 'best-mean' when the spec asks for `select: { metric: mean, over: lr }` or has one
  *   step size per optimiser; 'none' (a row per step size) when it lists several without `select`.
  */
-export function aggregateOptionsFor(spec: Pick<SweepSpec, 'axes' | 'select'>, paper?: PaperReference): AggregateOptions {
+export function aggregateOptionsFor(spec: Pick<SweepSpec, 'axes' | 'select' | 'report'>, paper?: PaperReference): AggregateOptions {
   const severalLrs = spec.axes.optimizers.some((o) => new Set(o.lrs).size > 1);
   return {
     expectedSeeds: [...new Set(seedsOf(spec))],
     select: spec.select || !severalLrs ? 'best-mean' : 'none',
+    ...(spec.report?.std ? { std: spec.report.std } : {}),
     ...(paper ? { paper: paper.table2 } : {}),
   };
 }

@@ -148,6 +148,8 @@ export const sweepSchema = strictObject({
   resources: resourcesSchema.default({}),
   limits: strictObject({ maxTrials: positiveInt.default(DEFAULT_MAX_TRIALS) }).default({}),
   select: strictObject({ metric: oneOf('select metric', ['mean'] as const), over: oneOf('select axis', ['lr'] as const) }).optional(),
+  /** How the results table reports spread over seeds: population std (ddof 0, the paper's; default) or sample std (ddof 1). */
+  report: strictObject({ std: oneOf('report std', ['population', 'sample'] as const).default('population') }).optional(),
 }).superRefine((s, ctx) => {
   const regimes = new Set(s.axes.regimes);
   const ix = (r: string) => s.axes.regimes.indexOf(r as never);

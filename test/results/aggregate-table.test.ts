@@ -123,4 +123,14 @@ describe('results - options from a sweep spec', async () => {
     expect(aggregateOptionsFor(parseSweepSpec(text('', '[0.1, 0.01]'))).select).toBe('none');
     expect(aggregateOptionsFor(parseSweepSpec(text('', '[0.1]'))).select).toBe('best-mean');
   });
+
+  it('reports population std by default and sample std when the spec asks for it', () => {
+    expect(aggregateOptionsFor(parseSweepSpec(text('', '[0.1]'))).std).toBeUndefined();
+    const opts = aggregateOptionsFor(parseSweepSpec(text('report: { std: sample }\n', '[0.1]')));
+    expect(opts.std).toBe('sample');
+    const rows = [0.9, 0.92, 0.94].map((acc, seed) => outcome({ regime: 'relu', seed }, 'succeeded', acc));
+    expect(aggregate(rows, opts).rows[0].cells.relu?.std).toBeCloseTo(2, 9); // sample std of 90, 92, 94 (%)
+    expect(aggregate(rows).rows[0].cells.relu?.std).toBeCloseTo(Math.sqrt(8 / 3), 9);
+    expect(() => parseSweepSpec(text('report: { std: bessel }\n', '[0.1]'))).toThrow(/report\.std/);
+  });
 });
