@@ -27,7 +27,7 @@ export function bandRows(figure: string, field: string, points: readonly CurvePo
 
 /** vega-lite layers: a translucent band lo..hi and the mean line with points, coloured by series. */
 export function bandLayers(yTitle: string, color: object, yScale: object = {}) {
-  const x = { field: 'epoch', type: 'quantitative' as const, title: 'epoch' };
+  const x = { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1, format: 'd' } };
   return [
     {
       mark: { type: 'area' as const, opacity: 0.22 },

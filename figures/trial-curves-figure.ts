@@ -34,7 +34,7 @@ export function buildTrialCurvesFigure(trials: readonly TrialCurve[] | undefined
       data: { values: rows },
       mark: { type: 'line', strokeWidth: 1.3, opacity: 0.85 },
       encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
         y: { field: 'acc', type: 'quantitative', title: 'test accuracy (%)', scale: { domain: paddedDomain(rows.map((r) => r.acc), 1), zero: false } },
         color: { field: 'regime', type: 'nominal', sort: regimes, title: 'regime', scale: regimeColorScale(regimes) },
         detail: { field: 'trial', type: 'nominal' },
