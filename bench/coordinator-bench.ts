@@ -13,6 +13,8 @@
  *        --sleep-trials M (200) --sleep-slots S (8) --sleep-ms D (1000) --skip-sleep --skip-throughput
  *        --lease-next 1|0 (1: CompleteTask also leases the freed slot's next task; 0: the older
  *        LeaseTasks-per-batch protocol, for before/after comparisons)
+ *        --complete-batch 1|0 (1: results ready in the same event-loop turn go out in one
+ *        CompleteTasks call, as the real worker does; 0: one CompleteTask per result, the older path)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -96,6 +98,8 @@ async function serveFloor(): Promise<void> {
     heartbeat: ok,
     completeTask: (c: grpc.ServerUnaryCall<{ leaseNext: number }, unknown>, cb: (e: null, r: object) => void) =>
       cb(null, { nextLeases: fakeLeases(c.request.leaseNext) }),
+    completeTasks: (c: grpc.ServerUnaryCall<{ items: Array<{ taskId: string }>; leaseNext: number }, unknown>, cb: (e: null, r: object) => void) =>
+      cb(null, { outcomes: c.request.items.map((i) => ({ taskId: i.taskId, ok: true, code: 0, message: '' })), nextLeases: fakeLeases(c.request.leaseNext) }),
     failTask: ok,
     uploadArtifact: ok,
     downloadArtifact: ok,
@@ -188,7 +192,15 @@ interface SimStats {
  * A simulated worker with `slots` slots: long-polls LeaseTasks for as many tasks as it has free
  * slots, "runs" each for `trialMs` (0 = finishes at once) and completes it.
  */
-async function simulateWorker(address: string, slots: number, trialMs: number, done: { v: boolean }, stats: SimStats, leaseNext: boolean): Promise<void> {
+async function simulateWorker(
+  address: string,
+  slots: number,
+  trialMs: number,
+  done: { v: boolean },
+  stats: SimStats,
+  leaseNext: boolean,
+  batch: boolean,
+): Promise<void> {
   const client = new WorkerServiceClient(address, grpc.credentials.createInsecure());
   const { workerId } = await unary<{ workerId: string }>(client, 'registerWorker', {
     hostname: 'bench',
@@ -199,10 +211,33 @@ async function simulateWorker(address: string, slots: number, trialMs: number, d
   let free = slots;
   let wake: (() => void) | undefined;
   const inflight = new Set<Promise<void>>();
+  // CompleteTasks: results finished in the same turn wait for the next turn (setImmediate, no
+  // timer) and go out in one call asking one lease per result, as worker/completion-batcher.ts does.
+  let ready: Array<{ l: TaskLease; resolve: () => void; reject: (e: unknown) => void }> = [];
+  const flush = (): void => {
+    const b = ready;
+    ready = [];
+    unary<{ outcomes: Array<{ ok: boolean; message: string }>; nextLeases?: TaskLease[] }>(client, 'completeTasks', {
+      items: b.map(({ l }) => ({ workerId, taskId: l.taskId, fencingToken: l.fencingToken, resultJson: RESULT_JSON, artifacts: [], leaseNext: 0 })),
+      leaseNext: leaseNext && !done.v ? b.length : 0,
+    }).then((res) => {
+      b.forEach((x, i) => (res.outcomes[i]?.ok ? x.resolve() : x.reject(new Error(`CompleteTasks refused ${x.l.taskId}: ${res.outcomes[i]?.message}`))));
+      stats.completed += b.length;
+      free += b.length;
+      start(res.nextLeases ?? []);
+      wake?.();
+    }, (e: unknown) => b.forEach((x) => x.reject(e)));
+  };
   const runOne = async (l: TaskLease): Promise<void> => {
     const t0 = performance.now();
     if (trialMs > 0) await new Promise((r) => setTimeout(r, trialMs));
     stats.busyMs += performance.now() - t0;
+    if (batch) {
+      await new Promise<void>((resolve, reject) => {
+        if (ready.push({ l, resolve, reject }) === 1) setImmediate(flush);
+      });
+      return;
+    }
     // lease_next: the freed slot's next task comes back in the CompleteTask answer (as the real worker does).
     const res = await unary<{ nextLeases?: TaskLease[] }>(client, 'completeTask', {
       workerId,
@@ -259,7 +294,7 @@ function waitForSweep(address: string, sweepId: string): Promise<number> {
   });
 }
 
-async function runScenario(o: { tasks: number; workers: number; slots: number; trialMs: number; tag: string; leaseNext: boolean }) {
+async function runScenario(o: { tasks: number; workers: number; slots: number; trialMs: number; tag: string; leaseNext: boolean; batch: boolean }) {
   const srv = await startServer(o.tasks, o.tag);
   const done = { v: false };
   const stats: SimStats = { leaseLatencyMs: [], leaseCalls: 0, completed: 0, busyMs: 0 };
@@ -267,7 +302,7 @@ async function runScenario(o: { tasks: number; workers: number; slots: number; t
   await new Promise((r) => setTimeout(r, 100));
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const sims = Array.from({ length: o.workers }, () => simulateWorker(srv.address, o.slots, o.trialMs, done, stats, o.leaseNext));
+  const sims = Array.from({ length: o.workers }, () => simulateWorker(srv.address, o.slots, o.trialMs, done, stats, o.leaseNext, o.batch));
   const tEnd = await finished;
   const cpu = process.cpuUsage(cpu0);
   done.v = true;
@@ -277,12 +312,12 @@ async function runScenario(o: { tasks: number; workers: number; slots: number; t
 }
 
 /** The same simulated workers against the no-op server, until `tasks` lifecycles are done. */
-async function runFloor(o: { tasks: number; workers: number; slots: number; leaseNext: boolean }): Promise<number> {
+async function runFloor(o: { tasks: number; workers: number; slots: number; leaseNext: boolean; batch: boolean }): Promise<number> {
   const srv = await startServer(0, 'floor', true);
   const done = { v: false };
   const stats: SimStats = { leaseLatencyMs: [], leaseCalls: 0, completed: 0, busyMs: 0 };
   const t0 = performance.now();
-  const sims = Array.from({ length: o.workers }, () => simulateWorker(srv.address, o.slots, 0, done, stats, o.leaseNext));
+  const sims = Array.from({ length: o.workers }, () => simulateWorker(srv.address, o.slots, 0, done, stats, o.leaseNext, o.batch));
   while (stats.completed < o.tasks) await new Promise((r) => setTimeout(r, 5));
   const wall = performance.now() - t0;
   done.v = true;
@@ -306,6 +341,7 @@ async function main(): Promise<void> {
       'skip-sleep': { type: 'boolean' },
       'skip-throughput': { type: 'boolean' },
       'lease-next': { type: 'string', default: '1' },
+      'complete-batch': { type: 'string', default: '1' },
     },
   });
   if (values.serve) return serve(Number(values.tasks), values.tag ?? 'x');
@@ -319,11 +355,15 @@ async function main(): Promise<void> {
   const workers = Number(values.workers);
   const slots = Number(values['slots-per-worker']);
   const leaseNext = values['lease-next'] !== '0';
-  console.log(`protocol: ${leaseNext ? 'CompleteTask with lease_next=1 (LeaseTasks only when it returns nothing)' : 'LeaseTasks + CompleteTask (--lease-next 0)'}`);
+  const batch = values['complete-batch'] !== '0';
+  const completion = batch ? 'CompleteTasks (results of the same turn in one call)' : 'CompleteTask per result (--complete-batch 0)';
+  console.log(
+    `protocol: ${completion}, ${leaseNext ? `lease_next=${batch ? 'one per result' : '1'} (LeaseTasks only when it returns nothing)` : 'LeaseTasks for new work (--lease-next 0)'}`,
+  );
   if (!values['skip-throughput']) {
-    const floor = await runFloor({ tasks, workers, slots, leaseNext });
+    const floor = await runFloor({ tasks, workers, slots, leaseNext, batch });
     console.log(`gRPC floor (same workers against a WorkerService that does nothing): ${floor.toFixed(0)} lifecycles/s`);
-    const a = await runScenario({ tasks, workers, slots, trialMs: 0, tag: `${tag}-t`, leaseNext });
+    const a = await runScenario({ tasks, workers, slots, trialMs: 0, tag: `${tag}-t`, leaseNext, batch });
     const lat = a.stats.leaseLatencyMs;
     console.log(
       `throughput: ${tasks} trials, ${workers} workers x ${slots} slots: ${(tasks / (a.wallMs / 1000)).toFixed(0)} lifecycles/s ` +
@@ -338,7 +378,7 @@ async function main(): Promise<void> {
     const m = Number(values['sleep-trials']);
     const s = Number(values['sleep-slots']);
     const d = Number(values['sleep-ms']);
-    const b = await runScenario({ tasks: m, workers: s, slots: 1, trialMs: d, tag: `${tag}-s`, leaseNext });
+    const b = await runScenario({ tasks: m, workers: s, slots: 1, trialMs: d, tag: `${tag}-s`, leaseNext, batch });
     const ideal = b.stats.busyMs / s;
     console.log(
       `overhead: ${m} trials of ${d} ms on ${s} slots (${s} workers x 1): makespan ${(b.wallMs / 1000).toFixed(3)} s, ` +

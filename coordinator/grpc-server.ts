@@ -212,6 +212,24 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
     completeTask: unary('CompleteTask', (req) =>
       core.completeTask(req.workerId, req.taskId, req.fencingToken, req.resultJson, req.artifacts, req.leaseNext),
     ),
+    completeTasks: unary('CompleteTasks', async (req) => {
+      const res = await core.completeTasks(
+        req.items.map((i) => ({ workerId: i.workerId, taskId: i.taskId, fencingToken: i.fencingToken, resultJson: i.resultJson, artifacts: i.artifacts })),
+        req.leaseNext,
+      );
+      return {
+        // Each refused item gets the status CompleteTask would have answered for it.
+        outcomes: res.outcomes.map((x) => {
+          if (x.ok) return { taskId: x.taskId, ok: true, code: grpc.status.OK, message: '' };
+          const s = toGrpcStatus(x.error);
+          if (s.code === grpc.status.INTERNAL) {
+            o.log(`CompleteTasks item ${x.taskId}: ${x.error instanceof Error ? (x.error.stack ?? x.error.message) : String(x.error)}`);
+          }
+          return { taskId: x.taskId, ok: false, code: s.code, message: s.details };
+        }),
+        nextLeases: res.nextLeases,
+      };
+    }),
     failTask: unary('FailTask', (req) => core.failTask(req.workerId, req.taskId, req.fencingToken, req.error, req.retryable)),
     uploadArtifact: (call: grpc.ServerReadableStream<UploadArtifactRequest, UploadArtifactResponse>, callback) => {
       const method = 'UploadArtifact';

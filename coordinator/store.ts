@@ -233,6 +233,31 @@ export class Store {
     return new Promise<T>((resolve, reject) => this.waiters.push({ resolve: () => resolve(value), reject }));
   }
 
+  /**
+   * Inside a `write`: run `fn` in a nested savepoint, so that if it throws, its writes and its
+   * after-commit effects are undone while the rest of the enclosing write stays (one item of a
+   * batch refused on its own). Rethrows `fn`'s error.
+   */
+  within<T>(fn: () => T): T {
+    const outer = this.opEffects;
+    if (!outer) throw new Error('Store.within must run inside Store.write');
+    this.stmt('SAVEPOINT item').run();
+    const local: Array<() => void> = [];
+    this.opEffects = local;
+    try {
+      const value = fn();
+      this.stmt('RELEASE item').run();
+      outer.push(...local);
+      return value;
+    } catch (e) {
+      this.stmt('ROLLBACK TO item').run();
+      this.stmt('RELEASE item').run();
+      throw e;
+    } finally {
+      this.opEffects = outer;
+    }
+  }
+
   /** Run `cb` after the current write's group commit (at once outside a write). */
   afterCommit(cb: () => void): void {
     if (this.opEffects) this.opEffects.push(cb);

@@ -80,6 +80,33 @@ export interface UploadHeader {
   ref: ArtifactRef;
 }
 
+/** One result of CompleteTasks (the fields of a CompleteTaskRequest that matter per item). */
+export interface CompletionReport {
+  workerId: string;
+  taskId: string;
+  fencingToken: number;
+  /** TrialResult as JSON (science/types.ts). */
+  resultJson: string;
+  artifacts: readonly ArtifactRef[];
+}
+
+/** What became of one CompleteTasks item: recorded, or refused with the typed error CompleteTask would have thrown. */
+export type CompletionOutcome = { taskId: string; ok: true } | { taskId: string; ok: false; error: unknown };
+
+/** A report whose ids and result JSON passed the checks that need no database. */
+interface CheckedReport {
+  taskId: string;
+  fencingToken: number;
+  resultJson: string;
+  artifacts: readonly ArtifactRef[];
+  result: TrialResult;
+}
+
+/** Most items one CompleteTasks call may carry. */
+export const MAX_BATCH = 256;
+
+const CANCELLED_ON_WORKER = 'the trial was cancelled on the worker before it finished';
+
 type EventType = SweepEvent['type'];
 
 const TERMINAL_SQL = "('succeeded','failed','cancelled')";
@@ -90,6 +117,12 @@ function emptyCounts(): TaskCounts {
 
 function requireId(value: string, field: string): void {
   if (!value || !value.trim()) throw new InvalidRequestError(`${field} is empty`, { field });
+}
+
+function requireLeaseNext(leaseNext: number): void {
+  if (!Number.isInteger(leaseNext) || leaseNext < 0) {
+    throw new InvalidRequestError(`lease_next ${leaseNext} is invalid: send 0 (lease nothing) or a positive number of tasks`, { field: 'lease_next' });
+  }
 }
 
 /** Table cell of a trial: its key without the seed. */
@@ -826,65 +859,128 @@ export class SweepCoordinator {
     leaseNext = 0,
   ): Promise<{ nextLeases: TaskLease[] }> {
     requireId(workerId, 'worker_id');
-    requireId(taskId, 'task_id');
-    if (!Number.isInteger(leaseNext) || leaseNext < 0) {
-      throw new InvalidRequestError(`lease_next ${leaseNext} is invalid: send 0 (lease nothing) or a positive number of tasks`, { field: 'lease_next' });
-    }
-    const result = parseTrialResult(resultJson, taskId);
-    if (result.status === 'cancelled') {
+    requireLeaseNext(leaseNext);
+    const report = this.checkReport({ taskId, fencingToken, resultJson, artifacts });
+    if (report.result.status === 'cancelled') {
       // The trial stopped before finishing (worker draining): hand it back for another attempt.
-      return this.failTask(workerId, taskId, fencingToken, 'the trial was cancelled on the worker before it finished', true).then(() => ({ nextLeases: [] }));
+      return this.failTask(workerId, taskId, fencingToken, CANCELLED_ON_WORKER, true).then(() => ({ nextLeases: [] }));
     }
-    const next = (): { nextLeases: TaskLease[] } => ({ nextLeases: leaseNext > 0 ? this.leaseWithinWrite(workerId, leaseNext) : [] });
     return this.write(() => {
-      const now = this.opts.now();
-      const row = this.task(taskId);
-      if (row.state === 'succeeded' && row.attempt === fencingToken) {
-        const prior = this.store.get<ResultRow>('SELECT attempt FROM results WHERE task_id = ?', taskId);
-        if (prior?.attempt === fencingToken) return next(); // the same report again (a client retry): already recorded
-      }
-      this.checkFence(row, workerId, fencingToken);
-      for (const a of artifacts) {
-        const stored = this.store.get<ArtifactRow>('SELECT * FROM artifacts WHERE task_id = ? AND name = ?', taskId, a.name);
-        if (!stored || stored.sha256 !== a.sha256 || stored.attempt !== fencingToken) {
-          throw new InvalidRequestError(
-            `task ${taskId}: artifact '${a.name}' (sha256 ${a.sha256 || '(empty)'}) was not uploaded by attempt ${fencingToken}; upload it before CompleteTask`,
-            { taskId, name: a.name },
-          );
-        }
-      }
-      this.setState(row, 'succeeded', { lease_expires_ms: null, error: null });
-      this.store.run(
-        'INSERT OR REPLACE INTO results (task_id, attempt, status, result_json, completed_at_ms) VALUES (?, ?, ?, ?, ?)',
-        taskId,
-        fencingToken,
-        result.status,
-        // The text as sent: validated above, and not worth a second stringify per completion.
-        resultJson,
-        now,
-      );
-      this.recordAttempt(row, 'succeeded', null);
-      const sweeps = this.sweepsOf(taskId);
-      this.emit(sweeps, taskId, 'succeeded', {
-        attempt: fencingToken,
-        workerId,
-        status: result.status,
-        bestTestAccuracy: result.bestTestAccuracy,
-        bestEpoch: result.bestEpoch,
-      });
-      const seconds = Math.max(0, (now - (row.leased_at_ms ?? now)) / 1000);
-      this.store.afterCommit(() => {
-        this.observer.taskFinished?.(row.regime, seconds);
-        for (const s of sweeps) this.observer.trialResult?.(s, row.regime, result.bestTestAccuracy);
-      });
-      if (row.has_dependants) {
-        for (const child of this.store.all<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE parent_task_id = ? AND state = 'blocked' ORDER BY seq`, taskId)) {
-          this.resolveBlocked(child);
-        }
-      }
+      this.completeWithinWrite(workerId, report);
       // After the result: this task's lease is gone, so its resources are free for the next one.
-      return next();
+      return { nextLeases: leaseNext > 0 ? this.leaseWithinWrite(workerId, leaseNext) : [] };
     });
+  }
+
+  /**
+   * CompleteTasks: several results of one worker in ONE atomic write (one group commit). Each
+   * item goes through the same checks and the same recording as `completeTask`, in its own nested
+   * savepoint: an item refused (stale fencing token, unknown artifact, bad result JSON) is undone
+   * alone and reported in its outcome, never rolling back the others. A 'cancelled' result hands
+   * the task back as `failTask` would. After the items, `leaseNext` > 0 leases up to that many
+   * tasks in the same write, unless every item was refused. Refuses the whole call (nothing
+   * recorded) only when it is malformed: no items, more than MAX_BATCH, items of several workers,
+   * or a bad lease_next.
+   */
+  completeTasks(
+    items: readonly CompletionReport[],
+    leaseNext = 0,
+  ): Promise<{ outcomes: CompletionOutcome[]; nextLeases: TaskLease[] }> {
+    if (items.length === 0) throw new InvalidRequestError('CompleteTasks has no items: send at least one result', { field: 'items' });
+    if (items.length > MAX_BATCH) {
+      throw new InvalidRequestError(`CompleteTasks has ${items.length} items, more than ${MAX_BATCH}: split the batch`, { field: 'items' });
+    }
+    const workerId = items[0].workerId;
+    requireId(workerId, 'worker_id');
+    const other = items.find((i) => i.workerId !== workerId);
+    if (other) {
+      throw new InvalidRequestError(`CompleteTasks mixes workers ${workerId} and ${other.workerId || '(empty)'}: send one batch per worker`, { field: 'worker_id' });
+    }
+    requireLeaseNext(leaseNext);
+    // Request-level checks (ids, result JSON) before the write: a bad item never opens a savepoint.
+    const checked = items.map((item): CheckedReport | { error: unknown } => {
+      try {
+        return this.checkReport(item);
+      } catch (error) {
+        return { error };
+      }
+    });
+    return this.write(() => {
+      const outcomes: CompletionOutcome[] = checked.map((c, i) => {
+        if ('error' in c) return { taskId: items[i].taskId, ok: false, error: c.error };
+        try {
+          this.store.within(() => {
+            if (c.result.status === 'cancelled') this.failWithinWrite(workerId, c.taskId, c.fencingToken, CANCELLED_ON_WORKER, true);
+            else this.completeWithinWrite(workerId, c);
+          });
+          return { taskId: c.taskId, ok: true };
+        } catch (error) {
+          return { taskId: c.taskId, ok: false, error };
+        }
+      });
+      const accepted = outcomes.some((o) => o.ok);
+      return { outcomes, nextLeases: accepted && leaseNext > 0 ? this.leaseWithinWrite(workerId, leaseNext) : [] };
+    });
+  }
+
+  /** The checks of a report that need no database: ids and the result JSON (INVALID_ARGUMENT). */
+  private checkReport(r: Omit<CompletionReport, 'workerId'>): CheckedReport {
+    requireId(r.taskId, 'task_id');
+    return { taskId: r.taskId, fencingToken: r.fencingToken, resultJson: r.resultJson, artifacts: r.artifacts, result: parseTrialResult(r.resultJson, r.taskId) };
+  }
+
+  /**
+   * THE completion path, inside the current write: check the fence and the artifacts, record the
+   * result, attempt and events, unblock dependants. A repeated report of the result already
+   * recorded by the same attempt (a client retry) is a no-op. Throws (typed) to refuse.
+   */
+  private completeWithinWrite(workerId: string, r: CheckedReport): void {
+    const { taskId, fencingToken, result } = r;
+    const now = this.opts.now();
+    const row = this.task(taskId);
+    if (row.state === 'succeeded' && row.attempt === fencingToken) {
+      const prior = this.store.get<ResultRow>('SELECT attempt FROM results WHERE task_id = ?', taskId);
+      if (prior?.attempt === fencingToken) return; // the same report again (a client retry): already recorded
+    }
+    this.checkFence(row, workerId, fencingToken);
+    for (const a of r.artifacts) {
+      const stored = this.store.get<ArtifactRow>('SELECT * FROM artifacts WHERE task_id = ? AND name = ?', taskId, a.name);
+      if (!stored || stored.sha256 !== a.sha256 || stored.attempt !== fencingToken) {
+        throw new InvalidRequestError(
+          `task ${taskId}: artifact '${a.name}' (sha256 ${a.sha256 || '(empty)'}) was not uploaded by attempt ${fencingToken}; upload it before CompleteTask`,
+          { taskId, name: a.name },
+        );
+      }
+    }
+    this.setState(row, 'succeeded', { lease_expires_ms: null, error: null });
+    this.store.run(
+      'INSERT OR REPLACE INTO results (task_id, attempt, status, result_json, completed_at_ms) VALUES (?, ?, ?, ?, ?)',
+      taskId,
+      fencingToken,
+      result.status,
+      // The text as sent: validated above, and not worth a second stringify per completion.
+      r.resultJson,
+      now,
+    );
+    this.recordAttempt(row, 'succeeded', null);
+    const sweeps = this.sweepsOf(taskId);
+    this.emit(sweeps, taskId, 'succeeded', {
+      attempt: fencingToken,
+      workerId,
+      status: result.status,
+      bestTestAccuracy: result.bestTestAccuracy,
+      bestEpoch: result.bestEpoch,
+    });
+    const seconds = Math.max(0, (now - (row.leased_at_ms ?? now)) / 1000);
+    this.store.afterCommit(() => {
+      this.observer.taskFinished?.(row.regime, seconds);
+      for (const s of sweeps) this.observer.trialResult?.(s, row.regime, result.bestTestAccuracy);
+    });
+    if (row.has_dependants) {
+      for (const child of this.store.all<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE parent_task_id = ? AND state = 'blocked' ORDER BY seq`, taskId)) {
+        this.resolveBlocked(child);
+      }
+    }
   }
 
   /** Record a failed attempt; retryable ones are retried with backoff while attempts remain. */
@@ -892,10 +988,13 @@ export class SweepCoordinator {
     requireId(workerId, 'worker_id');
     requireId(taskId, 'task_id');
     const reason = error.trim() || 'the worker gave no reason';
-    return this.write(() => {
-      const row = this.fenced(workerId, taskId, fencingToken);
-      return { willRetry: this.afterFailedAttempt(row, reason, retryable, 'failed') };
-    });
+    return this.write(() => ({ willRetry: this.failWithinWrite(workerId, taskId, fencingToken, reason, retryable) }));
+  }
+
+  /** The failure path inside the current write (FailTask, and a 'cancelled' item of CompleteTasks). */
+  private failWithinWrite(workerId: string, taskId: string, fencingToken: number, reason: string, retryable: boolean): boolean {
+    const row = this.fenced(workerId, taskId, fencingToken);
+    return this.afterFailedAttempt(row, reason, retryable, 'failed');
   }
 
   /**

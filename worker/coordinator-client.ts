@@ -8,6 +8,8 @@ import {
   WorkerServiceClient,
   type CompleteTaskRequest,
   type CompleteTaskResponse,
+  type CompleteTasksRequest,
+  type CompleteTasksResponse,
   type DownloadArtifactResponse,
   type FailTaskRequest,
   type FailTaskResponse,
@@ -98,6 +100,11 @@ export class CoordinatorClient {
   /** CompleteTask; its answer holds the leases granted for `req.leaseNext` (none from an older coordinator). */
   complete(req: CompleteTaskRequest, timeoutMs = 30_000): Promise<CompleteTaskResponse> {
     return this.unary(this.client.completeTask, req, timeoutMs).promise;
+  }
+
+  /** CompleteTasks: several results in one call; an older coordinator answers UNIMPLEMENTED. */
+  completeMany(req: CompleteTasksRequest, timeoutMs = 30_000): Promise<CompleteTasksResponse> {
+    return this.unary(this.client.completeTasks, req, timeoutMs).promise;
   }
 
   fail(req: FailTaskRequest, timeoutMs = 10_000): Promise<FailTaskResponse> {

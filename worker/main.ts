@@ -6,7 +6,8 @@
  *
  * Worker lifecycle: 'registering' -> 'running' -> 'draining' -> 'stopped'.
  * Task lifecycle on this worker: 'fetching' (parent checkpoint) -> 'running' (child process)
- * -> 'reporting' (upload + CompleteTask / FailTask) -> removed.
+ * -> 'reporting' (upload + CompleteTasks, batched with other results of the same turn / FailTask)
+ * -> removed.
  */
 import { createRequire } from 'node:module';
 import { mkdir, rm } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import type { ArtifactRef, TaskLease } from '../gen/npf/v1/sweep.js';
 import type { TrialProgress } from '../science/types.js';
 import { ArtifactCache, uploadCheckpoint } from './artifacts.js';
 import { backoffDelay } from './backoff.js';
+import { CompletionBatcher } from './completion-batcher.js';
 import { CoordinatorClient, grpcCode, isTransient } from './coordinator-client.js';
 import { ArtifactIntegrityError, WorkerAuthError } from './errors.js';
 import { type FailureReason } from './failure.js';
@@ -133,6 +135,8 @@ class Worker implements RunningWorker {
   private drainDeadline = Infinity;
   private resolveClosed!: () => void;
   private leaseLoopDone: Promise<void> = Promise.resolve();
+  /** Results ready in the same event-loop turn go out in one CompleteTasks call. */
+  private readonly completions: CompletionBatcher;
 
   constructor(opts: WorkerOptions) {
     this.o = resolveWorkerOptions(opts);
@@ -142,6 +146,21 @@ class Worker implements RunningWorker {
     this.metrics = createWorkerMetrics(this.registry);
     this.childScript = opts.childScript ?? defaultChildScript();
     this.closed = new Promise((r) => (this.resolveClosed = r));
+    // The worker id is read at each (re)send: a retry after re-registering carries the new one.
+    this.completions = new CompletionBatcher({
+      sendBatch: (items, leaseNext) =>
+        this.withRetry(`reporting ${items.length} result(s)`, () =>
+          this.client.completeMany({ items: items.map((i) => ({ ...i, workerId: this.workerId, leaseNext: 0 })), leaseNext }),
+        ),
+      sendOne: (item, leaseNext) =>
+        this.withRetry(`reporting task ${short(item.taskId)}`, () => this.client.complete({ ...item, workerId: this.workerId, leaseNext })),
+      // Ask for the next trial with the result (lease_next): the reported task still counts in
+      // `active` until its answer, so no LeaseTasks in flight was sized for its slot, and the slot
+      // passes straight to the new lease without a LeaseTasks round trip. Not while draining.
+      leaseNextPerResult: () => (this.state === 'running' ? 1 : 0),
+      onLeases: (leases) => this.acceptLeases(leases),
+      onFallback: () => this.log('the coordinator has no CompleteTasks (an older version): reporting results one CompleteTask each'),
+    });
   }
 
   private log(line: string): void {
@@ -423,22 +442,10 @@ class Worker implements RunningWorker {
           throw err;
         }
       }
-      // Ask for the next trial in the same call (lease_next): this task still counts in `active`
-      // until it returns, so no LeaseTasks in flight was sized for its slot, and the slot passes
-      // straight to the new lease without a LeaseTasks round trip. Not while draining.
-      const resultJson = JSON.stringify(result);
-      const res = await this.withRetry(`reporting task ${short(lease.taskId)}`, () =>
-        this.client.complete({
-          workerId: this.workerId,
-          taskId: lease.taskId,
-          fencingToken: lease.fencingToken,
-          resultJson,
-          artifacts,
-          leaseNext: this.state === 'running' ? 1 : 0,
-        }),
-      );
+      // Results ready in the same turn share one CompleteTasks call (completion-batcher.ts);
+      // the leases granted with it (lease_next) start from there.
+      await this.completions.submit({ workerId: this.workerId, taskId: lease.taskId, fencingToken: lease.fencingToken, resultJson: JSON.stringify(result), artifacts });
       this.log(`task ${short(lease.taskId)} attempt ${lease.fencingToken}: ${result.status}, best test accuracy ${(result.bestTestAccuracy * 100).toFixed(2)}% at epoch ${result.bestEpoch}`);
-      this.acceptLeases(res.nextLeases ?? []);
     } catch (err) {
       const code = grpcCode(err);
       this.log(`task ${short(lease.taskId)}: the coordinator refused the report (${grpc.status[code ?? -1] ?? 'ERROR'}: ${detailOf(err)}); dropping it`);

@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import {
   WorkerServiceService,
   type CompleteTaskRequest,
+  type CompleteTasksRequest,
   type FailTaskRequest,
   type HeartbeatRequest,
   type TaskLease,
@@ -23,7 +24,14 @@ export class FakeCoordinator {
   queue: TaskLease[] = [];
   cancel = new Set<string>();
   heartbeats: HeartbeatRequest[] = [];
+  /** Every result reported, by CompleteTask or as an item of CompleteTasks. */
   completes: CompleteTaskRequest[] = [];
+  /** CompleteTasks calls as received. */
+  batches: CompleteTasksRequest[] = [];
+  /** Answer CompleteTasks with UNIMPLEMENTED (an older coordinator). */
+  noCompleteTasks = false;
+  /** Refuse the results of these task ids with FAILED_PRECONDITION (a stale fencing token). */
+  refuse = new Set<string>();
   /** Task ids handed out in CompleteTask answers (lease_next). */
   nextLeased: string[] = [];
   fails: FailTaskRequest[] = [];
@@ -70,6 +78,18 @@ export class FakeCoordinator {
         const next = this.queue.splice(0, Math.max(0, call.request.leaseNext));
         this.nextLeased.push(...next.map((l) => l.taskId));
         cb(null, { nextLeases: next });
+      },
+      completeTasks: (call, cb) => {
+        if (this.noCompleteTasks) return cb({ code: grpc.status.UNIMPLEMENTED, details: 'The server does not implement the method /npf.v1.WorkerService/CompleteTasks' });
+        this.batches.push(call.request);
+        const outcomes = call.request.items.map((item) => {
+          if (this.refuse.has(item.taskId)) return { taskId: item.taskId, ok: false, code: grpc.status.FAILED_PRECONDITION, message: `stale fencing token ${item.fencingToken}` };
+          this.completes.push(item);
+          return { taskId: item.taskId, ok: true, code: grpc.status.OK, message: '' };
+        });
+        const next = this.queue.splice(0, Math.max(0, call.request.leaseNext));
+        this.nextLeased.push(...next.map((l) => l.taskId));
+        cb(null, { outcomes, nextLeases: next });
       },
       failTask: (call, cb) => {
         this.fails.push(call.request);

@@ -67,12 +67,26 @@ describe('worker', () => {
     expect(fake.fails).toHaveLength(0);
   });
 
-  it('worker - asks CompleteTask for its next trial (lease_next) and runs the lease in the answer', async () => {
+  it('worker - asks CompleteTasks for its next trial (lease_next) and runs the lease in the answer', async () => {
     const { fake } = await setup(FAKE, { concurrency: 1, resources: { cpu: 1, gpu: 0, memoryMb: 1024 } });
-    // One slot: LeaseTasks takes the first; the second can only arrive in the first's CompleteTask answer
+    // One slot: LeaseTasks takes the first; the second can only arrive in the first's CompleteTasks answer
     // (the lease loop does not poll while the slot is busy).
     fake.queue.push(lease('t-first', tinySpec()), lease('t-second', tinySpec({ seed: 2 })));
+    await waitFor(() => fake.completes.length === 2, 'two results');
+    expect(fake.batches.map((b) => [b.items.map((i) => i.taskId), b.leaseNext])).toEqual([
+      [['t-first'], 1],
+      [['t-second'], 1],
+    ]);
+    expect(fake.nextLeased).toEqual(['t-second']);
+    expect(fake.fails).toHaveLength(0);
+  });
+
+  it('worker - against a coordinator without CompleteTasks (UNIMPLEMENTED) falls back to CompleteTask with lease_next', async () => {
+    const { fake } = await setup(FAKE, { concurrency: 1, resources: { cpu: 1, gpu: 0, memoryMb: 1024 } });
+    fake.noCompleteTasks = true;
+    fake.queue.push(lease('t-first', tinySpec()), lease('t-second', tinySpec({ seed: 2 })));
     await waitFor(() => fake.completes.length === 2, 'two CompleteTask');
+    expect(fake.batches).toHaveLength(0);
     expect(fake.completes.map((c) => [c.taskId, c.leaseNext])).toEqual([
       ['t-first', 1],
       ['t-second', 1],

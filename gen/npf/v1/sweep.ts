@@ -300,6 +300,44 @@ export interface CompleteTaskResponse {
   nextLeases: TaskLease[];
 }
 
+/** Request of CompleteTasks. */
+export interface CompleteTasksRequest {
+  /**
+   * The results, each checked and recorded as CompleteTask would; their lease_next fields are
+   * ignored (the batch's lease_next below applies). At most 256 items.
+   */
+  items: CompleteTaskRequest[];
+  /**
+   * Also lease up to this many tasks to the worker (the worker_id of the items, which must all
+   * name the same worker), in the same atomic write, after the accepted results are recorded.
+   * 0 (the default) leases nothing; nothing is leased when every item is refused.
+   */
+  leaseNext: number;
+}
+
+/** What became of one item of CompleteTasks. */
+export interface CompleteTaskOutcome {
+  /** Id of the task, as sent in the item. */
+  taskId: string;
+  /** True when the result is recorded (or was already, by the same attempt). */
+  ok: boolean;
+  /**
+   * gRPC status code CompleteTask would have answered for this item: 0 (OK) when ok, else e.g.
+   * 9 (FAILED_PRECONDITION) for a stale fencing token or 3 (INVALID_ARGUMENT) for a bad result.
+   */
+  code: number;
+  /** Why the item was refused, one sentence; empty when ok. */
+  message: string;
+}
+
+/** Response of CompleteTasks. */
+export interface CompleteTasksResponse {
+  /** One outcome per item, in the order of the request's items. */
+  outcomes: CompleteTaskOutcome[];
+  /** Tasks leased to the worker because of lease_next, each with its own fresh fencing token. */
+  nextLeases: TaskLease[];
+}
+
 /** Request of FailTask. */
 export interface FailTaskRequest {
   /** Id of the worker. */
@@ -3163,6 +3201,309 @@ export const CompleteTaskResponse: MessageFns<CompleteTaskResponse> = {
   },
 };
 
+function createBaseCompleteTasksRequest(): CompleteTasksRequest {
+  return { items: [], leaseNext: 0 };
+}
+
+export const CompleteTasksRequest: MessageFns<CompleteTasksRequest> = {
+  encode(message: CompleteTasksRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.items) {
+      CompleteTaskRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.leaseNext !== 0) {
+      writer.uint32(16).int32(message.leaseNext);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteTasksRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompleteTasksRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.items.push(CompleteTaskRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.leaseNext = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompleteTasksRequest {
+    return {
+      items: globalThis.Array.isArray(object?.items)
+        ? object.items.map((e: any) => CompleteTaskRequest.fromJSON(e))
+        : [],
+      leaseNext: isSet(object.leaseNext)
+        ? globalThis.Number(object.leaseNext)
+        : isSet(object.lease_next)
+        ? globalThis.Number(object.lease_next)
+        : 0,
+    };
+  },
+
+  toJSON(message: CompleteTasksRequest): unknown {
+    const obj: any = {};
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => CompleteTaskRequest.toJSON(e));
+    }
+    if (message.leaseNext !== 0) {
+      obj.leaseNext = Math.round(message.leaseNext);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CompleteTasksRequest>, I>>(base?: I): CompleteTasksRequest {
+    return CompleteTasksRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CompleteTasksRequest>, I>>(object: I): CompleteTasksRequest {
+    const message = createBaseCompleteTasksRequest();
+    message.items = object.items?.map((e) => CompleteTaskRequest.fromPartial(e)) || [];
+    message.leaseNext = object.leaseNext ?? 0;
+    return message;
+  },
+};
+
+function createBaseCompleteTaskOutcome(): CompleteTaskOutcome {
+  return { taskId: "", ok: false, code: 0, message: "" };
+}
+
+export const CompleteTaskOutcome: MessageFns<CompleteTaskOutcome> = {
+  encode(message: CompleteTaskOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.ok !== false) {
+      writer.uint32(16).bool(message.ok);
+    }
+    if (message.code !== 0) {
+      writer.uint32(24).int32(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(34).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteTaskOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompleteTaskOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.code = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompleteTaskOutcome {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      code: isSet(object.code) ? globalThis.Number(object.code) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: CompleteTaskOutcome): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.code !== 0) {
+      obj.code = Math.round(message.code);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CompleteTaskOutcome>, I>>(base?: I): CompleteTaskOutcome {
+    return CompleteTaskOutcome.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CompleteTaskOutcome>, I>>(object: I): CompleteTaskOutcome {
+    const message = createBaseCompleteTaskOutcome();
+    message.taskId = object.taskId ?? "";
+    message.ok = object.ok ?? false;
+    message.code = object.code ?? 0;
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseCompleteTasksResponse(): CompleteTasksResponse {
+  return { outcomes: [], nextLeases: [] };
+}
+
+export const CompleteTasksResponse: MessageFns<CompleteTasksResponse> = {
+  encode(message: CompleteTasksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.outcomes) {
+      CompleteTaskOutcome.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.nextLeases) {
+      TaskLease.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteTasksResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompleteTasksResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcomes.push(CompleteTaskOutcome.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextLeases.push(TaskLease.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompleteTasksResponse {
+    return {
+      outcomes: globalThis.Array.isArray(object?.outcomes)
+        ? object.outcomes.map((e: any) => CompleteTaskOutcome.fromJSON(e))
+        : [],
+      nextLeases: globalThis.Array.isArray(object?.nextLeases)
+        ? object.nextLeases.map((e: any) => TaskLease.fromJSON(e))
+        : globalThis.Array.isArray(object?.next_leases)
+        ? object.next_leases.map((e: any) => TaskLease.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CompleteTasksResponse): unknown {
+    const obj: any = {};
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => CompleteTaskOutcome.toJSON(e));
+    }
+    if (message.nextLeases?.length) {
+      obj.nextLeases = message.nextLeases.map((e) => TaskLease.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CompleteTasksResponse>, I>>(base?: I): CompleteTasksResponse {
+    return CompleteTasksResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CompleteTasksResponse>, I>>(object: I): CompleteTasksResponse {
+    const message = createBaseCompleteTasksResponse();
+    message.outcomes = object.outcomes?.map((e) => CompleteTaskOutcome.fromPartial(e)) || [];
+    message.nextLeases = object.nextLeases?.map((e) => TaskLease.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseFailTaskRequest(): FailTaskRequest {
   return { workerId: "", taskId: "", fencingToken: 0, error: "", retryable: false };
 }
@@ -4039,6 +4380,20 @@ export const WorkerServiceService = {
       Buffer.from(CompleteTaskResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CompleteTaskResponse => CompleteTaskResponse.decode(value),
   },
+  /**
+   * Report several tasks' results in one call and one atomic write; each item is accepted or
+   * refused on its own (a stale fencing token refuses only that item).
+   */
+  completeTasks: {
+    path: "/npf.v1.WorkerService/CompleteTasks" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CompleteTasksRequest): Buffer => Buffer.from(CompleteTasksRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CompleteTasksRequest => CompleteTasksRequest.decode(value),
+    responseSerialize: (value: CompleteTasksResponse): Buffer =>
+      Buffer.from(CompleteTasksResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CompleteTasksResponse => CompleteTasksResponse.decode(value),
+  },
   /** Report a task's failure; retryable failures are retried with backoff. */
   failTask: {
     path: "/npf.v1.WorkerService/FailTask" as const,
@@ -4084,6 +4439,11 @@ export interface WorkerServiceServer extends UntypedServiceImplementation {
   heartbeat: handleUnaryCall<HeartbeatRequest, HeartbeatResponse>;
   /** Report a task's result; refused if the fencing token is stale. */
   completeTask: handleUnaryCall<CompleteTaskRequest, CompleteTaskResponse>;
+  /**
+   * Report several tasks' results in one call and one atomic write; each item is accepted or
+   * refused on its own (a stale fencing token refuses only that item).
+   */
+  completeTasks: handleUnaryCall<CompleteTasksRequest, CompleteTasksResponse>;
   /** Report a task's failure; retryable failures are retried with backoff. */
   failTask: handleUnaryCall<FailTaskRequest, FailTaskResponse>;
   /** Upload a checkpoint as a chunked stream: a header first, then data chunks. */
@@ -4156,6 +4516,25 @@ export interface WorkerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CompleteTaskResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Report several tasks' results in one call and one atomic write; each item is accepted or
+   * refused on its own (a stale fencing token refuses only that item).
+   */
+  completeTasks(
+    request: CompleteTasksRequest,
+    callback: (error: ServiceError | null, response: CompleteTasksResponse) => void,
+  ): ClientUnaryCall;
+  completeTasks(
+    request: CompleteTasksRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CompleteTasksResponse) => void,
+  ): ClientUnaryCall;
+  completeTasks(
+    request: CompleteTasksRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CompleteTasksResponse) => void,
   ): ClientUnaryCall;
   /** Report a task's failure; retryable failures are retried with backoff. */
   failTask(
