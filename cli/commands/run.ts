@@ -27,7 +27,9 @@ const USAGE = `usage: npf run <spec.yaml> [options]
   --data-dir DIR       coordinator state, checkpoints and results (default ./.npf)
   --workers N          local worker processes (default: CPU cores, at most one per trial)
   --plain              one line per event even on a terminal
-  --lease-ttl-ms MS    lease time-to-live of the embedded coordinator (default 30000)`;
+  --lease-ttl-ms MS    lease time-to-live of the embedded coordinator (default 30000)
+  --nats URL           also publish the sweep's events to NATS JetStream (docs/events.md)
+  --http HOST:PORT     serve the embedded coordinator's /metrics, /healthz, /readyz (default: off)`;
 
 /** What the live display knows about one sweep (plain data; rendered by renderProgress). */
 export interface ProgressModel {
@@ -117,6 +119,8 @@ export async function run(argv: string[]): Promise<number> {
         workers: { type: 'string' },
         plain: { type: 'boolean' },
         'lease-ttl-ms': { type: 'string' },
+        nats: { type: 'string' },
+        http: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -157,14 +161,16 @@ export async function run(argv: string[]): Promise<number> {
   const rc: RunningCoordinator = await startCoordinator({
     dataDir,
     grpcListen: '127.0.0.1:0',
-    httpListen: null,
+    httpListen: values.http ?? null,
     token,
+    nats: values.nats ? { url: values.nats } : undefined,
     log: (l) => logLine(`coordinator: ${l}`),
     // Short leases bring a killed worker's task back sooner; heartbeats keep to a third of the TTL.
     leaseTtlMs,
     // Loopback heartbeats are cheap: once a second keeps the display's epochs current.
     heartbeatIntervalMs: leaseTtlMs ? Math.max(100, Math.min(1000, Math.floor(leaseTtlMs / 3))) : 1000,
   });
+  if (rc.httpAddress) process.stderr.write(`npf run: metrics on http://${rc.httpAddress}/metrics\n`);
   const workers: LocalWorker[] = [];
   let interrupted = false;
   let redraw: NodeJS.Timeout | undefined;
