@@ -32,8 +32,8 @@ export function withPaperTable2(cells: readonly Table2Cell[], paper?: PaperRefer
 }
 
 /** Fill `paper` of each stage point from stages.csv, where known. */
-export function withPaperStages(points: readonly StagePoint[], paper?: PaperReference): StagePoint[] {
-  if (!paper) return [...points];
+export function withPaperStages(points: readonly StagePoint[], paper?: PaperReference, paperSetting?: boolean): StagePoint[] {
+  if (!paper || paperSetting === false) return [...points];
   const byStage = new Map(paper.stages.map((s) => [s.stage, s.mean]));
   return points.map((p) => (p.paper !== undefined ? p : { ...p, paper: byStage.get(p.stage) }));
 }
@@ -55,7 +55,7 @@ export function buildFigures(input: FiguresInput, paper?: PaperReference, source
       figures.push({ ...fig, name: `${base}${suffix}` });
     });
   };
-  many(input.stages, 'stages', (s, t) => buildStagesFigure(withPaperStages(s.points, paper), { title: t, references: s.references }));
+  many(input.stages, 'stages', (s, t) => buildStagesFigure(withPaperStages(s.points, paper, s.paperSetting), { title: t, references: s.references }));
   many(input.nu, 'nu', (n, t) => buildNuFigure(n.points, { title: t }));
   many(input.ntkSplit, 'ntk-split', (n, t) => buildNtkSplitFigure(n.series, { title: t }));
   if (input.trials?.length) figures.push(buildTrialCurvesFigure(input.trials, { title }));

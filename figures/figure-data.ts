@@ -68,6 +68,12 @@ export interface StagesInput {
   /** Group label, e.g. 'GCONV Adam CIFAR-10'; names the figure when there are several. */
   label?: string;
   points: StagePoint[];
+  /**
+   * Whether this group is the paper's stages setting (GCONV, Adam, CIFAR-10), so the paper's
+   * Figure 2 values belong beside it. false: never draw them (another architecture or dataset).
+   * Absent: fill them from stages.csv (hand-written figure inputs).
+   */
+  paperSetting?: boolean;
   /** Default: ReLU 80.32 and CNTK 77.43. */
   references?: ReferenceLine[];
 }

@@ -36,6 +36,7 @@ export const figuresInputSchema = z
           .object({
             label: z.string().optional(),
             points: z.array(z.object({ stage: z.number().int().min(0), mean: finite, std: finite.nonnegative(), n: z.number().int().positive(), paper: finite.optional() }).strict()),
+            paperSetting: z.boolean().optional(),
             references: z.array(z.object({ label: z.string().min(1), value: finite }).strict()).optional(),
           })
           .strict(),

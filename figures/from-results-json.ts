@@ -103,6 +103,8 @@ export function figuresInputFromResults(raw: unknown, file = 'results.json', tit
     if (g.paperLines) references.push({ label: `CNTK ${g.paperLines.cntk.toFixed(2)}`, value: g.paperLines.cntk });
     return {
       label: groupLabel(g, stagesWithLr),
+      // The results module attaches the paper's stage values only in the paper's own setting.
+      paperSetting: g.stages.some((p) => p.paper !== undefined),
       points: g.stages.filter((p) => p.mean !== null && p.n > 0).map((p) => ({ stage: p.stage, mean: p.mean!, std: p.std ?? 0, n: p.n, ...(p.paper ? { paper: p.paper.mean } : {}) })),
       references,
     };

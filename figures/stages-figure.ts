@@ -38,13 +38,15 @@ export function buildStagesFigure(points: readonly StagePoint[] | undefined, opt
   const stages = [...new Set(rows.map((r) => r.stage))];
   const domain = paddedDomain([...rows.flatMap((r) => [r.lo, r.hi]), ...refs.map((r) => r.value)], 1);
   const maxStage = Math.max(...stages);
+  // Only the series that have data appear in the legend (no paper entry outside the paper's setting).
+  const series = rows.some((r) => r.series === PAPER) ? [MEASURED, PAPER] : [MEASURED];
   const y = { type: 'quantitative' as const, scale: { domain, zero: false }, title: 'best test accuracy (%)' };
-  const color = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: [MEASURED, PAPER], range: ['#1f77b4', '#d62728'] }, legend: { orient: 'bottom-right' as const } };
+  const color = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: series, range: ['#1f77b4', '#d62728'].slice(0, series.length) }, legend: { orient: 'bottom-right' as const } };
   return {
     name: FIGURE,
     spec: {
       $schema: SCHEMA,
-      title: { text: opts.title ? `Stages: ${opts.title}` : 'FLNPF accuracy vs. stage of the ReLU gates', subtitle: 'gates from the ReLU net after 10k epochs (stage 0 = FRNPF (II))' },
+      title: { text: opts.title ? `Stages: ${opts.title}` : 'FLNPF accuracy vs. stage of the ReLU gates', subtitle: "stage k: gates from the ReLU run's best weights up to chunk k (0 = FRNPF II)" },
       width: 420,
       height: 300,
       layer: [
@@ -57,7 +59,7 @@ export function buildStagesFigure(points: readonly StagePoint[] | undefined, opt
                 x: { field: 'stage', type: 'quantitative', title: 'stage', axis: { values: stages, format: 'd' }, scale: { domain: [Math.min(...stages) - 0.3, maxStage + 0.3], nice: false } },
                 y: { ...y, field: 'mean' },
                 color,
-                strokeDash: { field: 'series', type: 'nominal', scale: { domain: [MEASURED, PAPER], range: [[1, 0], [5, 3]] } },
+                strokeDash: { field: 'series', type: 'nominal', scale: { domain: series, range: [[1, 0], [5, 3]].slice(0, series.length) } },
               },
             },
             {

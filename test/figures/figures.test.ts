@@ -132,6 +132,30 @@ describe('figures - rendering and npf plot', () => {
     const svg = readFileSync(join(dir, 'figures', 'stages.svg'), 'utf8');
     expect(svg).toContain('CNTK 77.43');
     expect(readFileSync(join(dir, 'figures', 'table2.svg'), 'utf8')).toContain('GCONV Adam (CIFAR-10)');
+    expect(svg).toContain('paper (Figure 2)');
+  });
+
+  it("figures - a stages sweep outside the paper's setting (FC MNIST) is drawn without Figure 2's values", async () => {
+    const outcomes: TrialOutcome[] = [];
+    const base = { dataset: 'mnist', arch: 'fc', optimizer: 'adam', lr: 1e-3 };
+    for (const seed of [0, 1]) {
+      for (let stage = 0; stage <= 2; stage++) {
+        const acc = 0.8 + stage / 100;
+        outcomes.push({
+          taskId: `s${stage}-${seed}`,
+          key: { ...base, regime: 'stage', stage, seed },
+          status: 'succeeded',
+          result: { status: 'succeeded', backend: 'cpu', bestTestAccuracy: acc, bestEpoch: 1, finalTestAccuracy: acc, epochs: [], checkpoints: [], wallMs: 1 },
+        });
+      }
+    }
+    const { loadPaperReference: loadCoordinatorPaper } = await import('../../coordinator/results/load-paper-reference.js');
+    const input = parseFigureSource(renderReport(outcomes, 'json', { paper: await loadCoordinatorPaper() }), 'results.json');
+    expect(input.stages![0]!.paperSetting).toBe(false);
+    const f = buildFigures(input, paper).find((x) => x.name.startsWith('stages'))!;
+    const svg = await renderSvg(f.name, f.spec);
+    expect(svg).toContain('measured (mean +- std)');
+    expect(svg).not.toContain('paper (Figure 2)');
   });
 
   it('figures - npf plot on a directory without data, or with a bad file, gives one clear error', async () => {
