@@ -6,16 +6,12 @@
 import { npkFromGates } from '../science/npk/npk-from-gates.js';
 import { nuFromNpk } from '../science/npk/nu.js';
 import { symmetricEigenvalues } from '../science/npk/symmetric-eigen.js';
+import { mulberry32 } from '../science/models/prng.js';
 
+/** Seeded uniform numbers in [0, 1): the project's mulberry32 (science/models/prng.ts). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = mulberry32(seed);
+  return () => r.next();
 }
 
 function time<T>(label: string, f: () => T, reps = 5): T {

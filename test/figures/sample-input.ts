@@ -3,17 +3,12 @@
  * near the paper's numbers, stages, nu_t, NTK split, and per-trial curves.
  */
 import type { FiguresInput } from '../../figures/figure-data.js';
+import { mulberry32 } from '../../science/models/prng.js';
 
-/** Small deterministic PRNG (mulberry32). */
+/** Seeded uniform numbers in [0, 1): the project's mulberry32 (science/models/prng.ts). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = mulberry32(seed);
+  return () => r.next();
 }
 
 const PAPER: Array<[string, string, string, Record<string, number>]> = [

@@ -1,17 +1,12 @@
 /** Test helpers: a seeded PRNG and random tiny networks (not a test file). */
 import type { FcNet } from '../../science/npk/gated-network.js';
 import { layerShape } from '../../science/npk/gated-network.js';
+import { mulberry32 } from '../../science/models/prng.js';
 
-/** mulberry32: small, seeded, uniform in [0, 1). */
+/** Seeded uniform numbers in [0, 1): the project's mulberry32 (science/models/prng.ts). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = mulberry32(seed);
+  return () => r.next();
 }
 
 /** Standard normal by Box-Muller. */
