@@ -3,11 +3,11 @@
  * SIGTERM/SIGINT drain: no new leases, running trials get --drain-grace-s to finish (default
  * 25 s: Kubernetes gives 30), the rest are killed and handed back, then exit 0.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../common/errors.js';
 import type { BackendName } from '../../science/types.js';
+import { resolveToken } from '../../coordinator/cli-connection.js';
 import { startWorker } from '../../worker/main.js';
 
 const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
@@ -63,14 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.coordinator) throw new InvalidInputError(`worker: --coordinator HOST:PORT is required\n${USAGE}`);
-  let token = values.token ?? process.env.NPF_TOKEN;
-  if (values['token-file']) {
-    try {
-      token = readFileSync(values['token-file'], 'utf8').trim();
-    } catch (err) {
-      throw new InvalidInputError(`--token-file ${values['token-file']}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-  }
+  const token = resolveToken(values);
   const backends = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'];
   if (values.backend && !backends.includes(values.backend)) throw new InvalidInputError(`--backend ${values.backend}: expected one of ${backends.join(', ')}`);
   const concurrency = num('concurrency', values.concurrency);
