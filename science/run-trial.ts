@@ -27,7 +27,7 @@ import { TrialSetupError } from './train/errors.js';
 
 export { TrialSetupError };
 
-/** Seams for tests and for the lead's wiring; defaults are the real implementations. */
+/** Seams for tests; defaults are the real implementations. */
 export interface RunTrialDeps {
   loadDataset?: (spec: TrialSpec['dataset']) => Promise<Dataset>;
   /** Builds the kernel-measurement hook for spec.measure (default: kernelMeasures, science/npk/). */
