@@ -1,6 +1,7 @@
 /**
- * figures-input.json: the documented on-disk form of FiguresInput (figure-data.ts), read by
- * `npf plot` until the sweep's results.json is adapted by the coordinator. Validated once here
+ * figures-input.json: the documented on-disk form of FiguresInput (figure-data.ts). `npf run`
+ * writes it next to results.json (adding per-trial curves, which results.json lacks), and
+ * `npf plot` reads it first; users may also write one by hand. Validated once here
  * (zod) into FiguresInput; a bad file gives one FigureDataError naming file and field path.
  *
  * {
