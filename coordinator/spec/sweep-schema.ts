@@ -171,7 +171,6 @@ export const sweepSchema = strictObject({
   }
 
   // cifar needs dir; labels must be unique.
-  const labels = new Set<string>();
   s.axes.datasets.forEach((d, i) => {
     if (DATASETS_NEEDING_DIR.includes(d.name) && d.dir === undefined) {
       ctx.addIssue({
@@ -180,27 +179,19 @@ export const sweepSchema = strictObject({
         message: `dataset ${d.name} needs dir: the directory holding its binary files (set it in the spec, with \${ENV_VAR}, or --set axes.datasets[${i}].dir=...)`,
       });
     }
-    const label = d.label ?? d.name;
-    if (labels.has(label)) {
-      ctx.addIssue({ code: 'custom', path: ['axes', 'datasets', i], message: `dataset '${label}' appears twice: give the entries distinct labels` });
-    }
-    labels.add(label);
   });
-  const archLabels = new Set<string>();
-  s.axes.archs.forEach((a, i) => {
-    const label = a.label ?? a.kind;
-    if (archLabels.has(label)) {
-      ctx.addIssue({ code: 'custom', path: ['axes', 'archs', i], message: `arch '${label}' appears twice: give the entries distinct labels` });
-    }
-    archLabels.add(label);
-  });
-  const optNames = new Set<string>();
-  s.axes.optimizers.forEach((o, i) => {
-    if (optNames.has(o.name)) {
-      ctx.addIssue({ code: 'custom', path: ['axes', 'optimizers', i, 'name'], message: `optimizer '${o.name}' appears twice: list all its step sizes in one lrs` });
-    }
-    optNames.add(o.name);
-  });
+  /** One issue for every entry whose key repeats an earlier one. */
+  const refuseRepeats = <T>(items: readonly T[], keyOf: (x: T) => string, path: (i: number) => (string | number)[], message: (key: string) => string): void => {
+    const seen = new Set<string>();
+    items.forEach((x, i) => {
+      const key = keyOf(x);
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: path(i), message: message(key) });
+      seen.add(key);
+    });
+  };
+  refuseRepeats(s.axes.datasets, (d) => d.label ?? d.name, (i) => ['axes', 'datasets', i], (l) => `dataset '${l}' appears twice: give the entries distinct labels`);
+  refuseRepeats(s.axes.archs, (a) => a.label ?? a.kind, (i) => ['axes', 'archs', i], (l) => `arch '${l}' appears twice: give the entries distinct labels`);
+  refuseRepeats(s.axes.optimizers, (o) => o.name, (i) => ['axes', 'optimizers', i, 'name'], (n) => `optimizer '${n}' appears twice: list all its step sizes in one lrs`);
 
   // Epochs per regime, including the ReLU parent that flnpf / stage k >= 1 need.
   const needsParent = regimes.has('flnpf') || (regimes.has('stage') && (s.axes.stages ?? []).some((k) => k >= 1));

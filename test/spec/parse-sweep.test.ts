@@ -37,6 +37,23 @@ describe('spec - parse errors name file, line:column and field', () => {
     expect(e.issues[0]).toMatchObject({ file: 'sweeps/x.yaml', line: 10, column: 26, path: 'axes.regimes[2]' });
   });
 
+  it('repeated datasets, archs or optimizers are refused at the repeated entry', () => {
+    const spec = base
+      .replace('    - name: mnist\n', '    - name: mnist\n    - name: mnist\n')
+      .replace('    - kind: fc\n', '    - kind: fc\n    - { kind: fc, width: 64 }\n')
+      .replace('      lrs: [0.1, 0.01]\n', '      lrs: [0.1, 0.01]\n    - name: sgd\n      lrs: [0.001]\n')
+      .replace('dnpf]', 'dnpfl]');
+    const paths = errorOf(spec).issues.map((i) => [i.path, i.message]);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        ['axes.datasets[1]', "dataset 'mnist' appears twice: give the entries distinct labels"],
+        ['axes.archs[1]', "arch 'fc' appears twice: give the entries distinct labels"],
+        ['axes.optimizers[1].name', "optimizer 'sgd' appears twice: list all its step sizes in one lrs"],
+      ]),
+    );
+    expect(() => parseSweepSpec(spec.replace('{ kind: fc, width: 64 }', '{ kind: fc, width: 64, label: fc64 }').replace('    - name: mnist\n    - name: mnist\n', '    - name: mnist\n    - { name: mnist, label: m2 }\n').replace('    - name: sgd\n      lrs: [0.001]\n', ''))).not.toThrow();
+  });
+
   it('malformed YAML', () => {
     const e = errorOf('name: t\naxes:\n  datasets: [mnist\n  archs: x\n');
     expect(e.message).toMatch(/^sweeps\/x\.yaml:\d+:\d+: YAML syntax error: /);
