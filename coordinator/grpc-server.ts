@@ -26,7 +26,7 @@ import type { CoordinatorMetrics } from './metrics.js';
 import type { SweepCoordinator, SweepEvent, UploadHeader } from './sweep-coordinator.js';
 import type { ExpandedTask } from './sweep-types.js';
 
-/** Parse + expand a sweep spec (coordinator/spec); throws SweepSpecError etc. with file:line. */
+/** Parse + expand a sweep spec (coordinator/sweep-spec); throws SweepSpecError etc. with file:line. */
 export type SweepExpander = (
   specYaml: string,
   fileName: string,

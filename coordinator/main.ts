@@ -16,8 +16,8 @@ import { createNatsEventSink, type NatsEventSink } from '../events/nats-event-si
 import { renderSweepResults } from './render-results.js';
 import { loadPaperReference } from './results/load-paper-reference.js';
 import type { PaperReference } from './results/paper-reference.js';
-import { expandSweep } from './spec/expand-sweep.js';
-import { parseSweepSpec } from './spec/parse-sweep.js';
+import { expandSweep } from './sweep-spec/expand-sweep.js';
+import { parseSweepSpec } from './sweep-spec/parse-sweep.js';
 import { Store } from './store.js';
 import { SweepCoordinator } from './sweep-coordinator.js';
 

@@ -6,7 +6,7 @@
 import { aggregateOptionsFor } from './results/aggregate-options-for.js';
 import type { PaperReference } from './results/paper-reference.js';
 import { renderReport, type ReportFormat } from './results/render-report.js';
-import { parseSweepSpec } from './spec/parse-sweep.js';
+import { parseSweepSpec } from './sweep-spec/parse-sweep.js';
 import { InvalidRequestError } from './errors.js';
 import type { SweepCoordinator } from './sweep-coordinator.js';
 

@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../common/errors.js';
 import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../../coordinator/cli-connection.js';
-import { expandSweep } from '../../coordinator/spec/expand-sweep.js';
-import { loadSweepFile } from '../../coordinator/spec/load-sweep-file.js';
+import { expandSweep } from '../../coordinator/sweep-spec/expand-sweep.js';
+import { loadSweepFile } from '../../coordinator/sweep-spec/load-sweep-file.js';
 
 const USAGE = `usage: npf submit <spec.yaml> [--set path=value ...] [options]
 

@@ -1,5 +1,5 @@
 /** The aggregation options a sweep spec implies (pure): its seeds are the expected ones, `select` picks the step size. */
-import { seedsOf, type SweepSpec } from '../spec/sweep-schema.js';
+import { seedsOf, type SweepSpec } from '../sweep-spec/sweep-schema.js';
 import type { AggregateOptions } from './aggregate-table.js';
 import type { PaperReference } from './paper-reference.js';
 

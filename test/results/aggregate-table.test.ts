@@ -113,7 +113,7 @@ describe('results - Table 2 aggregation', () => {
 });
 
 describe('results - options from a sweep spec', async () => {
-  const { parseSweepSpec } = await import('../../coordinator/spec/parse-sweep.js');
+  const { parseSweepSpec } = await import('../../coordinator/sweep-spec/parse-sweep.js');
   const { aggregateOptionsFor } = await import('../../coordinator/results/aggregate-options-for.js');
   const text = (extra: string, lrs: string) =>
     `name: t\naxes:\n  datasets: [{ name: mnist }]\n  archs: [{ kind: fc }]\n  optimizers: [{ name: sgd, lrs: ${lrs} }]\n  regimes: [relu]\n  seedCount: 3\nepochs: 2\n${extra}`;

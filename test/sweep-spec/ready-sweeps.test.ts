@@ -2,9 +2,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadSweepFile } from '../../coordinator/spec/load-sweep-file.js';
-import { expandSweep } from '../../coordinator/spec/expand-sweep.js';
-import { SweepSpecError } from '../../coordinator/spec/errors.js';
+import { loadSweepFile } from '../../coordinator/sweep-spec/load-sweep-file.js';
+import { expandSweep } from '../../coordinator/sweep-spec/expand-sweep.js';
+import { SweepSpecError } from '../../coordinator/sweep-spec/errors.js';
 
 const sweepsDir = fileURLToPath(new URL('../../sweeps/', import.meta.url));
 const env = { NPF_CIFAR10_DIR: '/data/cifar-10-batches-bin' };

@@ -1,10 +1,10 @@
 import { planRegime } from '../../science/train/regime.js';
 import { describe, expect, it } from 'vitest';
-import { expandSweep, countTrials } from '../../coordinator/spec/expand-sweep.js';
-import { parseSweepSpec } from '../../coordinator/spec/parse-sweep.js';
-import { SweepSpecError, SweepTooLargeError } from '../../coordinator/spec/errors.js';
-import { canonicalJson } from '../../coordinator/spec/canonical-json.js';
-import { taskIdOf } from '../../coordinator/spec/task-id.js';
+import { expandSweep, countTrials } from '../../coordinator/sweep-spec/expand-sweep.js';
+import { parseSweepSpec } from '../../coordinator/sweep-spec/parse-sweep.js';
+import { SweepSpecError, SweepTooLargeError } from '../../coordinator/sweep-spec/errors.js';
+import { canonicalJson } from '../../coordinator/sweep-spec/canonical-json.js';
+import { taskIdOf } from '../../coordinator/sweep-spec/task-id.js';
 import type { ExpandedTask } from '../../coordinator/sweep-types.js';
 
 function spec(body: string) {

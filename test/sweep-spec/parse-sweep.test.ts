@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSweepSpec } from '../../coordinator/spec/parse-sweep.js';
-import { SweepSpecError } from '../../coordinator/spec/errors.js';
+import { parseSweepSpec } from '../../coordinator/sweep-spec/parse-sweep.js';
+import { SweepSpecError } from '../../coordinator/sweep-spec/errors.js';
 import { InvalidInputError } from '../../common/errors.js';
 
 const base = `name: t
