@@ -4,6 +4,7 @@
  * one place at the rpc edge.
  */
 import { InvalidInputError, NpfError } from '../common/errors.js';
+import { notFoundCode, type NotFoundSubject } from '../common/error-metadata.js';
 import type { TaskState } from './task-state.js';
 
 /** A task lifecycle transition not in the table of task-state.ts. A bug or a race, never user input. */
@@ -25,8 +26,8 @@ export class InvalidRequestError extends InvalidInputError {}
 
 /** Something named by id does not exist (sweep, task, worker, artifact). */
 export class NotFoundError extends NpfError {
-  constructor(what: 'sweep' | 'task' | 'worker' | 'artifact', id: string, hint = '') {
-    super('NOT_FOUND', `unknown ${what} '${id}'${hint ? `: ${hint}` : ''}`, { what, id });
+  constructor(what: NotFoundSubject, id: string, hint = '') {
+    super(notFoundCode(what), `unknown ${what} '${id}'${hint ? `: ${hint}` : ''}`, { what, id });
   }
 }
 

@@ -22,6 +22,7 @@ import {
 import { DOWNLOAD_CHUNK_BYTES, type ArtifactUpload } from './artifact-store.js';
 import { ArtifactMismatchError, AuthError, InvalidRequestError } from './errors.js';
 import { toGrpcStatus } from './grpc-status.js';
+import { ERROR_CODE_KEY } from '../common/error-metadata.js';
 import type { CoordinatorMetrics } from './metrics.js';
 import type { SweepCoordinator, SweepEvent, UploadHeader } from './sweep-coordinator.js';
 import type { ExpandedTask } from './sweep-types.js';
@@ -89,7 +90,9 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
     const s = toGrpcStatus(err);
     if (s.code === grpc.status.INTERNAL) o.log(`${method}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     count(method, s.code);
-    return Object.assign(new Error(s.details), { code: s.code, details: s.details, metadata: new grpc.Metadata() });
+    const metadata = new grpc.Metadata();
+    if (s.errorCode) metadata.set(ERROR_CODE_KEY, s.errorCode);
+    return Object.assign(new Error(s.details), { code: s.code, details: s.details, metadata });
   };
 
   /** A unary handler: auth, run, map errors, count. */

@@ -9,9 +9,16 @@ import { AuthError, IllegalTransitionError, LimitExceededError, NotFoundError, S
 export interface GrpcFailure {
   code: status;
   details: string;
+  /** The NpfError code, sent as trailing metadata (common/error-metadata.ts) for clients to classify by. */
+  errorCode?: string;
 }
 
 export function toGrpcStatus(err: unknown): GrpcFailure {
+  const s = statusOf(err);
+  return err instanceof NpfError ? { ...s, errorCode: err.code } : s;
+}
+
+function statusOf(err: unknown): GrpcFailure {
   if (err instanceof AuthError) return { code: status.UNAUTHENTICATED, details: err.message };
   if (err instanceof NotFoundError) return { code: status.NOT_FOUND, details: err.message };
   if (err instanceof StaleLeaseError) return { code: status.FAILED_PRECONDITION, details: err.message };
