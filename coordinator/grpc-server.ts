@@ -24,6 +24,7 @@ import { ArtifactMismatchError, AuthError, InvalidRequestError } from './errors.
 import { toGrpcStatus } from './grpc-status.js';
 import { ERROR_CODE_KEY } from '../common/error-metadata.js';
 import type { CoordinatorMetrics } from './metrics.js';
+import { toCompletionReport, toSweepInfo, toTaskLease, toUploadHeader, toWatchSweepResponse } from './grpc-mapping.js';
 import type { SweepCoordinator, SweepEvent, UploadHeader } from './sweep-coordinator.js';
 import type { ExpandedTask } from './sweep-types.js';
 
@@ -125,8 +126,8 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
       const { name, tasks } = o.expand(req.specYaml, fileName, req.overrides);
       return core.submitSweep({ name, fileName, specYaml: req.specYaml, overrides: req.overrides, tasks });
     }),
-    getSweep: unary('GetSweep', (req) => ({ sweep: core.getSweep(req.sweepId) })),
-    listSweeps: unary('ListSweeps', () => ({ sweeps: core.listSweeps() })),
+    getSweep: unary('GetSweep', (req) => ({ sweep: toSweepInfo(core.getSweep(req.sweepId)) })),
+    listSweeps: unary('ListSweeps', () => ({ sweeps: core.listSweeps().map(toSweepInfo) })),
     cancelSweep: unary('CancelSweep', async (req) => ({ cancelledTasks: await core.cancelSweep(req.sweepId) })),
     getResults: unary('GetResults', (req) => {
       core.getSweep(req.sweepId);
@@ -149,14 +150,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         const send = (e: SweepEvent): boolean => {
           if (e.sweepId !== req.sweepId || e.sequence <= last) return false;
           last = e.sequence;
-          call.write({
-            sequence: e.sequence,
-            timeMs: e.timeMs,
-            sweepId: e.sweepId,
-            taskId: e.taskId,
-            type: e.type,
-            payloadJson: JSON.stringify(e.payload),
-          });
+          call.write(toWatchSweepResponse(e));
           return e.type === 'sweep_complete';
         };
         // Subscribe and replay in the same turn: nothing committed can fall between them.
@@ -200,7 +194,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
       call.on('cancelled', abort);
       o.stopSignal.addEventListener('abort', abort, { once: true });
       try {
-        return { leases: await core.leaseTasks(req.workerId, req.maxTasks, req.waitMs, ac.signal) };
+        return { leases: (await core.leaseTasks(req.workerId, req.maxTasks, req.waitMs, ac.signal)).map(toTaskLease) };
       } finally {
         o.stopSignal.removeEventListener('abort', abort);
       }
@@ -212,12 +206,13 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         req.draining,
       ),
     ),
-    completeTask: unary('CompleteTask', (req) =>
-      core.completeTask(req.workerId, req.taskId, req.fencingToken, req.resultJson, req.artifacts, req.leaseNext),
-    ),
+    completeTask: unary('CompleteTask', async (req) => {
+      const res = await core.completeTask(toCompletionReport(req), req.leaseNext);
+      return { nextLeases: res.nextLeases.map(toTaskLease) };
+    }),
     completeTasks: unary('CompleteTasks', async (req) => {
       const res = await core.completeTasks(
-        req.items.map((i) => ({ workerId: i.workerId, taskId: i.taskId, fencingToken: i.fencingToken, resultJson: i.resultJson, artifacts: i.artifacts })),
+        req.items.map(toCompletionReport),
         req.leaseNext,
       );
       return {
@@ -230,7 +225,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
           }
           return { taskId: x.taskId, ok: false, code: s.code, message: s.details };
         }),
-        nextLeases: res.nextLeases,
+        nextLeases: res.nextLeases.map(toTaskLease),
       };
     }),
     failTask: unary('FailTask', (req) => core.failTask(req.workerId, req.taskId, req.fencingToken, req.error, req.retryable)),
@@ -256,11 +251,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         try {
           if (msg.header) {
             if (header) throw new ArtifactMismatchError('artifact upload sent a second header: send one header, then data chunks');
-            header = {
-              taskId: msg.header.taskId,
-              fencingToken: msg.header.fencingToken,
-              ref: msg.header.ref ?? { name: '', sha256: '', size: 0, epoch: 0 },
-            };
+            header = toUploadHeader(msg.header);
             upload = core.beginUpload(header);
           } else if (msg.chunk) {
             if (!upload) throw new ArtifactMismatchError('artifact upload sent data before its header: send the header first');

@@ -18,7 +18,7 @@ import { loadPaperReference } from './results/load-paper-reference.js';
 import type { PaperReference } from './results/paper-reference.js';
 import { expandSweep } from './sweep-spec/expand-sweep.js';
 import { parseSweepSpec } from './sweep-spec/parse-sweep.js';
-import { Store } from './store.js';
+import { CoordinatorStore } from './store/coordinator-store.js';
 import { SweepCoordinator } from './sweep-coordinator.js';
 
 export type { CoordinatorOptions } from './coordinator-options.js';
@@ -49,7 +49,7 @@ function readPem(file: string, what: string): Buffer {
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
   const o = resolveCoordinatorOptions(options);
   const registry = o.registry ?? new Registry();
-  const store = new Store(o.dataDir, (e) => o.log(`after-commit effect failed: ${String(e)}`), o.synchronous);
+  const store = new CoordinatorStore(o.dataDir, (e) => o.log(`after-commit effect failed: ${String(e)}`), o.synchronous);
   const metrics = new CoordinatorMetrics(registry);
   const core = new SweepCoordinator(
     store,

@@ -5,7 +5,8 @@
  * the core through the CoreObserver hooks.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { CoreObserver, SweepCoordinator } from './sweep-coordinator.js';
+import type { CoreObserver } from './core/types.js';
+import type { SweepCoordinator } from './sweep-coordinator.js';
 import { TASK_STATES } from './task-state.js';
 
 /** 0.1..1.0 step 0.05, plus the fine buckets near the paper's MNIST numbers. */
@@ -78,7 +79,7 @@ export class CoordinatorMetrics implements CoreObserver {
         const ws = core.liveWorkers();
         this.set({ resource: 'cpu' }, ws.reduce((a, w) => a + w.cpu, 0));
         this.set({ resource: 'gpu' }, ws.reduce((a, w) => a + w.gpu, 0));
-        this.set({ resource: 'memory_mb' }, ws.reduce((a, w) => a + w.memory_mb, 0));
+        this.set({ resource: 'memory_mb' }, ws.reduce((a, w) => a + w.memoryMb, 0));
       },
     });
     new Gauge({

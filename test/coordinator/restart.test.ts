@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Store } from '../../coordinator/store.js';
-import { SCHEMA_VERSION } from '../../coordinator/migrations.js';
+import { Db } from '../../coordinator/store/db.js';
+import { SCHEMA_VERSION } from '../../coordinator/store/migrations.js';
 import { downloadArtifact, fixtureResult, fixtureTask, startHarness, submitFixtures, tempDir, uploadArtifact, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -67,17 +67,17 @@ describe('coordinator restart', () => {
   it('restart - the schema is versioned; a database from a newer coordinator is refused', () => {
     const dir = tempDir();
     try {
-      const s = new Store(dir);
+      const s = new Db(dir);
       expect(s.schemaVersion()).toBe(SCHEMA_VERSION);
       s.close();
       // Reopening applies nothing twice.
-      const again = new Store(dir);
+      const again = new Db(dir);
       expect(again.schemaVersion()).toBe(SCHEMA_VERSION);
       again.close();
       const db = new Database(path.join(dir, 'npf.db'));
       db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION + 1);
       db.close();
-      expect(() => new Store(dir)).toThrow(`has schema version ${SCHEMA_VERSION + 1}, newer than this coordinator's ${SCHEMA_VERSION}: upgrade npf-sweep`);
+      expect(() => new Db(dir)).toThrow(`has schema version ${SCHEMA_VERSION + 1}, newer than this coordinator's ${SCHEMA_VERSION}: upgrade npf-sweep`);
       expect(fs.existsSync(path.join(dir, 'npf.db'))).toBe(true);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Store } from '../../coordinator/store.js';
+import { Db } from '../../coordinator/store/db.js';
 import { tempDir } from './harness.js';
 
 const cleanups: Array<() => void> = [];
@@ -11,7 +11,7 @@ afterEach(() => {
 describe('coordinator store', () => {
   it('store - within undoes only its own writes and after-commit effects; the enclosing write commits the rest', async () => {
     const dir = tempDir('npf-store-within-');
-    const store = new Store(dir);
+    const store = new Db(dir);
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     cleanups.push(() => store.close());
     store.db.exec('CREATE TABLE t (v TEXT)');
@@ -33,6 +33,6 @@ describe('coordinator store', () => {
     });
     expect(store.all<{ v: string }>('SELECT v FROM t ORDER BY rowid').map((r) => r.v)).toEqual(['kept-1', 'kept-2']);
     expect(effects).toEqual(['kept-2', 'outer']);
-    expect(() => store.within(() => 1)).toThrow(/inside Store.write/);
+    expect(() => store.within(() => 1)).toThrow(/inside Db.write/);
   });
 });

@@ -11,96 +11,15 @@
  * `synchronous: 'normal'` (an option) drops the per-commit fsync: still safe against a crash
  * of the coordinator process, but a power loss may undo the last acknowledged writes.
  *
- * This file only speaks SQL; lifecycle rules live in sweep-coordinator.ts and task-state.ts.
+ * This file is the connection and its transactions; the tables are read and written by the other
+ * modules of coordinator/store/ (the only place in the coordinator that speaks SQL). Lifecycle
+ * rules live in coordinator/core/ and task-state.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { NpfError } from '../common/errors.js';
+import { NpfError } from '../../common/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import type { TaskState } from './task-state.js';
-
-/** Columns of `tasks` read on hot paths: all but the JSON documents (key_json, spec_json). */
-export const TASK_COLUMNS =
-  'seq, task_id, cell_key, regime, parent_task_id, parent_checkpoint, has_dependants, cpu, gpu, memory_mb, priority, state, attempt, tries, not_before_ms, lease_worker, lease_expires_ms, leased_at_ms, gpu_indices, error, updated_at_ms';
-
-/** One row of `tasks` (TASK_COLUMNS). */
-export interface TaskRow {
-  seq: number;
-  task_id: string;
-  cell_key: string;
-  regime: string;
-  parent_task_id: string | null;
-  parent_checkpoint: string | null;
-  has_dependants: number;
-  cpu: number;
-  gpu: number;
-  memory_mb: number;
-  priority: number;
-  state: TaskState;
-  attempt: number;
-  tries: number;
-  not_before_ms: number;
-  lease_worker: string | null;
-  lease_expires_ms: number | null;
-  leased_at_ms: number | null;
-  gpu_indices: string;
-  error: string | null;
-  updated_at_ms: number;
-}
-
-export interface SweepRow {
-  sweep_id: string;
-  name: string;
-  file_name: string;
-  spec_yaml: string;
-  overrides_json: string;
-  state: string;
-  created_at_ms: number;
-  cells_total: number;
-  /** Tasks of the sweep not yet in a terminal state. */
-  open_tasks: number;
-}
-
-export interface WorkerRow {
-  worker_id: string;
-  hostname: string;
-  cpu: number;
-  gpu: number;
-  memory_mb: number;
-  backends_json: string;
-  version: string;
-  draining: number;
-  registered_at_ms: number;
-  last_seen_ms: number;
-}
-
-export interface ArtifactRow {
-  task_id: string;
-  name: string;
-  attempt: number;
-  sha256: string;
-  size: number;
-  epoch: number;
-  created_at_ms: number;
-}
-
-export interface EventRow {
-  seq: number;
-  time_ms: number;
-  sweep_id: string;
-  task_id: string;
-  type: string;
-  payload_json: string;
-}
-
-export interface ResultRow {
-  task_id: string;
-  attempt: number;
-  status: string;
-  result_json: string;
-  completed_at_ms: number;
-}
 
 /** The database cannot be opened or was written by a newer coordinator. */
 export class StoreError extends NpfError {
@@ -111,7 +30,7 @@ export class StoreError extends NpfError {
 
 type Stmt = Database.Statement<unknown[], unknown>;
 
-export class Store {
+export class Db {
   readonly db: Database.Database;
   readonly file: string;
   private batchOpen = false;
@@ -208,7 +127,7 @@ export class Store {
    */
   write<T>(fn: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new StoreError('the coordinator database is closed'));
-    if (this.opEffects) throw new Error('Store.write is not reentrant');
+    if (this.opEffects) throw new Error('Db.write is not reentrant');
     if (!this.batchOpen) {
       this.stmt('BEGIN IMMEDIATE').run();
       this.batchOpen = true;
@@ -240,7 +159,7 @@ export class Store {
    */
   within<T>(fn: () => T): T {
     const outer = this.opEffects;
-    if (!outer) throw new Error('Store.within must run inside Store.write');
+    if (!outer) throw new Error('Db.within must run inside Db.write');
     this.stmt('SAVEPOINT item').run();
     const local: Array<() => void> = [];
     this.opEffects = local;

@@ -1,0 +1,91 @@
+/**
+ * Workers: registration, and heartbeats, which renew the leases a worker reports, record their
+ * epoch progress and answer which of them the worker must stop (fenced like every report).
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import { InvalidRequestError, NotFoundError } from '../errors.js';
+import { leaseExpiry } from '../lease-policy.js';
+import type { WorkerRow } from '../store/rows.js';
+import { epochRecordsSchema, parseJsonField } from '../trial-result-schema.js';
+import { requireId, type CoreContext } from './context.js';
+import { fenceRefusal } from './fence.js';
+import type { ProgressInput, RegisterInput, Registration } from './types.js';
+
+export class Workers {
+  constructor(private readonly c: CoreContext) {}
+
+  registerWorker(input: RegisterInput): Promise<Registration> {
+    const { opts, store } = this.c;
+    const r = input.resources;
+    if (!(r.cpu > 0) || !(r.gpu >= 0) || !Number.isInteger(r.gpu) || !(r.memoryMb > 0)) {
+      throw new InvalidRequestError(
+        `worker resources ${JSON.stringify(r)} are invalid: cpu and memory_mb must be > 0, gpu a whole number of devices >= 0`,
+      );
+    }
+    const host = (input.hostname || os.hostname()).replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 40) || 'worker';
+    const workerId = `${host}-${crypto.randomBytes(4).toString('hex')}`;
+    return this.c.life.write(() => {
+      const now = opts.now();
+      store.workers.insert({
+        worker_id: workerId,
+        hostname: input.hostname,
+        cpu: r.cpu,
+        gpu: r.gpu,
+        memory_mb: Math.round(r.memoryMb),
+        backends_json: JSON.stringify(input.backends),
+        version: input.version,
+        registered_at_ms: now,
+        last_seen_ms: now,
+      });
+      store.afterCommit(() => opts.log(`worker ${workerId} registered: cpu=${r.cpu} gpu=${r.gpu} memoryMb=${r.memoryMb}`));
+      return { workerId, leaseTtlMs: opts.leaseTtlMs, heartbeatIntervalMs: opts.heartbeatIntervalMs };
+    });
+  }
+
+  /** Renew a worker's leases, record progress; answer the task ids it must stop. */
+  heartbeat(workerId: string, tasks: readonly ProgressInput[], draining: boolean): Promise<{ cancelTaskIds: string[] }> {
+    const { store, opts, life, events, observer } = this.c;
+    this.worker(workerId);
+    const parsed = tasks.map((p) => {
+      requireId(p.taskId, 'tasks[].task_id');
+      const epochs = p.epochsJson ? parseJsonField(p.epochsJson, epochRecordsSchema, `epochs_json of task ${p.taskId}`) : [];
+      return { ...p, epochs };
+    });
+    return life.write(() => {
+      const now = opts.now();
+      store.workers.heartbeat(workerId, now, draining);
+      // Renew only the leases the worker reports holding: a lease whose grant never reached the
+      // worker (a lost LeaseTasks / CompleteTask answer) is not renewed and expires, so it cannot
+      // stay 'running' for as long as the worker lives. The worker reports every task from the
+      // moment it starts it, so one heartbeat interval (< TTL / 2) covers a grant in flight.
+      const expires = leaseExpiry(now, opts.leaseTtlMs);
+      const cancel: string[] = [];
+      const epochSeconds: number[] = [];
+      for (const p of parsed) {
+        const row = store.tasks.byId(p.taskId);
+        if (!row || fenceRefusal(row, p.fencingToken, workerId)) {
+          cancel.push(p.taskId);
+          continue;
+        }
+        store.tasks.renewLease(row.task_id, expires);
+        if (row.state === 'leased') life.setState(row, 'running');
+        const sweeps = p.epochs.length ? life.sweepsOf(row.task_id) : [];
+        for (const e of p.epochs) {
+          store.attempts.recordProgress(row.task_id, row.attempt, e.epoch, JSON.stringify(e));
+          epochSeconds.push(e.durationMs / 1000);
+          events.emit(sweeps, row.task_id, 'progress', { attempt: row.attempt, epoch: e.epoch, testAccuracy: e.testAccuracy, trainLoss: e.trainLoss });
+        }
+      }
+      if (epochSeconds.length) store.afterCommit(() => epochSeconds.forEach((s) => observer.epochObserved?.(s)));
+      return { cancelTaskIds: cancel };
+    });
+  }
+
+  private worker(workerId: string): WorkerRow {
+    requireId(workerId, 'worker_id');
+    const w = this.c.store.workers.byId(workerId);
+    if (!w) throw new NotFoundError('worker', workerId, 'register it first (RegisterWorker)');
+    return w;
+  }
+}

@@ -1,0 +1,29 @@
+/** SQL of `artifacts`: which task attempt uploaded which named file (the bytes live in ArtifactStore). */
+import type { Db } from './db.js';
+import type { ArtifactRow } from './rows.js';
+
+export class ArtifactTable {
+  constructor(private readonly db: Db) {}
+
+  get(taskId: string, name: string): ArtifactRow | undefined {
+    return this.db.get<ArtifactRow>('SELECT * FROM artifacts WHERE task_id = ? AND name = ?', taskId, name);
+  }
+
+  /** A task's artifacts by name. */
+  ofTask(taskId: string): ArtifactRow[] {
+    return this.db.all<ArtifactRow>('SELECT * FROM artifacts WHERE task_id = ? ORDER BY name', taskId);
+  }
+
+  record(a: Omit<ArtifactRow, 'created_at_ms'>, now: number): void {
+    this.db.run(
+      'INSERT OR REPLACE INTO artifacts (task_id, name, attempt, sha256, size, epoch, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      a.task_id,
+      a.name,
+      a.attempt,
+      a.sha256,
+      a.size,
+      a.epoch,
+      now,
+    );
+  }
+}

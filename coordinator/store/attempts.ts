@@ -1,0 +1,42 @@
+/** SQL of `attempts` (finished attempts of a task) and `progress` (epoch records of an attempt). */
+import type { Db } from './db.js';
+
+/** How an attempt ended. */
+export type AttemptOutcome = 'succeeded' | 'failed' | 'expired' | 'cancelled';
+
+export interface AttemptRecord {
+  taskId: string;
+  attempt: number;
+  workerId: string;
+  startedAtMs: number;
+  endedAtMs: number;
+  outcome: AttemptOutcome;
+  error: string | null;
+}
+
+export class AttemptTable {
+  constructor(private readonly db: Db) {}
+
+  record(a: AttemptRecord): void {
+    this.db.run(
+      'INSERT OR REPLACE INTO attempts (task_id, attempt, worker_id, started_at_ms, ended_at_ms, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      a.taskId,
+      a.attempt,
+      a.workerId,
+      a.startedAtMs,
+      a.endedAtMs,
+      a.outcome,
+      a.error,
+    );
+  }
+
+  /** Finished attempts of a task, oldest first. */
+  ofTask(taskId: string): Array<{ attempt: number; worker_id: string; outcome: string; error: string | null }> {
+    return this.db.all('SELECT attempt, worker_id, outcome, error FROM attempts WHERE task_id = ? ORDER BY attempt', taskId);
+  }
+
+  /** One epoch record of an attempt (a repeated report replaces it). */
+  recordProgress(taskId: string, attempt: number, epoch: number, recordJson: string): void {
+    this.db.run('INSERT OR REPLACE INTO progress (task_id, attempt, epoch, record_json) VALUES (?, ?, ?, ?)', taskId, attempt, epoch, recordJson);
+  }
+}
