@@ -21,7 +21,7 @@ import { inputBatchShape } from '../science/models/network.js';
 import { mulberry32 } from '../science/models/prng.js';
 import { makeTarget } from '../science/train/loss.js';
 import { createOptimizer } from '../science/train/optimizer.js';
-import { planRegime } from '../science/train/regime.js';
+import { planRegime } from '../science/regimes.js';
 import { trainStep } from '../science/train/train-step.js';
 import { buildTrialModel } from '../science/train/trial-model.js';
 import type { BackendName, OptimizerName, Regime } from '../science/types.js';

@@ -18,7 +18,7 @@ import type { LayerStack } from './models/network.js';
 import { readCheckpoint } from './checkpoint/checkpoint-io.js';
 import { CheckpointError } from './checkpoint/errors.js';
 import { gatesFromCheckpoint } from './checkpoint/model-checkpoint.js';
-import { planRegime, type RegimePlan } from './train/regime.js';
+import { planRegime, type RegimePlan } from './regimes.js';
 import { buildTrialModel } from './train/trial-model.js';
 import { trainLoop } from './train/train-loop.js';
 import type { MeasureHook, MeasureHookFactory } from './train/measure-hook.js';
@@ -53,11 +53,13 @@ async function loadGates(spec: TrialSpec, regime: RegimePlan, plan: NetworkPlan)
   if (regime.featureSource !== 'checkpoint') return undefined;
   if (!spec.gatesFrom) throw new InvalidInputError(`regime '${spec.regime}' needs gatesFrom: a ReLU checkpoint {path, sha256}`, { field: 'gatesFrom' });
   const content = await readCheckpoint(spec.gatesFrom);
-  if (regime.expectedCheckpoint && regime.expectedCheckpoint !== 'best' && content.header.name !== regime.expectedCheckpoint) {
+  const wanted = regime.parentCheckpoint;
+  // FLNPF takes any ReLU checkpoint (npf train --gates-from may name 'final'); stage k needs the best-so-far weights of its epoch.
+  if (wanted?.atEpoch !== undefined && content.header.name !== wanted.name) {
     throw new CheckpointError(
       spec.gatesFrom.path,
       'wrong-kind',
-      `stage ${spec.stage} needs the ReLU run's '${regime.expectedCheckpoint}' weights, this file holds '${content.header.name}'`,
+      `stage ${spec.stage} needs the ReLU run's '${wanted.name}' weights, this file holds '${content.header.name}'`,
     );
   }
   return gatesFromCheckpoint(content, plan, spec.gatesFrom.path);

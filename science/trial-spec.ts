@@ -4,6 +4,10 @@
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../common/errors.js';
+import { BACKENDS } from './backend/backend-choice.js';
+import { DATASETS, datasetDefinition } from './datasets/registry.js';
+import { OPTIMIZERS } from './optimizers.js';
+import { REGIMES, NTK_SPLIT_NEEDS, isStaged, measuresNtkSplit, parentCheckpoint } from './regimes.js';
 import type { TrialSpec } from './types.js';
 
 const positiveInt = z.number().int().positive();
@@ -17,7 +21,7 @@ const subsetSchema = z
 
 export const datasetSchema = z
   .object({
-    name: z.enum(['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'binary-mnist']),
+    name: z.enum(DATASETS),
     dir: z.string().min(1).optional(),
     trainSubset: subsetSchema.optional(),
     testSubset: subsetSchema.optional(),
@@ -37,13 +41,13 @@ export const archSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('gconv') }).strict(),
 ]);
 
-export const regimeSchema = z.enum(['relu', 'frnpf-ii', 'frnpf-di', 'dnpfl', 'flnpf', 'stage']);
+export const regimeSchema = z.enum(REGIMES);
 
 export const optimizerSchema = z
   .object({ name: z.enum(['sgd', 'adam', 'rmsprop']), lr: z.number().positive().finite() })
   .strict();
 
-export const backendSchema = z.enum(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']);
+export const backendSchema = z.enum(BACKENDS);
 
 const checkpointRefSchema = z
   .object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 hex digits') })
@@ -86,27 +90,23 @@ export const trialSpecSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
-    if (s.regime === 'stage' && s.stage === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['stage'], message: "regime 'stage' needs a stage number k (0 = frnpf-ii)" });
+    const staged = isStaged(s.regime);
+    if (staged && s.stage === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['stage'], message: `regime '${s.regime}' needs a stage number k (0 = frnpf-ii)` });
     }
-    if (s.regime !== 'stage' && s.stageEvery !== undefined) {
+    if (!staged && s.stageEvery !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['stageEvery'], message: `stageEvery is only meaningful for regime 'stage', not '${s.regime}'` });
     }
-    if (s.regime !== 'stage' && s.stage !== undefined) {
+    if (!staged && s.stage !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['stage'], message: `stage is only meaningful for regime 'stage', not '${s.regime}'` });
     }
-    const needsGates = s.regime === 'flnpf' || (s.regime === 'stage' && (s.stage ?? 0) > 0);
-    if (needsGates && !s.gatesFrom) {
+    if (parentCheckpoint(s.regime, s.stage) && !s.gatesFrom) {
       ctx.addIssue({ code: 'custom', path: ['gatesFrom'], message: `regime '${s.regime}' needs gatesFrom: a ReLU checkpoint {path, sha256}` });
     }
-    if (s.measure?.ntkSplit && s.regime !== 'dnpfl') {
-      ctx.addIssue({ code: 'custom', path: ['measure', 'ntkSplit'], message: 'the NTK split (K_v, K_phi) needs regime dnpfl: other regimes have no trainable feature network' });
+    if (s.measure?.ntkSplit && !measuresNtkSplit(s.regime)) {
+      ctx.addIssue({ code: 'custom', path: ['measure', 'ntkSplit'], message: NTK_SPLIT_NEEDS });
     }
   });
-
-function defaultLoss(dataset: string): 'cross-entropy' | 'squared' {
-  return dataset === 'binary-mnist' ? 'squared' : 'cross-entropy';
-}
 
 /** Format a zod issue list as one sentence naming each field path. */
 export function formatZodIssues(issues: readonly z.ZodIssue[], where?: string): string {
@@ -121,5 +121,5 @@ export function resolveTrialSpec(input: unknown, where?: string): TrialSpec {
     throw new InvalidInputError(formatZodIssues(parsed.error.issues, where), { where, issues: parsed.error.issues });
   }
   const s = parsed.data;
-  return { ...s, loss: s.loss ?? defaultLoss(s.dataset.name) } as TrialSpec;
+  return { ...s, loss: s.loss ?? datasetDefinition(s.dataset.name).defaultLoss } as TrialSpec;
 }

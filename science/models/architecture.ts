@@ -1,9 +1,22 @@
 /**
- * The layer plan of each architecture of protocol.md, as plain data: the hidden layers that the
- * ReLU network, the feature network and the value network share, and the output layer.
+ * The layer plan of each architecture of docs/protocol.md, as plain data: the hidden layers that
+ * the ReLU network, the feature network and the value network share, and the output layer.
  */
 import type { ArchSpec } from '../types.js';
 import { InvalidInputError } from '../../common/errors.js';
+
+export type ArchKind = ArchSpec['kind'];
+
+/** The architectures, in Table 2's row order, with the paper's spelling. */
+const ARCH_LABELS = { fc: 'FC', vconv: 'VCONV', gconv: 'GCONV' } as const satisfies Record<ArchKind, string>;
+
+/** Every architecture's kind. */
+export const ARCH_KINDS = Object.keys(ARCH_LABELS) as [ArchKind, ...ArchKind[]];
+
+/** The paper's spelling of an architecture ('gconv' -> 'GCONV'). */
+export function archDisplayName(kind: ArchKind): string {
+  return ARCH_LABELS[kind];
+}
 
 export type HiddenLayerPlan =
   | { kind: 'dense'; inUnits: number; units: number }

@@ -10,6 +10,7 @@ import type { Dataset } from '../datasets/dataset.js';
 import { flatInputSize } from '../datasets/dataset.js';
 import { measureNtkSplit, measureNu } from '../npk/index.js';
 import { TRUE_CLASS_LOGIT, trueClassLogit } from '../npk/ntk-split.js';
+import { NTK_SPLIT_NEEDS, measuresNtkSplit } from '../regimes.js';
 import type { TrialSpec } from '../types.js';
 import type { MeasureHook, MeasureHookFactory, MeasurePoints } from './measure-hook.js';
 import type { TrialModel } from './trial-model.js';
@@ -60,8 +61,8 @@ export const kernelMeasures: MeasureHookFactory = (spec: TrialSpec, dataset: Dat
       { field: 'measure.npk' },
     );
   }
-  if (m.ntkSplit && spec.regime !== 'dnpfl') {
-    throw new InvalidInputError(`measure.ntkSplit needs regime dnpfl (a trainable feature network), not '${spec.regime}'`, { field: 'measure.ntkSplit' });
+  if (m.ntkSplit && !measuresNtkSplit(spec.regime)) {
+    throw new InvalidInputError(`measure.ntkSplit: ${NTK_SPLIT_NEEDS}, not '${spec.regime}'`, { field: 'measure.ntkSplit' });
   }
   if (spec.arch.kind !== 'fc') {
     throw new InvalidInputError(`kernel measurements are implemented for the FC architecture, not '${spec.arch.kind}'`, { field: 'measure' });

@@ -19,7 +19,7 @@ import {
   type LayerStack,
 } from '../models/network.js';
 import { rngFor } from '../models/prng.js';
-import type { RegimePlan } from './regime.js';
+import type { RegimePlan } from '../regimes.js';
 
 export interface TrialModel {
   plan: NetworkPlan;

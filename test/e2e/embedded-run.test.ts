@@ -16,7 +16,7 @@ afterEach(async () => {
   env = undefined;
 });
 
-// Stage k reads the ReLU parent's best@<10k> (science/train/regime.ts), so ReLU trains 10 epochs.
+// Stage k reads the ReLU parent's best@<10k> (science/regimes.ts), so ReLU trains 10 epochs.
 const SPEC = `name: e2e-embedded
 axes:
   datasets:

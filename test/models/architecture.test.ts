@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../science/backend/init-backend.js';
 import { planNetwork } from '../../science/models/architecture.js';
 import { inputBatchShape } from '../../science/models/network.js';
-import { planRegime } from '../../science/train/regime.js';
+import { planRegime } from '../../science/regimes.js';
 import { buildTrialModel } from '../../science/train/trial-model.js';
 import type { ArchSpec, Regime } from '../../science/types.js';
 

@@ -4,7 +4,7 @@ import { initBackend } from '../../science/backend/init-backend.js';
 import { hardGate, softGate } from '../../science/models/gates.js';
 import { planNetwork } from '../../science/models/architecture.js';
 import { hardGates } from '../../science/models/network.js';
-import { planRegime } from '../../science/train/regime.js';
+import { planRegime } from '../../science/regimes.js';
 import { buildTrialModel } from '../../science/train/trial-model.js';
 
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { planRegime } from '../../science/train/regime.js';
+import { planRegime } from '../../science/regimes.js';
 import { describe, expect, it } from 'vitest';
 import { expandSweep, countTrials } from '../../coordinator/sweep-spec/expand-sweep.js';
 import { parseSweepSpec } from '../../coordinator/sweep-spec/parse-sweep.js';
@@ -99,7 +99,7 @@ checkpointEvery: 5
     expect(stage.parent!.checkpoint).toBe('best@10');
     // The trial itself checks the checkpoint it is given against the same interval.
     expect(stage.spec.stageEvery).toBe(5);
-    expect(planRegime('stage', stage.spec.stage, stage.spec.stageEvery).expectedCheckpoint).toBe(stage.parent!.checkpoint);
+    expect(planRegime('stage', stage.spec.stage, stage.spec.stageEvery).parentCheckpoint?.name).toBe(stage.parent!.checkpoint);
   });
 
   it('merges duplicates within one sweep', () => {

@@ -6,7 +6,7 @@ import { createStack, inputBatchShape, type LayerStack } from '../../science/mod
 import { rngFor } from '../../science/models/prng.js';
 import { makeTarget } from '../../science/train/loss.js';
 import { createOptimizer } from '../../science/train/optimizer.js';
-import { planRegime } from '../../science/train/regime.js';
+import { planRegime } from '../../science/regimes.js';
 import { trainStep } from '../../science/train/train-step.js';
 import { buildTrialModel, type TrialModel } from '../../science/train/trial-model.js';
 import type { Regime } from '../../science/types.js';
