@@ -10,6 +10,6 @@ export class NatsUrlError extends InvalidInputError {}
 /** NATS could not be reached (or JetStream is not enabled there) when it was required. */
 export class NatsUnavailableError extends NpfError {
   constructor(message: string, context: { url: string }, options?: { cause?: unknown }) {
-    super('NATS_UNAVAILABLE', message, context, options);
+    super('NATS_UNAVAILABLE', message, context, { cause: options?.cause, retryable: true });
   }
 }

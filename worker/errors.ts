@@ -19,12 +19,10 @@ export class ArtifactIntegrityError extends NpfError {
 
 /** A trial child process failed; `retryable` tells the coordinator whether another attempt can help. */
 export class TrialFailedError extends NpfError {
-  readonly retryable: boolean;
   readonly reason: string;
 
   constructor(reason: string, message: string, retryable: boolean, context: Record<string, unknown> = {}) {
-    super('TRIAL_FAILED', message, { reason, ...context });
-    this.retryable = retryable;
+    super('TRIAL_FAILED', message, { reason, ...context }, { retryable });
     this.reason = reason;
   }
 }

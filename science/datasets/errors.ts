@@ -46,14 +46,18 @@ export interface DatasetErrorContext {
   [key: string]: unknown;
 }
 
-/** The one error type the dataset readers throw. */
+/**
+ * The one error type the dataset readers throw. Retryable when the files are missing or
+ * unreadable on this machine (another worker may have them); corrupt data or a bad subset fails
+ * the same way everywhere.
+ */
 export class DatasetError extends NpfError {
   readonly problem: DatasetProblem;
   /** The file or directory the problem is in (absent only for bad subsets). */
   readonly file: string | undefined;
 
   constructor(problem: DatasetProblem, message: string, context: DatasetErrorContext = {}, options?: { cause?: unknown }) {
-    super(CODES[problem], message, { problem, ...context }, options);
+    super(CODES[problem], message, { problem, ...context }, { cause: options?.cause, retryable: problem === 'missing' || problem === 'unreadable' });
     this.problem = problem;
     this.file = context.file;
   }
