@@ -1,9 +1,12 @@
 /**
  * The worker's side of WorkerService: promise wrappers over the generated grpc-js client that
- * add the bearer token and a deadline to every call. Nothing here retries; main.ts decides.
+ * add the bearer token and a deadline to every call, and `classify` of a failed call. Nothing
+ * here retries; worker-retry.ts decides.
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { errorCodeOf, notFoundCode } from '../common/error-metadata.js';
+import { describeError } from '../common/errors.js';
 import {
   WorkerServiceClient,
   type CompleteTaskRequest,
@@ -42,10 +45,47 @@ export function grpcCode(err: unknown): grpc.status | undefined {
   return typeof c === 'number' ? (c as grpc.status) : undefined;
 }
 
-/** Errors that mean "the coordinator is not reachable right now", as opposed to "it said no". */
-export function isTransient(err: unknown): boolean {
-  const c = grpcCode(err);
-  return c === grpc.status.UNAVAILABLE || c === grpc.status.DEADLINE_EXCEEDED || c === grpc.status.CANCELLED;
+/** The server's own sentence of a gRPC error (without grpc-js' "14 UNAVAILABLE:" prefix). */
+export function detailOf(err: unknown): string {
+  const details = (err as { details?: unknown } | null)?.details;
+  return typeof details === 'string' && details ? details : describeError(err);
+}
+
+/** "UNAVAILABLE: <the server's sentence>", for log lines. */
+export function describeCallError(err: unknown): string {
+  return `${grpc.status[grpcCode(err) ?? -1] ?? 'ERROR'}: ${detailOf(err)}`;
+}
+
+/**
+ * What a failed call means for the worker (worker-retry.ts decides what to do about it):
+ * - 'retry': the coordinator is not reachable right now (UNAVAILABLE, DEADLINE_EXCEEDED,
+ *   CANCELLED); the same call may succeed later.
+ * - 'reregister': the coordinator does not know this worker id (NOT_FOUND with error code
+ *   WORKER_NOT_FOUND: it lost its worker table); register again, then repeat the call.
+ * - 'fenced': the lease is no longer this worker's (FAILED_PRECONDITION: a stale fencing token,
+ *   the task moved on or finished); the work it reported is dropped.
+ * - 'fatal': the coordinator refuses this worker's credentials (UNAUTHENTICATED); stop.
+ * - 'refused': any other answer (bad request, unknown task or artifact, internal error, or a
+ *   local error that is not a gRPC status at all): repeating the same call cannot help.
+ */
+export type CallVerdict = 'retry' | 'reregister' | 'fenced' | 'fatal' | 'refused';
+
+/** Classify a failed call by its gRPC status code and typed error code (never by its message). */
+export function classify(err: unknown): CallVerdict {
+  switch (grpcCode(err)) {
+    case grpc.status.UNAVAILABLE:
+    case grpc.status.DEADLINE_EXCEEDED:
+    case grpc.status.CANCELLED:
+      return 'retry';
+    case grpc.status.UNAUTHENTICATED:
+      return 'fatal';
+    case grpc.status.FAILED_PRECONDITION:
+      return 'fenced';
+    case grpc.status.NOT_FOUND:
+      return errorCodeOf(err) === notFoundCode('worker') ? 'reregister' : 'refused';
+    default:
+      return 'refused';
+  }
 }
 
 export class CoordinatorClient {
@@ -60,7 +100,7 @@ export class CoordinatorClient {
       ? grpc.credentials.createSsl(opts.tls.caFile ? readFileSync(opts.tls.caFile) : null)
       : grpc.credentials.createInsecure();
     this.client = new WorkerServiceClient(opts.address, creds, {
-      // Reconnect quickly after a coordinator restart; main.ts owns the visible backoff.
+      // Reconnect quickly after a coordinator restart; worker-retry.ts owns the visible backoff.
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2000,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { ERROR_CODE_KEY, notFoundCode } from '../../common/error-metadata.js';
 import {
   WorkerServiceService,
   type CompleteTaskRequest,
@@ -39,7 +40,7 @@ export class FakeCoordinator {
   artifacts = new Map<string, Buffer>();
   downloads = 0;
   registrations = 0;
-  /** Answer the next heartbeat with NOT_FOUND 'unknown worker' (a coordinator that lost its workers). */
+  /** Answer the next heartbeat with NOT_FOUND WORKER_NOT_FOUND (a coordinator that lost its workers). */
   forgetWorkerOnce = false;
 
   constructor(token?: string) {
@@ -67,7 +68,10 @@ export class FakeCoordinator {
         if (!authed(call.metadata)) return cb(deny);
         if (this.forgetWorkerOnce) {
           this.forgetWorkerOnce = false;
-          return cb({ code: grpc.status.NOT_FOUND, details: `unknown worker '${call.request.workerId}'` });
+          // As the real coordinator answers: the error code in trailing metadata says which id is unknown.
+          const metadata = new grpc.Metadata();
+          metadata.set(ERROR_CODE_KEY, notFoundCode('worker'));
+          return cb({ code: grpc.status.NOT_FOUND, details: `unknown worker '${call.request.workerId}'`, metadata });
         }
         this.heartbeats.push(call.request);
         cb(null, { cancelTaskIds: call.request.tasks.map((t) => t.taskId).filter((id) => this.cancel.has(id)) });

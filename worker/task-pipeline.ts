@@ -1,0 +1,222 @@
+/**
+ * The per-task pipeline: one leased task from its lease to its report.
+ *
+ *   'fetching'  the parent checkpoint (when the lease names one), verified, from the local cache
+ *   'running'   the trial in its own child process (trial-process.ts), progress to the heartbeats
+ *   'reporting' checkpoints uploaded, then the result in CompleteTasks (batched with the other
+ *               results of the same turn) or the failure in FailTask
+ *
+ * A task the coordinator cancels reports nothing; a task stopped by drain is handed back as
+ * retryable. Every coordinator call goes through WorkerRetry ('report' row).
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import * as grpc from '@grpc/grpc-js';
+import { join } from 'node:path';
+import { describeError } from '../common/errors.js';
+import type { ArtifactRef, TaskLease } from '../gen/npf/v1/sweep.js';
+import type { TrialProgress } from '../science/types.js';
+import type { ActiveTask, ActiveTasks } from './active-tasks.js';
+import { uploadCheckpoint, type ArtifactCache } from './artifacts.js';
+import { CompletionBatcher } from './completion-batcher.js';
+import { describeCallError, grpcCode, type CoordinatorClient } from './coordinator-client.js';
+import { ArtifactIntegrityError } from './errors.js';
+import type { FailureReason } from './failure.js';
+import type { WorkerMetrics } from './metrics.js';
+import type { ProgressBuffer } from './progress-buffer.js';
+import { TrialProcess } from './trial-process.js';
+import type { ResolvedWorkerOptions } from './worker-options.js';
+import type { WorkerRetry } from './worker-retry.js';
+
+export interface TaskPipelineOptions {
+  options: Pick<ResolvedWorkerOptions, 'workDir' | 'backend' | 'resources' | 'childEnv' | 'killGraceMs'>;
+  /** Compiled trial child entry. */
+  childScript: string;
+  client: CoordinatorClient;
+  retry: WorkerRetry;
+  cache: ArtifactCache;
+  metrics: WorkerMetrics;
+  progress: ProgressBuffer;
+  tasks: ActiveTasks;
+  workerId: () => string;
+  /** False while draining or stopped: new leases are handed straight back. */
+  isRunning: () => boolean;
+  log: (line: string) => void;
+}
+
+const DRAINING_NOT_STARTED = 'worker is draining; the task was not started';
+
+export function shortId(taskId: string): string {
+  return taskId.slice(0, 12);
+}
+
+export class TaskPipeline {
+  /** Results ready in the same event-loop turn go out in one CompleteTasks call. */
+  private readonly completions: CompletionBatcher;
+
+  constructor(private readonly o: TaskPipelineOptions) {
+    const { retry, client } = o;
+    // The worker id is read at each (re)send: a retry after re-registering carries the new one.
+    this.completions = new CompletionBatcher({
+      sendBatch: (items, leaseNext) =>
+        retry.run('report', `reporting ${items.length} result(s)`, () =>
+          client.completeMany({ items: items.map((i) => ({ ...i, workerId: o.workerId(), leaseNext: 0 })), leaseNext }),
+        ),
+      sendOne: (item, leaseNext) =>
+        retry.run('report', `reporting task ${shortId(item.taskId)}`, () => client.complete({ ...item, workerId: o.workerId(), leaseNext })),
+      // Ask for the next trial with the result (lease_next): the reported task still counts in
+      // the active tasks until its answer, so no LeaseTasks in flight was sized for its slot, and
+      // the slot passes straight to the new lease without a LeaseTasks round trip. Not while draining.
+      leaseNextPerResult: () => (o.isRunning() ? 1 : 0),
+      onLeases: (leases) => this.accept(leases),
+      onFallback: () => o.log('the coordinator has no CompleteTasks (an older version): reporting results one CompleteTask each'),
+    });
+  }
+
+  /** Start leased tasks (from LeaseTasks or CompleteTask's next_leases); hand them back when draining. */
+  accept(leases: readonly TaskLease[]): void {
+    for (const lease of leases) {
+      if (!this.o.isRunning()) {
+        void this.report(lease, 'drained', DRAINING_NOT_STARTED, true);
+        continue;
+      }
+      this.start(lease);
+    }
+  }
+
+  /** The coordinator asked to stop a task (heartbeat answer). */
+  cancel(taskId: string): void {
+    const t = this.o.tasks.get(taskId);
+    // A task already reporting has its result: the cancel is the coordinator seeing it complete.
+    if (!t || t.cancelled || t.phase === 'reporting') return;
+    t.cancelled = true;
+    this.o.log(`task ${shortId(taskId)}: cancelled by the coordinator; stopping its trial`);
+    void t.proc?.stop(this.o.options.killGraceMs);
+  }
+
+  private start(lease: TaskLease): void {
+    const { tasks, progress, metrics } = this.o;
+    const task: ActiveTask = { lease, phase: 'fetching', backend: 'unknown', cancelled: false, drained: false, done: Promise.resolve() };
+    tasks.add(task);
+    progress.track(lease.taskId, lease.fencingToken);
+    task.done = this.run(task)
+      .catch((err: unknown) => this.o.log(`task ${shortId(lease.taskId)}: ${describeError(err)}`))
+      .finally(() => {
+        progress.untrack(lease.taskId);
+        tasks.remove(lease.taskId);
+        metrics.trialsRunning.set(tasks.running());
+      });
+  }
+
+  private taskDir(lease: TaskLease): string {
+    return join(this.o.options.workDir, 'tasks', `${lease.taskId.slice(0, 16)}-a${lease.fencingToken}`);
+  }
+
+  private setPhase(task: ActiveTask, phase: ActiveTask['phase']): void {
+    task.phase = phase;
+    this.o.metrics.trialsRunning.set(this.o.tasks.running());
+  }
+
+  private async run(task: ActiveTask): Promise<void> {
+    const { lease } = task;
+    const { options, retry, client, cache } = this.o;
+    const dir = this.taskDir(lease);
+    let spec: Record<string, unknown>;
+    try {
+      spec = JSON.parse(lease.specJson) as Record<string, unknown>;
+      if (typeof spec !== 'object' || spec === null) throw new Error('not an object');
+    } catch (err) {
+      return this.report(lease, 'invalid', `the task's spec_json is not a JSON object (${describeError(err)})`, false);
+    }
+    if (lease.gatesFrom?.sha256) {
+      try {
+        const ref = lease.gatesFrom;
+        const path = await retry.run('report', `downloading checkpoint ${ref.sha256.slice(0, 12)}`, () => cache.fetch(client, ref));
+        spec.gatesFrom = { path, sha256: ref.sha256 };
+      } catch (err) {
+        if (task.cancelled) return;
+        const deterministic = err instanceof ArtifactIntegrityError || grpcCode(err) === grpc.status.NOT_FOUND;
+        return this.report(lease, 'artifact', `could not get the parent checkpoint ${lease.gatesFrom.name} (${lease.gatesFrom.sha256.slice(0, 12)}...): ${describeError(err)}`, !deterministic);
+      }
+    }
+    if (task.cancelled) return;
+    if (!this.o.isRunning()) return this.report(lease, 'drained', DRAINING_NOT_STARTED, true);
+    if (options.backend && options.backend !== 'auto' && (spec.backend === undefined || spec.backend === 'auto')) spec.backend = options.backend;
+
+    const env: NodeJS.ProcessEnv = { ...options.childEnv };
+    if (lease.gpuIndex >= 0) env.CUDA_VISIBLE_DEVICES = String(lease.gpuIndex);
+    else if (options.resources.gpu > 0) env.CUDA_VISIBLE_DEVICES = '';
+    const memoryMb = lease.resources?.memoryMb ?? 0;
+    await mkdir(join(dir, 'checkpoints'), { recursive: true });
+    task.backend = typeof spec.backend === 'string' ? spec.backend : 'auto';
+    const proc = new TrialProcess({
+      childScript: this.o.childScript,
+      spec,
+      checkpointDir: join(dir, 'checkpoints'),
+      env,
+      maxOldSpaceMb: memoryMb >= 512 ? memoryMb : undefined,
+      onProgress: (event, bytes) => this.onProgress(task, event, bytes),
+    });
+    task.proc = proc;
+    this.setPhase(task, 'running');
+    this.o.log(`task ${shortId(lease.taskId)} attempt ${lease.fencingToken}: started (pid ${proc.pid})`);
+    const outcome = await proc.done;
+    this.setPhase(task, 'reporting');
+
+    try {
+      if (task.cancelled) {
+        this.o.log(`task ${shortId(lease.taskId)}: stopped (cancelled by the coordinator)`);
+        return;
+      }
+      if (task.drained || outcome.kind === 'stopped' || (outcome.kind === 'result' && outcome.result.status === 'cancelled')) {
+        return await this.report(lease, 'drained', 'worker was stopped (draining) before the trial finished; handed back for another worker', true);
+      }
+      if (outcome.kind === 'failed') {
+        return await this.report(lease, outcome.verdict.reason, outcome.verdict.message, outcome.verdict.retryable);
+      }
+      const result = outcome.result;
+      const artifacts: ArtifactRef[] = [];
+      for (const cp of result.checkpoints) {
+        try {
+          artifacts.push(await retry.run('report', `uploading checkpoint ${cp.name} of task ${shortId(lease.taskId)}`, () => uploadCheckpoint(client, lease.taskId, lease.fencingToken, cp)));
+        } catch (err) {
+          if (err instanceof ArtifactIntegrityError) return await this.report(lease, 'artifact', `checkpoint ${cp.name}: ${err.message}`, true);
+          throw err;
+        }
+      }
+      // Results ready in the same turn share one CompleteTasks call (completion-batcher.ts);
+      // the leases granted with it (lease_next) start from there.
+      await this.completions.submit({ workerId: this.o.workerId(), taskId: lease.taskId, fencingToken: lease.fencingToken, resultJson: JSON.stringify(result), artifacts });
+      this.o.log(`task ${shortId(lease.taskId)} attempt ${lease.fencingToken}: ${result.status}, best test accuracy ${(result.bestTestAccuracy * 100).toFixed(2)}% at epoch ${result.bestEpoch}`);
+    } catch (err) {
+      this.o.log(`task ${shortId(lease.taskId)}: the coordinator refused the report (${describeCallError(err)}); dropping it`);
+    } finally {
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  private onProgress(task: ActiveTask, event: TrialProgress, bytes?: number): void {
+    if (event.kind === 'started') task.backend = event.backend;
+    if (event.kind !== 'epoch') return;
+    this.o.progress.add(task.lease.taskId, event.record);
+    const { metrics } = this.o;
+    const backend = task.backend;
+    metrics.examplesPerSecond.set({ backend }, event.record.examplesPerSec);
+    metrics.epochDuration.observe({ backend }, event.record.durationMs / 1000);
+    if (bytes !== undefined) metrics.tfjsBytes.set({ backend }, bytes);
+  }
+
+  /** FailTask, retried while the coordinator is unreachable (bounded while draining). */
+  private async report(lease: TaskLease, reason: FailureReason, message: string, retryable: boolean): Promise<void> {
+    const id = shortId(lease.taskId);
+    this.o.metrics.trialFailures.inc({ reason });
+    this.o.log(`task ${id} attempt ${lease.fencingToken}: failed (${reason}, ${retryable ? 'retryable' : 'not retryable'}): ${message.split('\n')[0]}`);
+    try {
+      const res = await this.o.retry.run('report', `reporting the failure of task ${id}`, () =>
+        this.o.client.fail({ workerId: this.o.workerId(), taskId: lease.taskId, fencingToken: lease.fencingToken, error: message, retryable }),
+      );
+      if (res.willRetry) this.o.log(`task ${id}: the coordinator will retry it`);
+    } catch (err) {
+      this.o.log(`task ${id}: could not report the failure (${describeError(err)})`);
+    }
+  }
+}
