@@ -16,13 +16,3 @@ export class ArtifactIntegrityError extends NpfError {
     super('ARTIFACT_INTEGRITY', `checkpoint ${expected.slice(0, 12)}... failed verification: its bytes hash to ${actual.slice(0, 12)}...`, { expected, actual, ...context });
   }
 }
-
-/** A trial child process failed; `retryable` tells the coordinator whether another attempt can help. */
-export class TrialFailedError extends NpfError {
-  readonly reason: string;
-
-  constructor(reason: string, message: string, retryable: boolean, context: Record<string, unknown> = {}) {
-    super('TRIAL_FAILED', message, { reason, ...context }, { retryable });
-    this.reason = reason;
-  }
-}

@@ -1,6 +1,7 @@
 /**
  * How a trial child ended, turned into what the worker tells the coordinator (pure).
  */
+import { NpfError } from '../common/errors.js';
 
 /** Why a trial failed; the label of npf_worker_trial_failures_total{reason}. */
 export type FailureReason = 'crash' | 'signal' | 'error' | 'invalid' | 'artifact' | 'drained' | 'no-result';
@@ -58,14 +59,11 @@ export function classifyChildExit(exit: ChildExit): FailureVerdict {
 }
 
 /**
- * Whether a trial that threw error `code` (NpfError.code; undefined for a plain Error) is worth
- * another attempt. Typed errors are deterministic (same spec, same data, same failure) except
- * a dataset that is missing or unreadable on this machine, or a backend it lacks, which another
- * worker may have.
+ * Whether a trial that threw `err` is worth another attempt. A typed error says so itself
+ * (NpfError.retryable: a dataset missing or unreadable on this machine, or a backend it lacks,
+ * may be fine on another worker; bad input and corrupt data fail the same way every time).
  * Untyped errors (a bug, a wasm out-of-memory) are retried: the attempt limit bounds them.
  */
-export function isRetryableErrorCode(code: string | undefined): boolean {
-  if (code === undefined) return true;
-  if (code === 'DATASET_MISSING' || code === 'DATASET_UNREADABLE' || code === 'BACKEND_UNAVAILABLE') return true;
-  return false;
+export function isRetryable(err: unknown): boolean {
+  return err instanceof NpfError ? err.retryable : true;
 }

@@ -16,7 +16,7 @@ import { resolveTrialSpec } from '../science/trial-spec.js';
 import type { RunTrialOptions, TrialResult, TrialSpec } from '../science/types.js';
 import type { ChildMessage, StartTrialMessage } from './child-protocol.js';
 import { isFakeRunnerName, runFakeTrial } from './fake-trainer.js';
-import { isRetryableErrorCode } from './failure.js';
+import { isRetryable } from './failure.js';
 
 type RunTrial = (spec: TrialSpec, opts: RunTrialOptions) => Promise<TrialResult>;
 
@@ -74,7 +74,7 @@ async function runOne(start: StartTrialMessage): Promise<number> {
     return 0;
   } catch (err) {
     const code = err instanceof NpfError ? err.code : undefined;
-    await send({ type: 'error', code: code ?? 'ERROR', message: describeError(err), retryable: isRetryableErrorCode(code) });
+    await send({ type: 'error', code: code ?? 'ERROR', message: describeError(err), retryable: isRetryable(err) });
     if (!(err instanceof NpfError)) process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 1;
   }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../worker/backoff.js';
-import { classifyChildExit, isRetryableErrorCode } from '../../worker/failure.js';
+import { InvalidInputError, NpfError } from '../../common/errors.js';
+import { BackendUnavailableError } from '../../science/backend/errors.js';
+import { DatasetError } from '../../science/datasets/errors.js';
+import { classifyChildExit, isRetryable } from '../../worker/failure.js';
 import { ProgressBuffer } from '../../worker/progress-buffer.js';
 
 describe('worker failure classification', () => {
@@ -23,11 +26,13 @@ describe('worker failure classification', () => {
   });
 
   it('worker - typed errors are deterministic except a dataset missing on this machine', () => {
-    expect(isRetryableErrorCode('INVALID_INPUT')).toBe(false);
-    expect(isRetryableErrorCode('CHECKPOINT_MISMATCH')).toBe(false);
-    expect(isRetryableErrorCode('DATASET_CORRUPT')).toBe(false);
-    expect(isRetryableErrorCode('DATASET_MISSING')).toBe(true);
-    expect(isRetryableErrorCode(undefined)).toBe(true);
+    expect(isRetryable(new InvalidInputError('bad lr'))).toBe(false);
+    expect(isRetryable(new NpfError('CHECKPOINT_MISMATCH', 'hash differs'))).toBe(false);
+    expect(isRetryable(new DatasetError('bad-gzip', 'corrupt', { file: 'f' }))).toBe(false);
+    expect(isRetryable(new DatasetError('missing', 'gone', { file: 'f' }))).toBe(true);
+    expect(isRetryable(new BackendUnavailableError('no tfjs-node'))).toBe(true);
+    expect(isRetryable(new Error('wasm out of memory'))).toBe(true);
+    expect(isRetryable('thrown string')).toBe(true);
   });
 });
 
