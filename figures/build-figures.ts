@@ -5,7 +5,7 @@
 import { FigureDataError } from './errors.js';
 import type { FiguresInput, Table2Cell, StagePoint } from './figure-data.js';
 import type { Figure } from './figure-common.js';
-import { paperTable2Means, table2Key, type PaperReference } from './paper-reference.js';
+import { lookupPaperCell, type PaperReference } from '../coordinator/results/paper-reference.js';
 import { buildNtkSplitFigure } from './ntk-split-figure.js';
 import { buildNuFigure } from './nu-figure.js';
 import { buildStagesFigure } from './stages-figure.js';
@@ -27,8 +27,7 @@ export const FIGURE_FIELDS = ['table2', 'stages', 'nu', 'ntkSplit', 'trials'] as
 /** Fill `paper` of each Table 2 cell from the paper's table (source 'paper'), where known. */
 export function withPaperTable2(cells: readonly Table2Cell[], paper?: PaperReference): Table2Cell[] {
   if (!paper) return [...cells];
-  const means = paperTable2Means(paper.table2);
-  return cells.map((c) => (c.paper !== undefined ? c : { ...c, paper: means.get(table2Key(c)) }));
+  return cells.map((c) => (c.paper !== undefined ? c : { ...c, paper: lookupPaperCell(paper.table2, c, 'paper')?.mean }));
 }
 
 /** Fill `paper` of each stage point from stages.csv, where known. */

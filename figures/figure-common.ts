@@ -3,6 +3,8 @@
  * input checks that turn empty or broken data into one FigureDataError naming figure and field.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { regimeOf } from '../science/labels.js';
+import { REGIMES } from '../science/regimes.js';
 import { FigureDataError } from './errors.js';
 
 export type FigureSpec = TopLevelSpec;
@@ -59,19 +61,20 @@ export function paddedDomain(values: number[], minPad = 0.5): [number, number] {
   return [Math.floor(lo - pad), Math.ceil(hi + pad)];
 }
 
-/** Fixed colour per regime (paper spelling), so a regime looks the same in every figure. */
-const REGIME_COLORS: Record<string, string> = {
-  'FRNPF (II)': '#4c78a8',
-  'FRNPF (DI)': '#f58518',
-  DNPFL: '#e45756',
-  FLNPF: '#72b7b2',
-  ReLU: '#54a24b',
-  Stage: '#b279a2',
-};
+/**
+ * One colour per regime, in the order of REGIMES (ReLU green, FRNPF (II) blue, FRNPF (DI) orange,
+ * DNPFL red, FLNPF teal, Stage purple), so a regime looks the same in every figure; regimes added
+ * later take the colours after these.
+ */
+const REGIME_PALETTE = ['#54a24b', '#4c78a8', '#f58518', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#eeca3b'];
 
-/** vega-lite colour scale for the given regime labels (in legend order); unknown regimes get greys. */
+/** vega-lite colour scale for the given regime labels (in legend order); names that are no regime ('stage 3') get greys. */
 export function regimeColorScale(regimes: readonly string[]): { domain: string[]; range: string[] } {
   const greys = ['#9d755d', '#bab0ac', '#79706e', '#555555'];
   let g = 0;
-  return { domain: [...regimes], range: regimes.map((r) => REGIME_COLORS[r] ?? greys[g++ % greys.length]!) };
+  const colorOf = (label: string): string => {
+    const r = regimeOf(label);
+    return r === undefined ? greys[g++ % greys.length]! : REGIME_PALETTE[REGIMES.indexOf(r) % REGIME_PALETTE.length]!;
+  };
+  return { domain: [...regimes], range: regimes.map(colorOf) };
 }

@@ -2,7 +2,7 @@
  * Plain inputs of the paper's figures. The coordinator's aggregator output is adapted to these
  * by the caller (the figures know nothing about sweeps, SQLite or NATS). Accuracies are in
  * PERCENT (0..100), like the paper's tables; `std` is the population standard deviation
- * (ddof = 0) over `n` runs, as in protocol.md.
+ * (ddof = 0) over `n` runs, as in the paper (docs/protocol.md).
  */
 
 /** One cell of Table 2: a regime's mean +- std best test accuracy for one (dataset, arch, optimizer). */
@@ -105,53 +105,7 @@ export interface FiguresInput {
   trials?: TrialCurve[];
 }
 
-/** Column order and display names of the paper's regimes. */
-export const REGIME_ORDER = ['frnpf-ii', 'frnpf-di', 'dnpfl', 'flnpf', 'relu'] as const;
-
-const DISPLAY: Record<string, string> = {
-  relu: 'ReLU',
-  'frnpf-ii': 'FRNPF (II)',
-  'frnpf-di': 'FRNPF (DI)',
-  dnpfl: 'DNPFL',
-  flnpf: 'FLNPF',
-  stage: 'Stage',
-};
-
-/** 'FRNPF (II)', 'FRNPF-II', 'frnpf_ii' -> 'frnpf-ii'; 'ReLU' -> 'relu'. */
-export function normalizeRegime(regime: string): string {
-  return regime
-    .trim()
-    .toLowerCase()
-    .replace(/[()]/g, '')
-    .replace(/[\s_]+/g, '-')
-    .replace(/-+/g, '-');
-}
-
-/** The paper's spelling of a regime ('frnpf-ii' -> 'FRNPF (II)'); unknown regimes are kept. */
-export function regimeLabel(regime: string): string {
-  return DISPLAY[normalizeRegime(regime)] ?? regime;
-}
-
-/** 'vconv' -> 'VCONV', 'adam' -> 'Adam', 'sgd' -> 'SGD'. */
-export function archLabel(arch: string): string {
-  return arch.toUpperCase();
-}
-
-/** 'mnist' -> 'MNIST', 'cifar10' / 'CIFAR-10' -> 'CIFAR-10', 'fashion-mnist' -> 'Fashion-MNIST'. */
-export function datasetLabel(dataset: string): string {
-  const k = dataset.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const known: Record<string, string> = { mnist: 'MNIST', cifar10: 'CIFAR-10', cifar100: 'CIFAR-100', fashionmnist: 'Fashion-MNIST', binarymnist: 'binary MNIST' };
-  return known[k] ?? dataset;
-}
-
-export function optimizerLabel(optimizer: string): string {
-  const o = optimizer.toLowerCase();
-  if (o === 'adam') return 'Adam';
-  if (o === 'rmsprop') return 'RMSprop';
-  return optimizer.toUpperCase();
-}
-
-/** Default reference lines of Figure 2 (left), from protocol.md. */
+/** Default reference lines of Figure 2 (left): the paper's ReLU (Table 2, GCONV Adam) and CNTK accuracies (docs/protocol.md). */
 export const STAGE_REFERENCES: readonly ReferenceLine[] = [
   { label: 'ReLU 80.32', value: 80.32 },
   { label: 'CNTK 77.43', value: 77.43 },

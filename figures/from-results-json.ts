@@ -9,7 +9,8 @@
  */
 import { z } from 'zod';
 import { FigureDataError } from './errors.js';
-import { archLabel, datasetLabel, optimizerLabel, type CurvePoint, type FiguresInput, type NtkSplitSeries, type ReferenceLine, type Table2Cell } from './figure-data.js';
+import { archLabel, datasetLabel, optimizerLabel } from '../science/labels.js';
+import type { CurvePoint, FiguresInput, NtkSplitSeries, ReferenceLine, Table2Cell } from './figure-data.js';
 
 const num = z.number().nullable();
 const stat = z.object({ mean: num, std: num, n: z.number() }).passthrough();

@@ -6,11 +6,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultPaperDir, loadPaperReference } from '../coordinator/results/load-paper-reference.js';
 import type { TrialOutcome } from '../coordinator/sweep-types.js';
 import { buildFigures } from './build-figures.js';
 import type { FiguresInput, TrialCurve } from './figure-data.js';
 import { figuresInputFromResults } from './from-results-json.js';
-import { defaultPaperDir, loadPaperReference } from './paper-reference.js';
 import { renderFigure } from './render-figure.js';
 
 /** Test-accuracy curves (percent) of the trials that produced a result. */
@@ -29,7 +29,7 @@ export async function writeSweepFigures(sweepDir: string, resultsJson: string, t
   const data: FiguresInput = { ...figuresInputFromResults(JSON.parse(resultsJson), join(sweepDir, 'results.json'), title), trials };
   writeFileSync(join(sweepDir, 'figures-input.json'), `${JSON.stringify({ v: 1, ...data }, null, 1)}\n`);
   const paperDir = defaultPaperDir();
-  const figures = buildFigures(data, paperDir ? loadPaperReference(paperDir) : undefined, 'results.json');
+  const figures = buildFigures(data, paperDir ? await loadPaperReference(paperDir) : undefined, 'results.json');
   const out: string[] = [];
   for (const f of figures) out.push((await renderFigure(f, join(sweepDir, 'figures'))).pngPath);
   return out;

@@ -3,14 +3,17 @@
  * mean best test accuracy, an error bar at mean +- std over the runs, and the paper's value as a
  * black tick. Regimes keep the paper's column order: FRNPF (II), FRNPF (DI), DNPFL, FLNPF, ReLU.
  */
-import { archLabel, datasetLabel, normalizeRegime, optimizerLabel, REGIME_ORDER, regimeLabel, type Table2Cell } from './figure-data.js';
+import { archLabel, datasetLabel, optimizerLabel, regimeLabel, regimeOf } from '../science/labels.js';
+import { TABLE2_REGIMES } from '../science/regimes.js';
+import type { Table2Cell } from './figure-data.js';
 import { BASE_CONFIG, SCHEMA, paddedDomain, regimeColorScale, requireFinite, requireNonEmpty, requireString, type Figure } from './figure-common.js';
 
 const FIGURE = 'table2';
 
 function regimeRank(regime: string): number {
-  const i = (REGIME_ORDER as readonly string[]).indexOf(normalizeRegime(regime));
-  return i < 0 ? REGIME_ORDER.length : i;
+  const r = regimeOf(regime);
+  const i = r === undefined ? -1 : TABLE2_REGIMES.indexOf(r);
+  return i < 0 ? TABLE2_REGIMES.length : i;
 }
 
 export interface Table2FigureOptions {

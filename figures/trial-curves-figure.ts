@@ -1,7 +1,9 @@
 /**
  * Test accuracy per epoch of every trial: one line per trial, coloured by regime (paper order).
  */
-import { normalizeRegime, REGIME_ORDER, regimeLabel, type TrialCurve } from './figure-data.js';
+import { regimeLabel, regimeOf } from '../science/labels.js';
+import { TABLE2_REGIMES } from '../science/regimes.js';
+import type { TrialCurve } from './figure-data.js';
 import { BASE_CONFIG, SCHEMA, paddedDomain, regimeColorScale, requireFinite, requireNonEmpty, requireString, type Figure } from './figure-common.js';
 
 const FIGURE = 'trial-curves';
@@ -15,10 +17,12 @@ export function buildTrialCurvesFigure(trials: readonly TrialCurve[] | undefined
   const rows = requireNonEmpty(FIGURE, 'trials', trials).flatMap((t, i) => {
     const label = requireString(FIGURE, `trials[${i}].label`, t.label);
     const regime = regimeLabel(requireString(FIGURE, `trials[${i}].regime`, t.regime));
+    const known = regimeOf(t.regime);
+    const rank = known === undefined ? -1 : TABLE2_REGIMES.indexOf(known);
     return requireNonEmpty(FIGURE, `trials[${i}].points`, t.points).map((p, j) => ({
       trial: label,
       regime,
-      rank: (REGIME_ORDER as readonly string[]).indexOf(normalizeRegime(t.regime)),
+      rank,
       epoch: requireFinite(FIGURE, `trials[${i}].points[${j}].epoch`, p.epoch),
       acc: requireFinite(FIGURE, `trials[${i}].points[${j}].testAccuracy`, p.testAccuracy),
     }));

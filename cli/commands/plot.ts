@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../common/errors.js';
 import { buildFigures } from '../../figures/build-figures.js';
 import { loadSweepFigureData } from '../../figures/load-figures-input.js';
-import { defaultPaperDir, loadPaperReference } from '../../figures/paper-reference.js';
+import { defaultPaperDir, loadPaperReference } from '../../coordinator/results/load-paper-reference.js';
 import { renderFigure } from '../../figures/render-figure.js';
 
 export const USAGE = `usage: npf plot <sweep-dir> [options]
@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   const { file, data } = loadSweepFigureData(sweepDir, values.input);
   const input = values.title ? { ...data, title: values.title } : data;
   const paperDir = values['paper-dir'] ?? defaultPaperDir();
-  const paper = values['no-paper'] || !paperDir ? undefined : loadPaperReference(paperDir);
+  const paper = values['no-paper'] || !paperDir ? undefined : await loadPaperReference(paperDir);
   const figures = buildFigures(input, paper, file);
   const outDir = values.out ?? join(sweepDir, 'figures');
   for (const f of figures) {

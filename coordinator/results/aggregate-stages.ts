@@ -5,7 +5,8 @@
  * the paper's setting (GCONV / Adam / CIFAR-10).
  */
 import type { TrialOutcome } from '../sweep-types.js';
-import { archLabel, compareRows, datasetLabel, optimizerLabel } from './labels.js';
+import { archLabel, datasetLabel, optimizerLabel } from '../../science/labels.js';
+import { compareRows } from './row-order.js';
 import { PAPER_CNTK_ACCURACY, isPaperStagesSetting, lookupPaperCell, type PaperReference } from './paper-reference.js';
 import { seedStats, type SeedStats, type StdConvention } from './seed-stats.js';
 

@@ -8,7 +8,9 @@
  * with the highest mean over seeds is reported and the choice recorded with every candidate.
  */
 import type { TrialOutcome } from '../sweep-types.js';
-import { TABLE2_REGIMES, archLabel, compareRows, datasetLabel, optimizerLabel, regimeLabel } from './labels.js';
+import { archLabel, datasetLabel, optimizerLabel, regimeLabel } from '../../science/labels.js';
+import { TABLE2_REGIMES } from '../../science/regimes.js';
+import { compareRows } from './row-order.js';
 import { lookupPaperCell, type PaperCell, type PaperSource } from './paper-reference.js';
 import { seedStats, type SeedStats, type StdConvention } from './seed-stats.js';
 

@@ -1,4 +1,7 @@
-/** I/O shell: read the paper's reference numbers shipped in the package (data/paper/*.csv). */
+/**
+ * I/O shell: read the paper's reference numbers shipped in the package (data/paper/*.csv), for
+ * the results table (coordinator, `npf run`) and the figures (`npf plot`) alike.
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -24,10 +27,22 @@ export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url
   }
 }
 
-/** Read data/paper/table2.csv and data/paper/stages.csv from `root` (default: the package root). */
-export async function loadPaperReference(root: string = packageRoot()): Promise<PaperReference> {
+/** data/paper of the npf-sweep package, or undefined when the package ships none. */
+export function defaultPaperDir(): string | undefined {
+  try {
+    const dir = join(packageRoot(), 'data', 'paper');
+    return existsSync(join(dir, 'table2.csv')) ? dir : undefined;
+  } catch (err) {
+    if (err instanceof InvalidInputError) return undefined; // no package root above this module
+    throw err;
+  }
+}
+
+/** Read table2.csv and stages.csv from `dir` (default: the package's data/paper). */
+export async function loadPaperReference(dir: string | undefined = defaultPaperDir()): Promise<PaperReference> {
+  if (dir === undefined) throw new InvalidInputError("cannot find the paper's reference numbers (data/paper of the npf-sweep package)");
   const read = async (name: string) => {
-    const file = join(root, 'data', 'paper', name);
+    const file = join(dir, name);
     try {
       return { file, text: await readFile(file, 'utf8') };
     } catch (err) {

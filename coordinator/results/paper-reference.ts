@@ -1,9 +1,10 @@
 /**
  * The paper's reference numbers (data/paper/table2.csv, data/paper/stages.csv), parsed from
- * text (pure) and looked up by trial key.
+ * text (pure) and looked up by trial key: the one reader of these files, for the results table
+ * and the figures alike (load-paper-reference.ts reads the files).
  */
 import { InvalidInputError } from '../../common/errors.js';
-import { archLabel, datasetLabel, optimizerLabel, regimeCsvName } from './labels.js';
+import { archLabel, archOf, datasetLabel, datasetOf, optimizerLabel, optimizerOf, regimePaperLabel } from '../../science/labels.js';
 
 export type PaperSource = 'paper' | 'notebooks';
 
@@ -81,21 +82,25 @@ export function parseStagesCsv(text: string, file = 'stages.csv'): PaperStage[] 
 
 /**
  * The paper's value for a Table 2 cell, matched by arch (FC/VCONV/GCONV), optimiser (SGD/Adam),
- * dataset (MNIST/CIFAR-10) and regime. Falls back to the other source when the chosen one lacks it.
+ * dataset (MNIST/CIFAR-10) and regime, each in any spelling ('gconv' or 'GCONV', 'frnpf-ii' or
+ * 'FRNPF (II)'). Falls back to the other source when the chosen one lacks it.
  */
 export function lookupPaperCell(
   table2: readonly PaperCell[],
   key: { dataset: string; arch: string; optimizer: string; regime: string },
   source: PaperSource = 'paper',
 ): PaperCell | undefined {
-  const regime = regimeCsvName(key.regime);
+  const regime = regimePaperLabel(key.regime);
   if (!regime) return undefined;
   const match = (c: PaperCell) =>
-    c.arch === archLabel(key.arch) && c.optimizer === optimizerLabel(key.optimizer) && c.dataset === datasetLabel(key.dataset) && c.regime === regime;
+    archLabel(c.arch) === archLabel(key.arch) &&
+    optimizerLabel(c.optimizer) === optimizerLabel(key.optimizer) &&
+    datasetLabel(c.dataset) === datasetLabel(key.dataset) &&
+    c.regime === regime;
   return table2.find((c) => c.source === source && match(c)) ?? table2.find(match);
 }
 
 /** The paper's stages figure was GCONV / Adam / CIFAR-10; its values apply to that group only. */
 export function isPaperStagesSetting(key: { dataset: string; arch: string; optimizer: string }): boolean {
-  return key.arch === 'gconv' && key.optimizer === 'adam' && key.dataset === 'cifar10';
+  return archOf(key.arch) === 'gconv' && optimizerOf(key.optimizer) === 'adam' && datasetOf(key.dataset) === 'cifar10';
 }

@@ -7,7 +7,7 @@ import { buildFigures } from '../../figures/build-figures.js';
 import { FigureDataError } from '../../figures/errors.js';
 import { buildNtkSplitFigure } from '../../figures/ntk-split-figure.js';
 import { buildNuFigure } from '../../figures/nu-figure.js';
-import { defaultPaperDir, loadPaperReference } from '../../figures/paper-reference.js';
+import { loadPaperReference } from '../../coordinator/results/load-paper-reference.js';
 import { renderFigure, renderSvg } from '../../figures/render-figure.js';
 import { buildStagesFigure } from '../../figures/stages-figure.js';
 import { buildTable2Figure } from '../../figures/table2-figure.js';
@@ -29,7 +29,7 @@ function tempDir(): string {
 }
 
 const sample = sampleFiguresInput();
-const paper = loadPaperReference(defaultPaperDir()!);
+const paper = await loadPaperReference();
 
 describe('figures - spec builders', () => {
   it('figures - every builder gives a vega-lite spec that compiles', () => {
@@ -120,8 +120,7 @@ describe('figures - rendering and npf plot', () => {
     }
     const dir = tempDir();
     mkdirSync(dir, { recursive: true });
-    const { loadPaperReference: loadCoordinatorPaper } = await import('../../coordinator/results/load-paper-reference.js');
-    const json = renderReport(outcomes, 'json', { paper: await loadCoordinatorPaper() });
+    const json = renderReport(outcomes, 'json', { paper });
     writeFileSync(join(dir, 'results.json'), json);
     const input = parseFigureSource(json, 'results.json');
     expect(input.table2!.map((c) => c.regime).sort()).toEqual(['dnpfl', 'frnpf-ii', 'relu']);
@@ -149,8 +148,7 @@ describe('figures - rendering and npf plot', () => {
         });
       }
     }
-    const { loadPaperReference: loadCoordinatorPaper } = await import('../../coordinator/results/load-paper-reference.js');
-    const input = parseFigureSource(renderReport(outcomes, 'json', { paper: await loadCoordinatorPaper() }), 'results.json');
+    const input = parseFigureSource(renderReport(outcomes, 'json', { paper }), 'results.json');
     expect(input.stages![0]!.paperSetting).toBe(false);
     const f = buildFigures(input, paper).find((x) => x.name.startsWith('stages'))!;
     const svg = await renderSvg(f.name, f.spec);
