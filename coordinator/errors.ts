@@ -57,23 +57,3 @@ export class AuthError extends NpfError {
     super('UNAUTHENTICATED', message);
   }
 }
-
-/** The coordinator cannot be reached (client side). Retryable: it may be restarting. */
-export class CoordinatorUnreachableError extends NpfError {
-  constructor(address: string, detail: string) {
-    super('UNREACHABLE', `cannot reach coordinator at ${address}: ${detail}`, { address }, { retryable: true });
-  }
-}
-
-/** gRPC codes of a call worth repeating as is: DEADLINE_EXCEEDED (4), ABORTED (10), UNAVAILABLE (14). */
-const RETRYABLE_GRPC_CODES: ReadonlySet<number> = new Set([4, 10, 14]);
-
-/** The coordinator answered a client call with an error status (client side). */
-export class CoordinatorCallError extends NpfError {
-  readonly grpcCode: number;
-
-  constructor(method: string, grpcCode: number, codeName: string, detail: string) {
-    super(`GRPC_${codeName}`, `${method}: ${detail} (${codeName})`, { method, grpcCode }, { retryable: RETRYABLE_GRPC_CODES.has(grpcCode) });
-    this.grpcCode = grpcCode;
-  }
-}

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../common/errors.js';
-import { resolveToken } from '../../coordinator/cli-connection.js';
+import { resolveToken } from '../connection.js';
 import { startCoordinator } from '../../coordinator/main.js';
 
 const USAGE = `usage: npf coordinator --data-dir DIR [options]

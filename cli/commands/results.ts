@@ -1,7 +1,7 @@
 /** `npf results <sweep>`: the sweep's mean +- std table from the coordinator. */
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../common/errors.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../../coordinator/cli-connection.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../connection.js';
 import { parseResultFormat } from '../../coordinator/render-results.js';
 
 const USAGE = `usage: npf results <sweep-id> [--format md|csv|json|latex] [options]

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../common/errors.js';
 import type { SweepInfo } from '../../gen/npf/v1/sweep.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../../coordinator/cli-connection.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../connection.js';
 
 const USAGE = `usage: npf status [sweep-id] [--json] [options]
 

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../common/errors.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../../coordinator/cli-connection.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../connection.js';
 import { expandSweep } from '../../coordinator/sweep-spec/expand-sweep.js';
 import { loadSweepFile } from '../../coordinator/sweep-spec/load-sweep-file.js';
 

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../common/errors.js';
 import type { WatchSweepResponse } from '../../gen/npf/v1/sweep.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../../coordinator/cli-connection.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../connection.js';
 import { followSweepFromNats } from '../../events/follow-sweep.js';
 import { formatEvent as formatBusEvent } from '../../events/format-event.js';
 

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../common/errors.js';
 import type { BackendName } from '../../science/types.js';
-import { resolveToken } from '../../coordinator/cli-connection.js';
+import { resolveToken } from '../connection.js';
 import { startWorker } from '../../worker/main.js';
 
 const USAGE = `usage: npf worker --coordinator HOST:PORT [options]

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, NpfError } from '../../common/errors.js';
-import { CoordinatorCallError, CoordinatorUnreachableError, NotFoundError, StaleLeaseError } from '../../coordinator/errors.js';
+import { CoordinatorCallError, CoordinatorUnreachableError } from '../../cli/errors.js';
+import { NotFoundError, StaleLeaseError } from '../../coordinator/errors.js';
 import { NatsUnavailableError } from '../../events/errors.js';
 import { BackendUnavailableError } from '../../science/backend/errors.js';
 import { CheckpointError } from '../../science/checkpoint/errors.js';

@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SweepClient } from '../../coordinator/client.js';
+import { SweepClient } from '../../cli/sweep-client.js';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/main.js';
 import { WorkerServiceClient } from '../../gen/npf/v1/sweep.js';
 import { E2E, waitFor, workerIdOf } from './harness.js';

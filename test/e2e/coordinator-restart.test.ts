@@ -5,7 +5,7 @@
  * Trainer: the fake-sleep test double (this test is about recovery, not learning).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SweepClient } from '../../coordinator/client.js';
+import { SweepClient } from '../../cli/sweep-client.js';
 import { E2E, fakeSweepYaml, freePort, waitFor, type Proc } from './harness.js';
 
 let env: E2E | undefined;

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { InvalidInputError } from '../common/errors.js';
-import { SweepClient } from './client.js';
+import { SweepClient } from './sweep-client.js';
 
 export const CONNECTION_OPTIONS = {
   coordinator: { type: 'string' },
