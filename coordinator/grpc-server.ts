@@ -1,10 +1,9 @@
 /**
- * The rpc edge: SweepService and WorkerService over @grpc/grpc-js. Every handler goes through
- * `guard`, which checks the bearer token, counts the request in npf_grpc_requests_total, and
- * turns any thrown error into a gRPC status with `toGrpcStatus` (the one mapping function).
- * Behaviour lives in SweepCoordinator; this file only converts messages.
+ * The rpc edge: SweepService and WorkerService over @grpc/grpc-js. The token check and request
+ * counting happen once for every call in the server interceptor (grpc-interceptor.ts); a handler
+ * here only converts messages (grpc-mapping.ts), calls SweepCoordinator, and answers a thrown
+ * typed error with its status (`toServiceError`, the one mapping in grpc-status.ts).
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import {
@@ -20,11 +19,9 @@ import {
   type WorkerServiceServer,
 } from '../gen/npf/v1/sweep.js';
 import { DOWNLOAD_CHUNK_BYTES, type ArtifactUpload } from './artifact-store.js';
-import { ArtifactMismatchError, AuthError, InvalidRequestError } from './errors.js';
-import { toGrpcStatus } from './grpc-status.js';
-import { ERROR_CODE_KEY } from '../common/error-metadata.js';
-import type { CoordinatorMetrics } from './metrics.js';
+import { ArtifactMismatchError, InvalidRequestError } from './errors.js';
 import { toCompletionReport, toSweepInfo, toTaskLease, toUploadHeader, toWatchSweepResponse } from './grpc-mapping.js';
+import { toGrpcStatus, toServiceError } from './grpc-status.js';
 import type { SweepCoordinator, SweepEvent, UploadHeader } from './sweep-coordinator.js';
 import type { ExpandedTask } from './sweep-types.js';
 
@@ -40,79 +37,31 @@ export interface GrpcEdgeOptions {
   expand: SweepExpander;
   /** Results table of a sweep in a format ('markdown', 'csv', 'json', 'latex'). */
   renderResults: (sweepId: string, format: string) => { table: string; complete: boolean };
-  token?: string;
-  metrics?: CoordinatorMetrics;
   log: (line: string) => void;
   /** Aborted when the server stops: ends long polls and watch streams. */
   stopSignal: AbortSignal;
 }
 
-const BEARER = /^Bearer\s+(.+)$/i;
-
-const digests = new Map<string, Buffer>();
-
-/** Refuse a call whose `authorization` metadata is not `Bearer <token>`. */
-export function checkAuth(metadata: grpc.Metadata, token: string | undefined): void {
-  if (!token) return;
-  let expected = digests.get(token);
-  if (!expected) {
-    expected = crypto.createHash('sha256').update(token).digest();
-    digests.set(token, expected);
-  }
-  const values = metadata.get('authorization');
-  if (values.length === 0) {
-    throw new AuthError('missing authorization metadata: send "authorization: Bearer <token>" (npf: --token, --token-file or NPF_TOKEN)');
-  }
-  const m = BEARER.exec(String(values[0]));
-  if (!m) throw new AuthError('malformed authorization metadata: expected "Bearer <token>"');
-  // Compare digests: constant time, and no length leak.
-  const given = crypto.createHash('sha256').update(m[1].trim()).digest();
-  if (!crypto.timingSafeEqual(given, expected)) throw new AuthError('invalid token: the coordinator refused the bearer token');
-}
-
-function codeName(code: grpc.status): string {
-  return grpc.status[code] ?? String(code);
+function stackOf(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 
 export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; worker: WorkerServiceServer } {
-  // Labelled children cached: label hashing per call is measurable at thousands of calls/s.
-  const counters = new Map<string, { inc(): void }>();
-  const count = (method: string, code: grpc.status): void => {
-    if (!o.metrics) return;
-    const key = `${method}/${code}`;
-    let c = counters.get(key);
-    if (!c) {
-      c = o.metrics.grpcRequests.labels({ method, code: codeName(code) });
-      counters.set(key, c);
-    }
-    c.inc();
-  };
-  const fail = (method: string, err: unknown): grpc.ServiceError => {
-    const s = toGrpcStatus(err);
-    if (s.code === grpc.status.INTERNAL) o.log(`${method}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    count(method, s.code);
-    const metadata = new grpc.Metadata();
-    if (s.errorCode) metadata.set(ERROR_CODE_KEY, s.errorCode);
-    return Object.assign(new Error(s.details), { code: s.code, details: s.details, metadata });
+  /** The error a handler answers with; one the client only sees as INTERNAL is logged with its stack. */
+  const fail = (call: { getPath(): string }, err: unknown): grpc.ServiceError => {
+    const e = toServiceError(err);
+    if (e.code === grpc.status.INTERNAL) o.log(`${call.getPath()}: ${stackOf(err)}`);
+    return e;
   };
 
-  /** A unary handler: auth, run, map errors, count. */
-  function unary<Req, Res>(
-    method: string,
-    fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>,
-  ): grpc.handleUnaryCall<Req, Res> {
+  /** A unary handler written as a (possibly async) function of the request. */
+  function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       Promise.resolve()
-        .then(() => {
-          checkAuth(call.metadata, o.token);
-          return fn(call.request, call);
-        })
+        .then(() => fn(call.request, call))
         .then(
-          (res) => {
-            count(method, grpc.status.OK);
-            callback(null, res);
-          },
-          (err: unknown) => callback(fail(method, err)),
+          (res) => callback(null, res),
+          (err: unknown) => callback(fail(call, err)),
         );
     };
   }
@@ -120,21 +69,20 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
   const core = o.core;
 
   const sweep: SweepServiceServer = {
-    submitSweep: unary('SubmitSweep', async (req) => {
+    submitSweep: unary(async (req) => {
       if (!req.specYaml.trim()) throw new InvalidRequestError('spec_yaml is empty: send the sweep spec text');
       const fileName = req.fileName || 'sweep.yaml';
       const { name, tasks } = o.expand(req.specYaml, fileName, req.overrides);
       return core.submitSweep({ name, fileName, specYaml: req.specYaml, overrides: req.overrides, tasks });
     }),
-    getSweep: unary('GetSweep', (req) => ({ sweep: toSweepInfo(core.getSweep(req.sweepId)) })),
-    listSweeps: unary('ListSweeps', () => ({ sweeps: core.listSweeps().map(toSweepInfo) })),
-    cancelSweep: unary('CancelSweep', async (req) => ({ cancelledTasks: await core.cancelSweep(req.sweepId) })),
-    getResults: unary('GetResults', (req) => {
+    getSweep: unary((req) => ({ sweep: toSweepInfo(core.getSweep(req.sweepId)) })),
+    listSweeps: unary(() => ({ sweeps: core.listSweeps().map(toSweepInfo) })),
+    cancelSweep: unary(async (req) => ({ cancelledTasks: await core.cancelSweep(req.sweepId) })),
+    getResults: unary((req) => {
       core.getSweep(req.sweepId);
       return o.renderResults(req.sweepId, req.format || 'markdown');
     }),
     watchSweep: (call: grpc.ServerWritableStream<WatchSweepRequest, WatchSweepResponse>) => {
-      const method = 'WatchSweep';
       let unsubscribe = (): void => {};
       const end = (): void => {
         unsubscribe();
@@ -142,10 +90,8 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         if (!call.writableEnded) call.end();
       };
       try {
-        checkAuth(call.metadata, o.token);
         const req = call.request;
         const info = core.getSweep(req.sweepId);
-        count(method, grpc.status.OK);
         let last = 0;
         const send = (e: SweepEvent): boolean => {
           if (e.sweepId !== req.sweepId || e.sequence <= last) return false;
@@ -174,13 +120,13 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         o.stopSignal.addEventListener('abort', end, { once: true });
       } catch (err) {
         unsubscribe();
-        call.emit('error', fail(method, err));
+        call.emit('error', fail(call, err));
       }
     },
   };
 
   const worker: WorkerServiceServer = {
-    registerWorker: unary('RegisterWorker', (req) =>
+    registerWorker: unary((req) =>
       core.registerWorker({
         hostname: req.hostname,
         resources: req.resources ?? { cpu: 0, gpu: 0, memoryMb: 0 },
@@ -188,7 +134,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         version: req.version,
       }),
     ),
-    leaseTasks: unary('LeaseTasks', async (req, call) => {
+    leaseTasks: unary(async (req, call) => {
       const ac = new AbortController();
       const abort = (): void => ac.abort();
       call.on('cancelled', abort);
@@ -199,38 +145,32 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         o.stopSignal.removeEventListener('abort', abort);
       }
     }),
-    heartbeat: unary('Heartbeat', (req) =>
+    heartbeat: unary((req) =>
       core.heartbeat(
         req.workerId,
         req.tasks.map((t) => ({ taskId: t.taskId, fencingToken: t.fencingToken, epoch: t.epoch, epochsJson: t.epochsJson })),
         req.draining,
       ),
     ),
-    completeTask: unary('CompleteTask', async (req) => {
+    completeTask: unary(async (req) => {
       const res = await core.completeTask(toCompletionReport(req), req.leaseNext);
       return { nextLeases: res.nextLeases.map(toTaskLease) };
     }),
-    completeTasks: unary('CompleteTasks', async (req) => {
-      const res = await core.completeTasks(
-        req.items.map(toCompletionReport),
-        req.leaseNext,
-      );
+    completeTasks: unary(async (req) => {
+      const res = await core.completeTasks(req.items.map(toCompletionReport), req.leaseNext);
       return {
         // Each refused item gets the status CompleteTask would have answered for it.
         outcomes: res.outcomes.map((x) => {
           if (x.ok) return { taskId: x.taskId, ok: true, code: grpc.status.OK, message: '' };
           const s = toGrpcStatus(x.error);
-          if (s.code === grpc.status.INTERNAL) {
-            o.log(`CompleteTasks item ${x.taskId}: ${x.error instanceof Error ? (x.error.stack ?? x.error.message) : String(x.error)}`);
-          }
+          if (s.code === grpc.status.INTERNAL) o.log(`CompleteTasks item ${x.taskId}: ${stackOf(x.error)}`);
           return { taskId: x.taskId, ok: false, code: s.code, message: s.details };
         }),
         nextLeases: res.nextLeases.map(toTaskLease),
       };
     }),
-    failTask: unary('FailTask', (req) => core.failTask(req.workerId, req.taskId, req.fencingToken, req.error, req.retryable)),
+    failTask: unary((req) => core.failTask(req.workerId, req.taskId, req.fencingToken, req.error, req.retryable)),
     uploadArtifact: (call: grpc.ServerReadableStream<UploadArtifactRequest, UploadArtifactResponse>, callback) => {
-      const method = 'UploadArtifact';
       let header: UploadHeader | undefined;
       let upload: ArtifactUpload | undefined;
       let failed = false;
@@ -238,14 +178,8 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         if (failed) return;
         failed = true;
         upload?.abort();
-        callback(fail(method, err));
+        callback(fail(call, err));
       };
-      try {
-        checkAuth(call.metadata, o.token);
-      } catch (err) {
-        refuse(err);
-        return;
-      }
       call.on('data', (msg: UploadArtifactRequest) => {
         if (failed) return;
         try {
@@ -270,31 +204,21 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         const [u, hd] = [upload, header];
         Promise.resolve()
           .then(() => core.finishUpload(u, hd))
-          .then(
-          (res) => {
-            count(method, grpc.status.OK);
-            callback(null, res);
-          },
-          refuse,
-        );
+          .then((res) => callback(null, res), refuse);
       });
-      call.on('error', () => {
+      const drop = (): void => {
         failed = true;
         upload?.abort();
-      });
-      call.on('cancelled', () => {
-        failed = true;
-        upload?.abort();
-      });
+      };
+      call.on('error', drop);
+      call.on('cancelled', drop);
     },
     downloadArtifact: (call: grpc.ServerWritableStream<DownloadArtifactRequest, DownloadArtifactResponse>) => {
-      const method = 'DownloadArtifact';
       let file: string;
       try {
-        checkAuth(call.metadata, o.token);
         file = core.artifactPath(call.request.sha256);
       } catch (err) {
-        call.emit('error', fail(method, err));
+        call.emit('error', fail(call, err));
         return;
       }
       const size = fs.statSync(file).size;
@@ -310,10 +234,9 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
       });
       stream.on('end', () => {
         if (first) call.write({ chunk: Buffer.alloc(0), size: 0 });
-        count(method, grpc.status.OK);
         call.end();
       });
-      stream.on('error', (err) => call.emit('error', fail(method, err)));
+      stream.on('error', (err) => call.emit('error', fail(call, err)));
       call.on('cancelled', () => stream.destroy());
     },
   };
@@ -321,14 +244,15 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
   return { sweep, worker };
 }
 
-/** Bind a grpc-js server with both services. Returns the bound port. */
+/** Bind a grpc-js server with both services behind `interceptors`. Returns the bound port. */
 export async function startGrpcServer(
   services: { sweep: SweepServiceServer; worker: WorkerServiceServer },
   listen: string,
   credentials: grpc.ServerCredentials,
+  interceptors: grpc.ServerInterceptor[],
 ): Promise<{ server: grpc.Server; port: number }> {
   // channelz off: its per-call bookkeeping costs CPU and nothing here reads it.
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.enable_channelz': 0 });
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.enable_channelz': 0, interceptors });
   server.addService(SweepServiceService, services.sweep);
   server.addService(WorkerServiceService, services.worker);
   const port = await new Promise<number>((resolve, reject) => {

@@ -1,8 +1,10 @@
 /**
  * THE mapping from typed errors to gRPC status codes, used once at the rpc edge. Anything not a
  * known error becomes INTERNAL with a generic sentence (its stack goes to the log, not the client).
+ * Every error status carries the NpfError code in its trailers (common/error-metadata.ts).
  */
-import { status } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { ERROR_CODE_KEY } from '../common/error-metadata.js';
 import { InvalidInputError, NpfError } from '../common/errors.js';
 import { AuthError, IllegalTransitionError, LimitExceededError, NotFoundError, StaleLeaseError } from './errors.js';
 
@@ -27,5 +29,22 @@ function statusOf(err: unknown): GrpcFailure {
   // Spec errors (SweepSpecError with file:line), bad ids, bad JSON, artifact mismatches.
   if (err instanceof InvalidInputError) return { code: status.INVALID_ARGUMENT, details: err.message };
   if (err instanceof NpfError) return { code: status.INTERNAL, details: err.message };
-  return { code: status.INTERNAL, details: 'internal error in the coordinator (see its log)' };
+  return { code: status.INTERNAL, details: INTERNAL_DETAILS };
+}
+
+/** What a client is told of an error that is not a typed one. */
+export const INTERNAL_DETAILS = 'internal error in the coordinator (see its log)';
+
+/** The status a call refused with `err` ends with: code, sentence, and the error code in the trailers. */
+export function toStatusObject(err: unknown): StatusObject {
+  const s = toGrpcStatus(err);
+  const metadata = new Metadata();
+  if (s.errorCode) metadata.set(ERROR_CODE_KEY, s.errorCode);
+  return { code: s.code, details: s.details, metadata };
+}
+
+/** `toStatusObject` as the error a handler answers with (callback(err) or emit('error', err)). */
+export function toServiceError(err: unknown): ServiceError {
+  const s = toStatusObject(err);
+  return Object.assign(new Error(s.details), s);
 }

@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { InvalidInputError } from '../common/errors.js';
 import { ArtifactStore } from './artifact-store.js';
 import { resolveCoordinatorOptions, type CoordinatorOptions } from './coordinator-options.js';
+import { edgeInterceptor } from './grpc-interceptor.js';
 import { buildServices, startGrpcServer, type SweepExpander } from './grpc-server.js';
 import { startHttpEndpoints, type HttpEndpoints } from '../common/http-endpoints.js';
 import { CoordinatorMetrics } from './metrics.js';
@@ -93,7 +94,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   }
 
   const stopper = new AbortController();
-  const services = buildServices({ core, expand, renderResults, token: o.token, metrics, log: o.log, stopSignal: stopper.signal });
+  const services = buildServices({ core, expand, renderResults, log: o.log, stopSignal: stopper.signal });
+  const interceptor = edgeInterceptor({
+    token: o.token,
+    count: (method, code) => metrics.countRequest(method, grpc.status[code] ?? String(code)),
+    log: o.log,
+  });
   const credentials = o.tls
     ? grpc.ServerCredentials.createSsl(
         o.tls.caFile ? readPem(o.tls.caFile, 'CA') : null,
@@ -106,7 +112,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   let serving = false;
   let timer: NodeJS.Timeout | undefined;
   try {
-    const bound = await startGrpcServer(services, o.grpcListen, credentials);
+    const bound = await startGrpcServer(services, o.grpcListen, credentials, [interceptor]);
     grpcServer = bound.server;
     serving = true;
     const host = o.grpcListen.slice(0, o.grpcListen.lastIndexOf(':'));

@@ -27,6 +27,7 @@ export class CoordinatorMetrics implements CoreObserver {
   private readonly epochDuration: Histogram;
   private readonly bestAccuracy: Histogram<'sweep' | 'regime'>;
   private core?: SweepCoordinator;
+  private readonly requestCounters = new Map<string, { inc(): void }>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -166,5 +167,17 @@ export class CoordinatorMetrics implements CoreObserver {
   }
   trialResult(sweepId: string, regime: string, bestTestAccuracy: number): void {
     this.bestAccuracy.observe({ sweep: sweepId, regime }, bestTestAccuracy);
+  }
+
+  /** Count one finished rpc (`code` is the status's name, e.g. 'OK', 'NOT_FOUND'). */
+  countRequest(method: string, code: string): void {
+    // Labelled children cached: label hashing per call is measurable at thousands of calls/s.
+    const key = `${method}/${code}`;
+    let c = this.requestCounters.get(key);
+    if (!c) {
+      c = this.grpcRequests.labels({ method, code });
+      this.requestCounters.set(key, c);
+    }
+    c.inc();
   }
 }

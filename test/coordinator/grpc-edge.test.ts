@@ -38,6 +38,51 @@ describe('coordinator grpc edge', () => {
     expect(await unary(h.sweep, 'listSweeps', {}, bearer(h.token))).toEqual({ sweeps: [] });
   });
 
+  it('interceptor - every rpc, streaming ones included, is refused without the token before its handler runs, and each call is counted with its code', async () => {
+    h = await startHarness();
+    const refusedStream = (start: (md: grpc.Metadata) => grpc.ClientReadableStream<unknown>) =>
+      new Promise<{ code: number; trailerCode: unknown }>((resolve) => {
+        const s = start(bearer('nope'));
+        s.on('data', () => {});
+        s.on('error', (e: grpc.ServiceError) => resolve({ code: e.code, trailerCode: e.metadata.get('npf-error-code')[0] }));
+      });
+    expect(await refusedStream((md) => h!.worker.downloadArtifact({ sha256: '0'.repeat(64) }, md))).toEqual({
+      code: grpc.status.UNAUTHENTICATED,
+      trailerCode: 'UNAUTHENTICATED',
+    });
+    const upload = await new Promise<number>((resolve) => {
+      const s = h!.worker.uploadArtifact(bearer('nope'), (err) => resolve(err?.code ?? -1));
+      s.write({ header: { taskId: 't', fencingToken: 1, ref: { name: 'best', sha256: '0'.repeat(64), size: 1, epoch: 1 } } });
+      s.end();
+    });
+    expect(upload).toBe(grpc.status.UNAUTHENTICATED);
+    const reg = { hostname: 'x', resources: { cpu: 1, gpu: 0, memoryMb: 100 }, backends: [], version: '' };
+    expect((await refused(unary(h.worker, 'registerWorker', reg, bearer('nope')))).code).toBe(grpc.status.UNAUTHENTICATED);
+    // The handler never ran: no worker was registered.
+    expect(h.c.core.liveWorkers()).toEqual([]);
+    await h.register();
+    const sweepId = await submitFixtures(h, [fixtureTask()]);
+    await h.c.core.cancelSweep(sweepId);
+    await new Promise<void>((resolve, reject) => {
+      const s = h!.sweep.watchSweep({ sweepId, fromStart: true }, bearer(h!.token));
+      s.on('data', () => {});
+      s.on('end', resolve);
+      s.on('error', reject);
+    });
+    expect(await refused(h.s('getSweep', { sweepId: 'sw-nope' }))).toMatchObject({ code: grpc.status.NOT_FOUND });
+    const text = await (await fetch(`http://${h.c.httpAddress}/metrics`)).text();
+    for (const line of [
+      'npf_grpc_requests_total{method="DownloadArtifact",code="UNAUTHENTICATED"} 1',
+      'npf_grpc_requests_total{method="UploadArtifact",code="UNAUTHENTICATED"} 1',
+      'npf_grpc_requests_total{method="RegisterWorker",code="UNAUTHENTICATED"} 1',
+      'npf_grpc_requests_total{method="RegisterWorker",code="OK"} 1',
+      'npf_grpc_requests_total{method="WatchSweep",code="OK"} 1',
+      'npf_grpc_requests_total{method="GetSweep",code="NOT_FOUND"} 1',
+    ]) {
+      expect(text).toContain(line);
+    }
+  });
+
   it('edge - garbage input gets INVALID_ARGUMENT or NOT_FOUND with a sentence, never a crash', async () => {
     h = await startHarness();
     const t = fixtureTask();
