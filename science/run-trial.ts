@@ -7,7 +7,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunTrialOptions, TrialResult, TrialSpec } from './types.js';
+import type { CheckpointRef, RunTrialOptions, TrialResult, TrialSpec } from './types.js';
+import { checkGates } from './trial-spec.js';
 import { InvalidInputError } from '../common/errors.js';
 import { initBackend } from './backend/init-backend.js';
 import type { BackendChoice } from './backend/backend-choice.js';
@@ -49,30 +50,27 @@ function biasFor(spec: TrialSpec): boolean {
   return spec.arch.kind === 'fc' ? spec.arch.bias !== false : true;
 }
 
-async function loadGates(spec: TrialSpec, regime: RegimePlan, plan: NetworkPlan): Promise<LayerStack | undefined> {
-  if (regime.featureSource !== 'checkpoint') return undefined;
-  if (!spec.gatesFrom) throw new InvalidInputError(`regime '${spec.regime}' needs gatesFrom: a ReLU checkpoint {path, sha256}`, { field: 'gatesFrom' });
-  const content = await readCheckpoint(spec.gatesFrom);
+async function loadGates(spec: TrialSpec, regime: RegimePlan, plan: NetworkPlan, gates: CheckpointRef | undefined): Promise<LayerStack | undefined> {
+  if (regime.featureSource !== 'checkpoint' || !gates) return undefined;
+  const content = await readCheckpoint(gates);
   const wanted = regime.parentCheckpoint;
   // FLNPF takes any ReLU checkpoint (npf train --gates-from may name 'final'); stage k needs the best-so-far weights of its epoch.
   if (wanted?.atEpoch !== undefined && content.header.name !== wanted.name) {
-    throw new CheckpointError(
-      spec.gatesFrom.path,
-      'wrong-kind',
-      `stage ${spec.stage} needs the ReLU run's '${wanted.name}' weights, this file holds '${content.header.name}'`,
-    );
+    throw new CheckpointError(gates.path, 'wrong-kind', `stage ${spec.stage} needs the ReLU run's '${wanted.name}' weights, this file holds '${content.header.name}'`);
   }
-  return gatesFromCheckpoint(content, plan, spec.gatesFrom.path);
+  return gatesFromCheckpoint(content, plan, gates.path);
 }
 
 /**
- * Train one trial. Same spec + seed + backend gives a bit-identical result (initial weights and
- * shuffles come from the seed through the project's own PRNG; the wasm and cpu backends are
- * deterministic). A NaN/Inf loss ends it with status 'diverged'; opts.signal cancels it between
+ * Train one trial. FLNPF and stage k >= 1 need opts.gates (the ReLU parent's checkpoint, read
+ * and verified here); every other regime refuses gates. Same spec + seed + backend (and gates)
+ * give a bit-identical result (initial weights and shuffles come from the seed through the
+ * project's own PRNG; the wasm and cpu backends are deterministic). A NaN/Inf loss ends it with status 'diverged'; opts.signal cancels it between
  * steps (status 'cancelled'). Throws NpfError subclasses for bad input (dataset, checkpoint,
  * backend), never for a diverging or cancelled run.
  */
 export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps: RunTrialDeps = {}): Promise<TrialResult> {
+  checkGates(spec, opts.gates);
   const regime = planRegime(spec.regime, spec.stage, spec.stageEvery);
   if (spec.init === 'sign-sqrt2' && spec.arch.kind !== 'fc') {
     throw new InvalidInputError(`init 'sign-sqrt2' is the nu_t experiment's FC initialiser; arch '${spec.arch.kind}' takes 'glorot-uniform'`, { field: 'init' });
@@ -80,7 +78,7 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps
   const choice: BackendChoice = await initBackend(spec.backend, spec.arch.kind !== 'fc');
   const dataset = await (deps.loadDataset ?? defaultLoadDataset)(spec.dataset);
   const plan = planNetwork(spec.arch, dataset.inputShape, outputsFor(spec, dataset), biasFor(spec));
-  const featureFromCheckpoint = await loadGates(spec, regime, plan);
+  const featureFromCheckpoint = await loadGates(spec, regime, plan, opts.gates);
   const model = buildTrialModel({ plan, regime, init: spec.init, gate: spec.gate, seed: spec.seed, featureFromCheckpoint });
   let measure: MeasureHook | undefined;
   try {

@@ -8,7 +8,7 @@ import { BACKENDS } from './backend/backend-choice.js';
 import { DATASETS, datasetDefinition } from './datasets/registry.js';
 import { OPTIMIZERS } from './optimizers.js';
 import { REGIMES, NTK_SPLIT_NEEDS, isStaged, measuresNtkSplit, parentCheckpoint } from './regimes.js';
-import type { TrialSpec } from './types.js';
+import type { CheckpointRef, TrialSpec } from './types.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -71,7 +71,6 @@ export const trialSpecSchema = z
     batchSize: positiveInt.max(65_536).default(32),
     seed: z.number().int().min(0).max(2 ** 31 - 1),
     backend: backendSchema.default('auto'),
-    gatesFrom: checkpointRefSchema.optional(),
     checkpoints: z
       .object({
         best: z.boolean().optional(),
@@ -100,9 +99,6 @@ export const trialSpecSchema = z
     if (!staged && s.stage !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['stage'], message: `stage is only meaningful for regime 'stage', not '${s.regime}'` });
     }
-    if (parentCheckpoint(s.regime, s.stage) && !s.gatesFrom) {
-      ctx.addIssue({ code: 'custom', path: ['gatesFrom'], message: `regime '${s.regime}' needs gatesFrom: a ReLU checkpoint {path, sha256}` });
-    }
     if (s.measure?.ntkSplit && !measuresNtkSplit(s.regime)) {
       ctx.addIssue({ code: 'custom', path: ['measure', 'ntkSplit'], message: NTK_SPLIT_NEEDS });
     }
@@ -122,4 +118,27 @@ export function resolveTrialSpec(input: unknown, where?: string): TrialSpec {
   }
   const s = parsed.data;
   return { ...s, loss: s.loss ?? datasetDefinition(s.dataset.name).defaultLoss } as TrialSpec;
+}
+
+/**
+ * Check the gates a trial is given beside its spec: FLNPF and stage k >= 1 need a ReLU parent's
+ * checkpoint {path, sha256}; every other regime takes none. Throws InvalidInputError.
+ */
+export function checkGates(spec: Pick<TrialSpec, 'regime' | 'stage' | 'stageEvery'>, gates: CheckpointRef | undefined, where?: string): void {
+  const at = where ? `${where}: ` : '';
+  const from = parentCheckpoint(spec.regime, spec.stage, spec.stageEvery);
+  if (from && gates === undefined) {
+    throw new InvalidInputError(`${at}regime '${spec.regime}' needs gates: the ReLU parent's '${from.name}' checkpoint {path, sha256}`, { field: 'gates', regime: spec.regime });
+  }
+  if (!from && gates !== undefined) {
+    const what = spec.stage !== undefined ? `stage ${spec.stage}` : `regime '${spec.regime}'`;
+    throw new InvalidInputError(`${at}${what} takes no gates from a checkpoint, got ${gates.path}`, { field: 'gates', regime: spec.regime });
+  }
+  if (gates !== undefined) {
+    const parsed = checkpointRefSchema.safeParse(gates);
+    if (!parsed.success) {
+      const parts = parsed.error.issues.map((i) => `gates.${i.path.join('.')}: ${i.message}`);
+      throw new InvalidInputError(`${at}${parts.join('; ')}`, { field: 'gates', issues: parsed.error.issues });
+    }
+  }
 }

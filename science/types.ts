@@ -80,7 +80,11 @@ export type InitName =
   /** The nu_t notebook: weights +-sqrt(2/width) with equal probability. */
   | 'sign-sqrt2';
 
-/** One fully resolved training trial. Defaults are applied before a spec reaches runTrial. */
+/**
+ * One fully resolved training trial. Defaults are applied before a spec reaches runTrial. The
+ * spec is the trial's identity (hashed into its task id); the parent checkpoint that gives FLNPF
+ * and stage k >= 1 their gates is an input of the run, passed beside it (RunTrialOptions.gates).
+ */
 export interface TrialSpec {
   dataset: DatasetSpec;
   arch: ArchSpec;
@@ -100,8 +104,6 @@ export interface TrialSpec {
   batchSize: number;
   seed: number;
   backend: BackendName;
-  /** Gates for flnpf and stage (k >= 1): a checkpoint of a ReLU trial of the same arch. */
-  gatesFrom?: CheckpointRef;
   /** Checkpoints this trial must write (ReLU parents). */
   checkpoints?: CheckpointRequest;
   measure?: MeasureSpec;
@@ -177,6 +179,11 @@ export type TrialProgress =
   | { kind: 'ntk-split'; point: NtkSplitPoint };
 
 export interface RunTrialOptions {
+  /**
+   * The gates of FLNPF and stage k >= 1: a checkpoint of the ReLU parent trial (same arch),
+   * verified against its SHA-256 when read. Required for those regimes, refused for the others.
+   */
+  gates?: CheckpointRef;
   onProgress?: (event: TrialProgress) => void;
   /** Cancels between steps; the result then has status 'cancelled'. */
   signal?: AbortSignal;

@@ -8,28 +8,33 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { InvalidInputError, NpfError, describeError } from '../../common/errors.js';
-import { resolveTrialSpec } from '../../science/trial-spec.js';
-import type { EpochRecord, TrialProgress, TrialResult, TrialSpec } from '../../science/types.js';
+import { BACKENDS } from '../../science/backend/backend-choice.js';
+import { DATASETS } from '../../science/datasets/registry.js';
+import { ARCH_KINDS } from '../../science/models/architecture.js';
+import { OPTIMIZERS, defaultLr, type OptimizerName } from '../../science/optimizers.js';
+import { REGIMES, parentCheckpoint } from '../../science/regimes.js';
+import { checkGates, resolveTrialSpec } from '../../science/trial-spec.js';
+import type { CheckpointRef, EpochRecord, TrialProgress, TrialResult, TrialSpec } from '../../science/types.js';
 
 export const USAGE = `usage: npf train [--spec trial.yaml] [options]   (flags override the spec file)
 
-  --dataset NAME          mnist | fashion-mnist | cifar10 | cifar100 | binary-mnist (default mnist)
+  --dataset NAME          ${DATASETS.join(' | ')} (default mnist)
   --dataset-dir DIR       where the dataset files are (cifar10/cifar100; optional otherwise)
   --train-subset N        train on the first N examples
   --train-per-class N     train on the first N examples of each class
   --test-subset N         test on the first N examples
-  --arch A                fc | vconv | gconv (default fc)
+  --arch A                ${ARCH_KINDS.join(' | ')} (default fc)
   --width N --depth N     FC width and number of hidden layers (default 128, 5)
-  --regime R              relu | frnpf-ii | frnpf-di | dnpfl | flnpf | stage (default relu)
+  --regime R              ${REGIMES.join(' | ')} (default relu)
   --stage K               stage number for --regime stage (0 = frnpf-ii; k >= 1 needs --gates-from)
   --gates-from PATH       ReLU checkpoint whose hidden layers gate flnpf / stage k >= 1
   --gates-sha256 HEX      expected SHA-256 of --gates-from (default: the file's current hash)
-  --optimizer O           sgd | adam | rmsprop (default adam)
-  --lr X                  step size (default: adam 3e-4, sgd 1e-2, rmsprop 1e-4)
+  --optimizer O           ${OPTIMIZERS.join(' | ')} (default adam)
+  --lr X                  step size (default: ${OPTIMIZERS.map((o) => `${o} ${defaultLr(o).toExponential()}`).join(', ')})
   --epochs N              (default 1)
   --batch-size N          (default 32)
   --seed N                (default 0)
-  --backend B             auto | wasm | cpu | tensorflow | tensorflow-gpu (default auto)
+  --backend B             ${BACKENDS.join(' | ')} (default auto)
   --loss L                cross-entropy | squared (default: squared for binary-mnist)
   --init I                glorot-uniform | sign-sqrt2
   --beta X --eps X        soft-gate sharpness and lift (default 4, 0.1)
@@ -67,8 +72,6 @@ const FLAGS: Record<string, FlagKind> = {
   'checkpoint-dir': 'string',
   help: 'boolean',
 };
-
-const DEFAULT_LR: Record<string, number> = { adam: 3e-4, sgd: 1e-2, rmsprop: 1e-4 };
 
 export type ParsedFlags = Record<string, string | number | boolean>;
 
@@ -199,7 +202,7 @@ export function specFromFlags(f: ParsedFlags): TrialSpec {
   if (f.optimizer !== undefined) optimizer.name = f.optimizer;
   if (optimizer.name === undefined) optimizer.name = 'adam';
   if (f.lr !== undefined) optimizer.lr = f.lr;
-  if (optimizer.lr === undefined && typeof optimizer.name === 'string') optimizer.lr = DEFAULT_LR[optimizer.name];
+  if (optimizer.lr === undefined && (OPTIMIZERS as readonly unknown[]).includes(optimizer.name)) optimizer.lr = defaultLr(optimizer.name as OptimizerName);
   s.optimizer = optimizer;
   if (f.epochs !== undefined) s.epochs = f.epochs;
   if (s.epochs === undefined) s.epochs = 1;
@@ -216,12 +219,22 @@ export function specFromFlags(f: ParsedFlags): TrialSpec {
     s.gate = gate;
   }
   if (typeof f.checkpoints === 'string') s.checkpoints = parseCheckpointList(f.checkpoints);
-  if (typeof f['gates-from'] === 'string') {
-    const path = f['gates-from'];
-    s.gatesFrom = { path, sha256: typeof f['gates-sha256'] === 'string' ? f['gates-sha256'] : sha256File(path) };
-  } else if (f['gates-sha256'] !== undefined) throw new InvalidInputError('train: --gates-sha256 needs --gates-from');
   const where = typeof f.spec === 'string' ? f.spec : 'command line';
   return resolveTrialSpec(s, where);
+}
+
+/**
+ * The gates of an flnpf / stage k >= 1 trial, from --gates-from (and --gates-sha256, default the
+ * file's current hash): passed to runTrial beside the spec, refused for a regime that takes none.
+ */
+export function gatesFromFlags(f: ParsedFlags, spec: TrialSpec): CheckpointRef | undefined {
+  if (f['gates-sha256'] !== undefined && typeof f['gates-from'] !== 'string') throw new InvalidInputError('train: --gates-sha256 needs --gates-from');
+  const path = f['gates-from'];
+  const from = parentCheckpoint(spec.regime, spec.stage, spec.stageEvery);
+  if (from && typeof path !== 'string') throw new InvalidInputError(`train: regime '${spec.regime}' needs --gates-from: the ReLU run's '${from.name}' checkpoint`);
+  const gates = typeof path === 'string' ? { path, sha256: typeof f['gates-sha256'] === 'string' ? f['gates-sha256'] : sha256File(path) } : undefined;
+  checkGates(spec, gates, 'train');
+  return gates;
 }
 
 function epochLine(r: EpochRecord, total: number): string {
@@ -277,6 +290,7 @@ export function exitCodeOf(result: TrialResult): number {
 
 export async function run(argv: string[]): Promise<number> {
   let spec: TrialSpec;
+  let gates: CheckpointRef | undefined;
   let flags: ParsedFlags;
   try {
     flags = parseTrainFlags(argv);
@@ -285,6 +299,7 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     spec = specFromFlags(flags);
+    gates = gatesFromFlags(flags, spec);
   } catch (err) {
     if (err instanceof NpfError) {
       console.error(`npf ${err.message}`.replace(/^npf (?!train)/, 'npf train: '));
@@ -299,6 +314,7 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     const result = await runTrial(spec, {
+      gates,
       signal: controller.signal,
       checkpointDir: typeof flags['checkpoint-dir'] === 'string' ? flags['checkpoint-dir'] : undefined,
       onProgress: progressPrinter((s) => process.stderr.write(s), Boolean(process.stderr.isTTY), spec.epochs),

@@ -14,10 +14,9 @@ import type { CheckpointRequest, MeasureSpec, Regime, TrialSpec } from '../../sc
 import { DEFAULT_STAGE_EVERY, PARENT_REGIME, isStaged, measuresNtkSplit, parentCheckpoint } from '../../science/regimes.js';
 import { resolveTrialSpec } from '../../science/trial-spec.js';
 import { describeError } from '../../common/errors.js';
-import { SweepExpansionError, SweepSpecError, SweepTooLargeError } from './errors.js';
-import { formatPath } from './parse-sweep.js';
+import { SweepExpansionError, SweepTooLargeError } from './errors.js';
 import { taskIdOf } from './task-id.js';
-import { DEFAULT_RESOURCES, epochsFor, seedsOf, sweepSchema, type SweepSpec } from './sweep-schema.js';
+import { DEFAULT_RESOURCES, epochsFor, seedsOf, type SweepSpec } from './sweep-schema.js';
 
 /** Priority of a ReLU trial that other trials wait on. */
 export const PARENT_PRIORITY = 100;
@@ -63,12 +62,11 @@ export function countTrials(spec: SweepSpec): { total: number; grid: number; par
 }
 
 /**
- * Expand a sweep spec into its trials: ReLU parents first, then the rest in grid order.
- * Throws SweepSpecError (invalid spec), SweepTooLargeError (over limits.maxTrials) or
+ * Expand a sweep spec, as parseSweepSpec validated it, into its trials: ReLU parents first, then
+ * the rest in grid order. Throws SweepTooLargeError (over limits.maxTrials) or
  * SweepExpansionError (a trial fails TrialSpec validation) before anything runs.
  */
-export function expandSweep(input: SweepSpec): ExpandedTask[] {
-  const spec = validate(input);
+export function expandSweep(spec: SweepSpec): ExpandedTask[] {
   const file = spec.source;
 
   const count = countTrials(spec);
@@ -133,17 +131,6 @@ export function expandSweep(input: SweepSpec): ExpandedTask[] {
   return out;
 }
 
-function validate(input: SweepSpec): SweepSpec {
-  const { source, ...rest } = input;
-  const parsed = sweepSchema.safeParse(rest);
-  if (!parsed.success) {
-    throw new SweepSpecError(
-      parsed.error.issues.map((i) => ({ file: source, path: formatPath(i.path) || undefined, message: i.message })),
-    );
-  }
-  return { ...(parsed.data as SweepSpec), source };
-}
-
 function resourcesFor(spec: SweepSpec, arch: Arch): ResourceRequest {
   return { ...DEFAULT_RESOURCES, ...spec.resources, ...(arch.resources ?? {}) };
 }
@@ -195,10 +182,7 @@ function buildSpec(
     checkpoints,
     measure: measureFor(spec, regime),
   };
-  // gatesFrom is filled in by the coordinator at dispatch from the parent's artifact; validate
-  // with a placeholder so the rest of the spec is checked now, then drop it.
-  const needsGates = parentCheckpoint(regime, stage, spec.checkpointEvery) !== undefined;
-  if (needsGates) raw.gatesFrom = { path: '(parent checkpoint)', sha256: '0'.repeat(64) };
+  // The parent's checkpoint is not part of the spec: the worker passes it beside it (runTrial's gates).
   let resolved: TrialSpec;
   try {
     resolved = resolveTrialSpec(dropUndefined(raw));
@@ -210,9 +194,7 @@ function buildSpec(
       { cause: err },
     );
   }
-  const out = dropUndefined({ ...resolved }) as TrialSpec;
-  if (needsGates) delete out.gatesFrom;
-  return out;
+  return dropUndefined({ ...resolved }) as TrialSpec;
 }
 
 function makeTask(

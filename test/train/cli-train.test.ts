@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInputError } from '../../common/errors.js';
-import { parseCheckpointList, parseTrainFlags, progressPrinter, run, specFromFlags } from '../../cli/commands/train.js';
+import { gatesFromFlags, parseCheckpointList, parseTrainFlags, progressPrinter, run, specFromFlags } from '../../cli/commands/train.js';
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'npf-cli-train-'));
 
@@ -41,7 +41,15 @@ describe('train - npf train flags', () => {
     expect(errorOf(() => specFromFlags(parseTrainFlags(['--regime', 'frnpf'])))).toMatch(/regime/);
     expect(errorOf(() => specFromFlags(parseTrainFlags(['--lr', '-1'])))).toMatch(/optimizer\.lr/);
     expect(errorOf(() => parseCheckpointList('best,last'))).toMatch(/'last'/);
-    expect(errorOf(() => specFromFlags(parseTrainFlags(['--regime', 'flnpf', '--gates-from', '/nonexistent/x.npfckpt'])))).toMatch(/nonexistent/);
+    const gatesOf = (argv: string[]) => {
+      const flags = parseTrainFlags(argv);
+      return gatesFromFlags(flags, specFromFlags(flags));
+    };
+    expect(errorOf(() => gatesOf(['--regime', 'flnpf', '--gates-from', '/nonexistent/x.npfckpt']))).toMatch(/nonexistent/);
+    expect(errorOf(() => gatesOf(['--regime', 'stage', '--stage', '2']))).toBe("train: regime 'stage' needs --gates-from: the ReLU run's 'best@20' checkpoint");
+    expect(errorOf(() => gatesOf(['--regime', 'relu', '--gates-from', '/x.npfckpt', '--gates-sha256', 'a'.repeat(64)]))).toMatch(/^train: regime 'relu' takes no gates/);
+    expect(gatesOf(['--regime', 'flnpf', '--gates-from', '/x.npfckpt', '--gates-sha256', 'a'.repeat(64)])).toEqual({ path: '/x.npfckpt', sha256: 'a'.repeat(64) });
+    expect(gatesOf(['--regime', 'dnpfl'])).toBeUndefined();
   });
 
   it('train - a YAML spec is validated, and flags override it', () => {

@@ -7,6 +7,7 @@ import { runTrial, TrialSetupError } from '../../science/run-trial.js';
 import { resolveTrialSpec } from '../../science/trial-spec.js';
 import type { TrialProgress, TrialSpec } from '../../science/types.js';
 import { CheckpointError } from '../../science/checkpoint/errors.js';
+import { InvalidInputError } from '../../common/errors.js';
 import { syntheticBinaryDataset, syntheticDataset } from './synthetic-data.js';
 
 const data = syntheticDataset();
@@ -118,14 +119,28 @@ describe('train - runTrial', () => {
     expect(at2.epoch).toBeLessThanOrEqual(2);
     expect(at2.testAccuracy).toBe(Math.max(parent.epochs[0].testAccuracy, parent.epochs[1].testAccuracy));
 
-    const child = await runTrial(spec({ regime: 'flnpf', gatesFrom: { path: best.path, sha256: best.sha256 } }), {}, deps);
+    const gates = { path: best.path, sha256: best.sha256 };
+    const child = await runTrial(spec({ regime: 'flnpf' }), { gates }, deps);
     expect(child.status).toBe('succeeded');
     // A stage trial must get the best@<10k> file it names (here: stage 1 wants best@10).
-    await expect(runTrial(spec({ regime: 'stage', stage: 1, gatesFrom: { path: at2.path, sha256: at2.sha256 } }), {}, deps)).rejects.toThrow(/best@10/);
+    await expect(runTrial(spec({ regime: 'stage', stage: 1 }), { gates: { path: at2.path, sha256: at2.sha256 } }, deps)).rejects.toThrow(/best@10/);
     // A checkpoint of another width is refused with the file named.
-    const other = spec({ regime: 'flnpf', arch: { kind: 'fc', width: 8, depth: 3 }, gatesFrom: { path: best.path, sha256: best.sha256 } });
-    await expect(runTrial(other, {}, deps)).rejects.toThrow(CheckpointError);
-    await expect(runTrial(other, {}, deps)).rejects.toThrow(best.path);
+    const other = spec({ regime: 'flnpf', arch: { kind: 'fc', width: 8, depth: 3 } });
+    await expect(runTrial(other, { gates }, deps)).rejects.toThrow(CheckpointError);
+    await expect(runTrial(other, { gates }, deps)).rejects.toThrow(best.path);
+    // Bytes that do not hash to the pinned sha256 are refused.
+    await expect(runTrial(spec({ regime: 'flnpf' }), { gates: { ...gates, sha256: '0'.repeat(64) } }, deps)).rejects.toThrow(CheckpointError);
+  });
+
+  it('train - gates are an input beside the spec: required by flnpf and stage k >= 1, refused by every other regime', async () => {
+    const gates = { path: '/nonexistent/best.npfckpt', sha256: 'a'.repeat(64) };
+    await expect(runTrial(spec({ regime: 'flnpf' }), {}, deps)).rejects.toThrow("regime 'flnpf' needs gates: the ReLU parent's 'best' checkpoint");
+    await expect(runTrial(spec({ regime: 'stage', stage: 2 }), {}, deps)).rejects.toThrow("regime 'stage' needs gates: the ReLU parent's 'best@20' checkpoint");
+    for (const s of [spec({ regime: 'relu' }), spec({ regime: 'dnpfl' }), spec({ regime: 'stage', stage: 0 })]) {
+      await expect(runTrial(s, { gates }, deps)).rejects.toThrow(InvalidInputError);
+      await expect(runTrial(s, { gates }, deps)).rejects.toThrow('takes no gates from a checkpoint');
+    }
+    await expect(runTrial(spec({ regime: 'flnpf' }), { gates: { ...gates, sha256: 'xyz' } }, deps)).rejects.toThrow('gates.sha256: must be 64 hex digits');
   });
 
   it('train - nu_t is measured at epoch 0 and every `every` epochs on a binary task (the nu_t experiment)', async () => {
