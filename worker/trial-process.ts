@@ -1,6 +1,6 @@
 /**
  * One trial running in its own child process (see trial-child.ts). Collects progress over IPC
- * and the last lines of stderr, and turns however the child ended into a TrialOutcome.
+ * and the last lines of stderr, and turns however the child ended into a TrialProcessOutcome.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { TrialProgress, TrialResult } from '../science/types.js';
@@ -21,7 +21,7 @@ export interface TrialProcessOptions {
   onProgress?: (event: TrialProgress, tfjsBytes?: number) => void;
 }
 
-export type TrialOutcome =
+export type TrialProcessOutcome =
   | { kind: 'result'; result: TrialResult }
   | { kind: 'failed'; verdict: FailureVerdict; exit: ChildExit }
   /** Stopped on purpose by stop() (cancel or drain). */
@@ -29,7 +29,7 @@ export type TrialOutcome =
 
 export class TrialProcess {
   readonly child: ChildProcess;
-  readonly done: Promise<TrialOutcome>;
+  readonly done: Promise<TrialProcessOutcome>;
   private stopping = false;
   private readonly tail: string[] = [];
   private partial = '';
@@ -47,7 +47,7 @@ export class TrialProcess {
       else if (m.type === 'result') result = m.result;
       else childError = { code: m.code, message: m.message, retryable: m.retryable };
     });
-    this.done = new Promise<TrialOutcome>((resolve) => {
+    this.done = new Promise<TrialProcessOutcome>((resolve) => {
       let settled = false;
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
         if (settled) return;
@@ -84,7 +84,7 @@ export class TrialProcess {
   }
 
   /** SIGTERM (the child aborts between steps), then SIGKILL after `graceMs`. Resolves when it has exited. */
-  async stop(graceMs: number): Promise<TrialOutcome> {
+  async stop(graceMs: number): Promise<TrialProcessOutcome> {
     this.stopping = true;
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGTERM');

@@ -169,8 +169,3 @@ export function gatedForward(plan: NetworkPlan, value: LayerStack, head: LayerPa
   });
   return headForward(plan, head, h);
 }
-
-/** 0/1 activity of each hidden layer's gates of the ReLU network on x (for kernel measures). */
-export function reluGateActivity(plan: NetworkPlan, stack: LayerStack, x: tf.Tensor): tf.Tensor[] {
-  return hardGates(plan, stack, x);
-}
