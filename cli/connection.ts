@@ -4,16 +4,16 @@
  */
 import fs from 'node:fs';
 import { InvalidInputError } from '../common/errors.js';
+import type { FlagSpecs } from './args.js';
 import { SweepClient } from './sweep-client.js';
 
-export const CONNECTION_OPTIONS = {
-  coordinator: { type: 'string' },
-  token: { type: 'string' },
-  'token-file': { type: 'string' },
-  tls: { type: 'boolean' },
-  'tls-ca': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export const CONNECTION_FLAGS = {
+  coordinator: { kind: 'string' },
+  token: { kind: 'string' },
+  'token-file': { kind: 'string' },
+  tls: { kind: 'boolean' },
+  'tls-ca': { kind: 'string' },
+} as const satisfies FlagSpecs;
 
 export const CONNECTION_USAGE = `  --coordinator HOST:PORT   coordinator gRPC address (default env NPF_COORDINATOR or 127.0.0.1:7070)
   --token TOKEN             bearer token (or env NPF_TOKEN, or --token-file)

@@ -1,9 +1,11 @@
 /**
  * `npf` composition root: dispatches to one module per subcommand (cli/commands/<name>.ts),
- * each exporting `run(argv: string[]): Promise<number>` (the exit code). Errors derived from
- * NpfError are printed as one sentence; anything else is a bug and keeps its stack.
+ * each exporting `run(argv: string[]): Promise<number>` (the exit code). Each command parses its
+ * arguments with cli/args.ts. Errors derived from NpfError are printed as one sentence (a
+ * UsageError lists every bad argument); anything else is a bug and keeps its stack.
  */
 import { NpfError } from '../common/errors.js';
+import { UsageError } from './args.js';
 
 interface CommandInfo {
   summary: string;
@@ -46,7 +48,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof NpfError) {
+    if (err instanceof UsageError) {
+      // Already "npf <command>: ..." with every problem listed.
+      console.error(err.message);
+      process.exitCode = 2;
+    } else if (err instanceof NpfError) {
       console.error(`npf: ${err.message}`);
       process.exitCode = 2;
     } else {

@@ -2,8 +2,7 @@
  * `npf coordinator`: run a coordinator (gRPC SweepService + WorkerService, /metrics, /healthz,
  * /readyz) until SIGTERM/SIGINT, with its state in --data-dir (SQLite + artifacts).
  */
-import { parseArgs } from 'node:util';
-import { InvalidInputError } from '../../common/errors.js';
+import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
 import { resolveToken } from '../connection.js';
 import { startCoordinator } from '../../coordinator/main.js';
 
@@ -24,62 +23,48 @@ const USAGE = `usage: npf coordinator --data-dir DIR [options]
   --nats URL                publish task/sweep events to NATS JetStream (docs/events.md)
   --nats-required           refuse to start when NATS is unreachable (default: warn, buffer, retry)`;
 
-function int(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidInputError(`--${flag} ${v}: expected a whole number > 0`, { flag, value: v });
-  return n;
-}
+const SPEC = defineCommand({
+  command: 'coordinator',
+  usage: USAGE,
+  flags: {
+    'data-dir': { kind: 'string', required: true },
+    listen: { kind: 'string' },
+    http: { kind: 'string' },
+    token: { kind: 'string' },
+    'token-file': { kind: 'string' },
+    'tls-cert': { kind: 'string' },
+    'tls-key': { kind: 'string' },
+    'tls-client-ca': { kind: 'string' },
+    'lease-ttl-ms': { kind: 'int', min: 1 },
+    'heartbeat-ms': { kind: 'int', min: 1 },
+    'max-attempts': { kind: 'int', min: 1 },
+    'retry-backoff-ms': { kind: 'int', min: 1 },
+    nats: { kind: 'string' },
+    'nats-required': { kind: 'boolean' },
+  },
+  check: (v) => (!!v['tls-cert'] !== !!v['tls-key'] ? ['give both --tls-cert and --tls-key, or neither'] : []),
+});
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'data-dir': { type: 'string' },
-        listen: { type: 'string' },
-        http: { type: 'string' },
-        token: { type: 'string' },
-        'token-file': { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'tls-client-ca': { type: 'string' },
-        'lease-ttl-ms': { type: 'string' },
-        'heartbeat-ms': { type: 'string' },
-        'max-attempts': { type: 'string' },
-        'retry-backoff-ms': { type: 'string' },
-        nats: { type: 'string' },
-        'nats-required': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    throw new InvalidInputError(`coordinator: ${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (!values['data-dir']) throw new InvalidInputError(`coordinator: --data-dir DIR is required\n${USAGE}`);
-  if (!!values['tls-cert'] !== !!values['tls-key']) throw new InvalidInputError('coordinator: give both --tls-cert and --tls-key, or neither');
+  const { help, values } = parseCommandArgs(SPEC, argv);
+  if (help) return printUsage(SPEC);
+  const dataDir = values['data-dir']!;
   const token = resolveToken(values);
   if (!token) console.error('npf coordinator: WARNING: no --token/NPF_TOKEN: every client is accepted');
   const c = await startCoordinator({
-    dataDir: values['data-dir'],
+    dataDir,
     grpcListen: values.listen ?? '0.0.0.0:7070',
     httpListen: values.http === 'off' ? null : (values.http ?? '0.0.0.0:9464'),
     token,
     tls: values['tls-cert'] ? { certFile: values['tls-cert'], keyFile: values['tls-key']!, caFile: values['tls-client-ca'] } : undefined,
-    leaseTtlMs: int('lease-ttl-ms', values['lease-ttl-ms']),
-    heartbeatIntervalMs: int('heartbeat-ms', values['heartbeat-ms']),
-    maxAttempts: int('max-attempts', values['max-attempts']),
-    retryBackoffMs: int('retry-backoff-ms', values['retry-backoff-ms']),
+    leaseTtlMs: values['lease-ttl-ms'],
+    heartbeatIntervalMs: values['heartbeat-ms'],
+    maxAttempts: values['max-attempts'],
+    retryBackoffMs: values['retry-backoff-ms'],
     nats: values.nats ? { url: values.nats, required: !!values['nats-required'] } : undefined,
     log: (line) => console.error(`[coordinator] ${new Date().toISOString()} ${line}`),
   });
-  console.log(`npf coordinator: gRPC ${c.grpcAddress}${c.httpAddress ? `, http://${c.httpAddress}/metrics` : ''}, data ${values['data-dir']}`);
+  console.log(`npf coordinator: gRPC ${c.grpcAddress}${c.httpAddress ? `, http://${c.httpAddress}/metrics` : ''}, data ${dataDir}`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string): void => {
       console.error(`npf coordinator: ${sig}: stopping`);

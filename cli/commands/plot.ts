@@ -6,12 +6,11 @@
  * <sweep-dir>/results.json written by `npf run`. Exit codes: 0 ok, 2 bad input.
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { InvalidInputError } from '../../common/errors.js';
 import { buildFigures } from '../../figures/build-figures.js';
 import { loadSweepFigureData } from '../../figures/load-figures-input.js';
 import { defaultPaperDir, loadPaperReference } from '../../coordinator/results/load-paper-reference.js';
 import { renderFigure } from '../../figures/render-figure.js';
+import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
 
 export const USAGE = `usage: npf plot <sweep-dir> [options]
 
@@ -26,34 +25,25 @@ export const USAGE = `usage: npf plot <sweep-dir> [options]
   --scale N         PNG pixels per SVG unit (default 2)
   --help`;
 
+const SPEC = defineCommand({
+  command: 'plot',
+  usage: USAGE,
+  flags: {
+    input: { kind: 'string' },
+    out: { kind: 'string' },
+    'paper-dir': { kind: 'string' },
+    'no-paper': { kind: 'boolean' },
+    title: { kind: 'string' },
+    scale: { kind: 'number', above: 0, max: 10 },
+  },
+  positionals: { min: 1, max: 1, what: 'sweep directory' },
+});
+
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        input: { type: 'string' },
-        out: { type: 'string' },
-        'paper-dir': { type: 'string' },
-        'no-paper': { type: 'boolean' },
-        title: { type: 'string' },
-        scale: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new InvalidInputError(`npf plot: ${(err as Error).message}\n\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new InvalidInputError(`npf plot: expected one sweep directory, got ${positionals.length}\n\n${USAGE}`);
-  const sweepDir = positionals[0]!;
-  const scale = values.scale === undefined ? 2 : Number(values.scale);
-  if (!Number.isFinite(scale) || scale <= 0 || scale > 10) throw new InvalidInputError(`npf plot: --scale must be a number in (0, 10], got '${values.scale}'`);
+  const { help, values, positionals } = parseCommandArgs(SPEC, argv);
+  if (help) return printUsage(SPEC);
+  const sweepDir = positionals[0];
+  const scale = values.scale ?? 2;
 
   const { file, data } = loadSweepFigureData(sweepDir, values.input);
   const input = values.title ? { ...data, title: values.title } : data;

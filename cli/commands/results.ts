@@ -1,7 +1,6 @@
 /** `npf results <sweep>`: the sweep's mean +- std table from the coordinator. */
-import { parseArgs } from 'node:util';
-import { InvalidInputError } from '../../common/errors.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../connection.js';
+import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
+import { CONNECTION_FLAGS, CONNECTION_USAGE, connect } from '../connection.js';
 import { parseResultFormat } from '../../coordinator/render-results.js';
 
 const USAGE = `usage: npf results <sweep-id> [--format md|csv|json|latex] [options]
@@ -9,19 +8,16 @@ const USAGE = `usage: npf results <sweep-id> [--format md|csv|json|latex] [optio
   --format F                md (default), csv, json or latex
 ${CONNECTION_USAGE}`;
 
+const SPEC = defineCommand({
+  command: 'results',
+  usage: USAGE,
+  flags: { ...CONNECTION_FLAGS, format: { kind: 'string' } },
+  positionals: { min: 1, max: 1, what: 'sweep id' },
+});
+
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...CONNECTION_OPTIONS, format: { type: 'string' } } });
-  } catch (err) {
-    throw new InvalidInputError(`results: ${(err as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new InvalidInputError(`results: give exactly one sweep id\n${USAGE}`);
+  const { help, values, positionals } = parseCommandArgs(SPEC, argv);
+  if (help) return printUsage(SPEC);
   const format = parseResultFormat(values.format ?? 'md');
   const client = connect(values);
   try {

@@ -1,13 +1,19 @@
 /** `npf status [sweep]`: sweeps and their progress (all sweeps, or one in detail). */
-import { parseArgs } from 'node:util';
-import { InvalidInputError } from '../../common/errors.js';
 import type { SweepInfo } from '../../gen/npf/v1/sweep.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../connection.js';
+import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
+import { CONNECTION_FLAGS, CONNECTION_USAGE, connect } from '../connection.js';
 
 const USAGE = `usage: npf status [sweep-id] [--json] [options]
 
   --json                    print the SweepInfo objects as JSON
 ${CONNECTION_USAGE}`;
+
+const SPEC = defineCommand({
+  command: 'status',
+  usage: USAGE,
+  flags: { ...CONNECTION_FLAGS, json: { kind: 'boolean' } },
+  positionals: { min: 0, max: 1, what: 'sweep id' },
+});
 
 function line(s: SweepInfo): string {
   const c = s.counts ?? { blocked: 0, pending: 0, leased: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
@@ -25,18 +31,8 @@ function line(s: SweepInfo): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...CONNECTION_OPTIONS, json: { type: 'boolean' } } });
-  } catch (err) {
-    throw new InvalidInputError(`status: ${(err as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length > 1) throw new InvalidInputError(`status: give at most one sweep id\n${USAGE}`);
+  const { help, values, positionals } = parseCommandArgs(SPEC, argv);
+  if (help) return printUsage(SPEC);
   const client = connect(values);
   try {
     const sweeps = positionals.length ? [await client.get(positionals[0])] : await client.list();

@@ -1,8 +1,7 @@
 /** `npf submit <spec.yaml>`: validate a sweep spec locally, then submit it to a coordinator. */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { InvalidInputError } from '../../common/errors.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../connection.js';
+import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
+import { CONNECTION_FLAGS, CONNECTION_USAGE, connect } from '../connection.js';
 import { expandSweep } from '../../coordinator/sweep-spec/expand-sweep.js';
 import { loadSweepFile } from '../../coordinator/sweep-spec/load-sweep-file.js';
 
@@ -11,19 +10,16 @@ const USAGE = `usage: npf submit <spec.yaml> [--set path=value ...] [options]
   --set PATH=VALUE          override a spec field (repeatable), e.g. --set axes.datasets[0].dir=/data/cifar
 ${CONNECTION_USAGE}`;
 
+const SPEC = defineCommand({
+  command: 'submit',
+  usage: USAGE,
+  flags: { ...CONNECTION_FLAGS, set: { kind: 'list' } },
+  positionals: { min: 1, max: 1, what: 'sweep spec file' },
+});
+
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...CONNECTION_OPTIONS, set: { type: 'string', multiple: true } } });
-  } catch (err) {
-    throw new InvalidInputError(`submit: ${(err as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new InvalidInputError(`submit: give exactly one sweep spec file\n${USAGE}`);
+  const { help, values, positionals } = parseCommandArgs(SPEC, argv);
+  if (help) return printUsage(SPEC);
   const file = positionals[0];
   const overrides = values.set ?? [];
   // Validate here first: a bad spec is reported with file:line before any network call.

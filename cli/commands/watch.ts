@@ -1,8 +1,7 @@
 /** `npf watch <sweep>`: follow a sweep's events, one line each, until it completes. */
-import { parseArgs } from 'node:util';
-import { InvalidInputError } from '../../common/errors.js';
 import type { WatchSweepResponse } from '../../gen/npf/v1/sweep.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, connect } from '../connection.js';
+import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
+import { CONNECTION_FLAGS, CONNECTION_USAGE, connect } from '../connection.js';
 import { followSweepFromNats } from '../../events/follow-sweep.js';
 import { formatEvent as formatBusEvent } from '../../events/format-event.js';
 
@@ -14,6 +13,13 @@ ended failed or cancelled.
   --from-start              replay the sweep's past events first
   --nats URL                follow the sweep from NATS JetStream instead of the coordinator
 ${CONNECTION_USAGE}`;
+
+const SPEC = defineCommand({
+  command: 'watch',
+  usage: USAGE,
+  flags: { ...CONNECTION_FLAGS, 'from-start': { kind: 'boolean' }, nats: { kind: 'string' } },
+  positionals: { min: 1, max: 1, what: 'sweep id' },
+});
 
 /** One line per event: time, type, task (short), details. */
 export function formatEvent(e: WatchSweepResponse): string {
@@ -56,18 +62,8 @@ export function formatEvent(e: WatchSweepResponse): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...CONNECTION_OPTIONS, 'from-start': { type: 'boolean' }, nats: { type: 'string' } } });
-  } catch (err) {
-    throw new InvalidInputError(`watch: ${(err as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new InvalidInputError(`watch: give exactly one sweep id\n${USAGE}`);
+  const { help, values, positionals } = parseCommandArgs(SPEC, argv);
+  if (help) return printUsage(SPEC);
   if (values.nats) {
     const abort = new AbortController();
     process.once('SIGINT', () => abort.abort());

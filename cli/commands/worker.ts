@@ -4,10 +4,9 @@
  * 25 s: Kubernetes gives 30), the rest are killed and handed back, then exit 0.
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { InvalidInputError } from '../../common/errors.js';
 import type { BackendName } from '../../science/types.js';
-import { resolveToken } from '../connection.js';
+import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
+import { CONNECTION_FLAGS, resolveToken } from '../connection.js';
 import { startWorker } from '../../worker/main.js';
 
 const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
@@ -25,64 +24,45 @@ const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
   --http HOST:PORT          /metrics and /healthz (default 0.0.0.0:9465; 'off' to disable)
   --drain-grace-s S         on SIGTERM, seconds running trials may go on (default 25)`;
 
-function num(flag: string, v: string | undefined, int = true): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || (int && !Number.isInteger(n))) throw new InvalidInputError(`--${flag} ${v}: expected a ${int ? 'whole ' : ''}number >= 0`, { flag, value: v });
-  return n;
-}
+const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'];
+
+const SPEC = defineCommand({
+  command: 'worker',
+  usage: USAGE,
+  flags: {
+    ...CONNECTION_FLAGS,
+    coordinator: { kind: 'string', required: true },
+    cpus: { kind: 'number', min: 0 },
+    gpus: { kind: 'int', min: 0 },
+    'memory-mb': { kind: 'int', min: 0 },
+    concurrency: { kind: 'int', min: 1 },
+    'work-dir': { kind: 'string' },
+    backend: { kind: 'string', choices: BACKENDS },
+    http: { kind: 'string' },
+    'drain-grace-s': { kind: 'number', min: 0 },
+  },
+});
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        coordinator: { type: 'string' },
-        token: { type: 'string' },
-        'token-file': { type: 'string' },
-        tls: { type: 'boolean' },
-        'tls-ca': { type: 'string' },
-        cpus: { type: 'string' },
-        gpus: { type: 'string' },
-        'memory-mb': { type: 'string' },
-        concurrency: { type: 'string' },
-        'work-dir': { type: 'string' },
-        backend: { type: 'string' },
-        http: { type: 'string' },
-        'drain-grace-s': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    throw new InvalidInputError(`worker: ${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (!values.coordinator) throw new InvalidInputError(`worker: --coordinator HOST:PORT is required\n${USAGE}`);
+  const { help, values } = parseCommandArgs(SPEC, argv);
+  if (help) return printUsage(SPEC);
+  const coordinator = values.coordinator!;
   const token = resolveToken(values);
-  const backends = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'];
-  if (values.backend && !backends.includes(values.backend)) throw new InvalidInputError(`--backend ${values.backend}: expected one of ${backends.join(', ')}`);
-  const concurrency = num('concurrency', values.concurrency);
-  if (concurrency === 0) throw new InvalidInputError('--concurrency 0: expected at least 1');
-  const cpus = num('cpus', values.cpus, false);
-  const graceS = num('drain-grace-s', values['drain-grace-s'], false);
+  const { cpus, concurrency } = values;
+  const graceS = values['drain-grace-s'];
 
   // A signal while still registering: nothing is leased yet, so there is nothing to hand back.
   const early = (sig: NodeJS.Signals) => {
-    process.stderr.write(`npf worker: ${sig} before registering with ${values.coordinator}: exiting\n`);
+    process.stderr.write(`npf worker: ${sig} before registering with ${coordinator}: exiting\n`);
     process.exit(0);
   };
   process.on('SIGTERM', early);
   process.on('SIGINT', early);
   const worker = await startWorker({
-    coordinator: values.coordinator,
+    coordinator,
     token: token || undefined,
     tls: values['tls-ca'] ? { caFile: values['tls-ca'] } : values.tls ? {} : undefined,
-    resources: { cpu: cpus === 0 ? undefined : cpus, gpu: num('gpus', values.gpus), memoryMb: num('memory-mb', values['memory-mb']) },
+    resources: { cpu: cpus === 0 ? undefined : cpus, gpu: values.gpus, memoryMb: values['memory-mb'] },
     concurrency,
     workDir: resolve(values['work-dir'] ?? '.npf-worker'),
     backend: values.backend as BackendName | undefined,
