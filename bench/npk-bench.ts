@@ -1,6 +1,6 @@
 /**
  * Timing of the nu_t measurement at the protocol's size: n = 200 inputs of 784 pixels, 5 hidden
- * layers of width 100 (protocol.md "NPK experiment"). Random 0/1 gates and inputs, seeded.
+ * layers of width 100 (docs/protocol.md "NPK experiment"). Random 0/1 gates and inputs, seeded.
  * Run: npx vite-node bench/npk-bench.ts
  */
 import { npkFromGates } from '../science/npk/npk-from-gates.js';

@@ -1,5 +1,5 @@
 /**
- * Timing of one NTK-split measurement at the protocol's size (protocol.md "NTK split"): n = 200
+ * Timing of one NTK-split measurement at the protocol's size (docs/protocol.md "NTK split"): n = 200
  * examples of 784 pixels, soft-gate DNPFL FC with 5 hidden layers of width 128, 10 classes.
  * Random inputs and weights, seeded. Backend: argv[2], 'cpu' (default) or 'wasm'.
  * Run: npx vite-node bench/ntk-split-bench.ts [cpu|wasm]

@@ -1,7 +1,7 @@
 /**
  * Training-step benchmark (not a test): ms/step and examples/s of one FC step (784-128x5-10,
  * batch 32, MNIST-shaped random data) per regime, optimiser and installed backend, beside the
- * PyTorch peer (shared/reference/torch_dgn_step.py) measured in the same run.
+ * PyTorch peer (bench/torch-dgn-step.py) measured in the same run.
  *
  *   npm run bench:train [-- --steps 300 --rounds 3 --backends wasm,cpu --regimes relu,frnpf-ii,dnpfl --optimizers adam,sgd]
  *
@@ -99,10 +99,10 @@ function timeSteps(regime: Regime, optimizer: OptimizerName, backendSteps: numbe
 
 function torchPeer(regime: Regime, optimizer: OptimizerName, steps: number, batch: number): number | string {
   const here = dirname(fileURLToPath(import.meta.url));
-  // dist/bench -> repo root -> ../shared/reference (the repo sits beside shared/).
-  const candidates = [resolve(here, '../../../shared/reference/torch_dgn_step.py'), resolve(here, '../../shared/reference/torch_dgn_step.py')];
+  // Run from bench/ (sources) or dist/bench/ (compiled): the script stays in bench/.
+  const candidates = [resolve(here, 'torch-dgn-step.py'), resolve(here, '../../bench/torch-dgn-step.py')];
   const script = candidates.find((p) => existsSync(p));
-  if (!script) return 'skipped: torch_dgn_step.py not found beside the repo (../shared/reference)';
+  if (!script) return 'skipped: bench/torch-dgn-step.py not found';
   if (!existsSync('/usr/bin/python3')) return 'skipped: /usr/bin/python3 absent';
   const peerRegime = regime === 'frnpf-ii' ? 'frnpf' : regime;
   const r = spawnSync('/usr/bin/python3', [script, '--regime', peerRegime, '--optimizer', optimizer, '--steps', String(steps), '--batch', String(batch)], {

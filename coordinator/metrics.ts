@@ -1,5 +1,5 @@
 /**
- * The coordinator's Prometheus metrics (names in notes/runtime-contract.md), registered on a
+ * The coordinator's Prometheus metrics (names in deploy/metrics-contract.ts, docs/runtime-contract.md), registered on a
  * Registry passed in, never prom-client's global one. Gauges read the current state from the
  * store when scraped (collect), so they cannot drift from it; counters and histograms are fed by
  * the core through the CoreObserver hooks.

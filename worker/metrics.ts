@@ -1,5 +1,5 @@
 /**
- * The worker's Prometheus metrics (names fixed by notes/runtime-contract.md), registered on a
+ * The worker's Prometheus metrics (names fixed by deploy/metrics-contract.ts, docs/runtime-contract.md), registered on a
  * Registry passed in by the composition root, never prom-client's global one.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';

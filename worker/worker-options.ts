@@ -1,5 +1,5 @@
 /**
- * WorkerOptions (notes/runtime-contract.md) validated once into a fully resolved form.
+ * WorkerOptions (docs/runtime-contract.md) validated once into a fully resolved form.
  */
 import { cpus, totalmem } from 'node:os';
 import type { Registry } from 'prom-client';

@@ -1,6 +1,6 @@
 /**
  * Statistics over seeds, the paper's way: per run the best test accuracy over epochs, then the
- * mean and the population standard deviation (ddof = 0) over runs (protocol.md, "Reported metric").
+ * mean and the population standard deviation (ddof = 0) over runs (docs/protocol.md, "Reported metric").
  */
 import type { TrialOutcome } from '../sweep-types.js';
 

@@ -1,5 +1,5 @@
 /**
- * Binary MNIST of the NPK experiment (protocol.md, "NPK experiment"): digits 4 and 7 only,
+ * Binary MNIST of the NPK experiment (docs/protocol.md, "NPK experiment"): digits 4 and 7 only,
  * label -1 for 4 and +1 for 7, trained with squared loss on one linear output.
  */
 import type { Split } from './dataset.js';

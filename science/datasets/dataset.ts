@@ -18,7 +18,7 @@ export interface RawSplit {
 /** One split (train or test) ready for training. */
 export interface Split {
   /**
-   * Images, n * prod(inputShape) float32 values, NHWC, pixels / 255 (protocol.md: no mean/std
+   * Images, n * prod(inputShape) float32 values, NHWC, pixels / 255 (docs/protocol.md: no mean/std
    * normalisation). For an FC network the same buffer is the flattened [n, H*W*C] matrix
    * (Keras' Flatten of an NHWC image is this row order), see `flatInputSize`.
    */

@@ -35,7 +35,7 @@ export function pick(sel: Selection, keep: ArrayLike<number>): Selection {
 const SCALED = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
 /**
- * Copy the selected examples out as float32 NHWC, pixels / 255 (protocol.md: the authors'
+ * Copy the selected examples out as float32 NHWC, pixels / 255 (docs/protocol.md: the authors'
  * only preprocessing), with their labels.
  */
 export function materialise(raw: RawSplit, sel: Selection): Split {

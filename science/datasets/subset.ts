@@ -1,6 +1,6 @@
 /**
  * Subsets of a split: the first N examples, or the first N examples of each class, both in
- * file order (protocol.md: the NPK subset is "the first 100 of each class").
+ * file order (docs/protocol.md: the NPK subset is "the first 100 of each class").
  */
 import type { SubsetSpec } from '../types.js';
 import { DatasetError } from './errors.js';

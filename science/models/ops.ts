@@ -7,7 +7,7 @@
  *   process-global state for everybody; custom gradients need no registry.
  * - Speed: the stock gradient of tf.matMul calls BatchMatMul with transposeA/transposeB set,
  *   which the WebAssembly backend runs 3-5x slower than an explicit transpose followed by a
- *   plain matMul (shared/reference/perf-notes.md: dW = x^T dq 3.3 ms -> 0.7 ms). The dense layer
+ *   plain matMul (docs/performance.md: dW = x^T dq 3.3 ms -> 0.7 ms). The dense layer
  *   here computes dW = transpose(x) @ dq and dx = dq @ transpose(W) explicitly.
  *
  * All gradients are checked against finite differences in test/models/ops.test.ts.

@@ -18,7 +18,7 @@ export interface FcNet {
   layers: Float64Array[];
 }
 
-/** Gate gamma(q): hard 1[q > 0] (ReLU), or soft (1 + eps) * sigmoid(beta * q) (DNPFL, protocol.md). */
+/** Gate gamma(q): hard 1[q > 0] (ReLU), or soft (1 + eps) * sigmoid(beta * q) (DNPFL, docs/protocol.md). */
 export type GateKind = { kind: 'hard' } | { kind: 'soft'; beta: number; eps: number };
 
 /** Checks the shapes of `net`; throws NpkShapeError naming the bad layer. */
@@ -64,7 +64,7 @@ function affine(theta: Float64Array, z: Float64Array, fanOut: number): Float64Ar
 
 /**
  * Gating values G(x, l, i) = gamma(q_F(x, l, i)) of a feature network: the feature network runs
- * its own ReLU forward pass (protocol.md, "Feature (gating) network") and the gate is taken of
+ * its own ReLU forward pass (docs/protocol.md, "Deep gated network") and the gate is taken of
  * its pre-activations. Returns one Float64Array of length w per hidden layer l = 1..d-1.
  */
 export function gatesOf(feature: FcNet, gate: GateKind, x: ArrayLike<number>): Float64Array[] {

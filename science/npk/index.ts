@@ -1,5 +1,5 @@
 /**
- * NPF / NPK mathematics (paper sections 2 and 4; protocol.md "NPK experiment" and "NTK split").
+ * NPF / NPK mathematics (paper sections 2 and 4; docs/protocol.md "NPK experiment" and "NTK split").
  *
  * For the trainer: measureNu (nu_t from gate activity) and measureNtkSplit (K^v / K^phi of a
  * DNPFL network). The rest is exported for analysis, tests and benchmarks.

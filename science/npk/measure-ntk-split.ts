@@ -1,5 +1,5 @@
 /**
- * The trainer's entry point for the NTK split (protocol.md "NTK split", DNPFL on MNIST).
+ * The trainer's entry point for the NTK split (docs/protocol.md "NTK split", DNPFL on MNIST).
  */
 import type { NtkSplitPoint } from '../types.js';
 import type { NtkSplitInput } from './ntk-split.js';

@@ -1,5 +1,5 @@
 /**
- * The trainer's entry point for the NPK experiment (protocol.md "NPK experiment", Figure 2 middle).
+ * The trainer's entry point for the NPK experiment (docs/protocol.md "NPK experiment", Figure 2 middle).
  */
 import type { NpkPoint } from '../types.js';
 import type { LambdaScale } from './npk-from-gates.js';

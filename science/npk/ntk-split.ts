@@ -1,5 +1,5 @@
 /**
- * The NTK split of a DNPFL network (section 5, item 6; protocol.md "NTK split"):
+ * The NTK split of a DNPFL network (section 5, item 6; docs/protocol.md "NTK split"):
  * K = K^v + K^phi, where K^v is the Gram matrix of per-example gradients of the output with
  * respect to the value-network weights (the "value derivative" of eq. 7) and K^phi the same with
  * respect to the feature-network weights (the "feature derivative", non-zero only with soft gates).

@@ -1,5 +1,5 @@
 /**
- * nu = y^T H_hat^{-1} y with H_hat = H / trace(H) (protocol.md "NPK experiment", Figure 2 middle):
+ * nu = y^T H_hat^{-1} y with H_hat = H / trace(H) (docs/protocol.md "NPK experiment", Figure 2 middle):
  * the NPK analogue of the y^T K^{-1} y term in NTK generalisation bounds (section 1). A smaller
  * nu means the labels are better aligned with the gates' kernel.
  */

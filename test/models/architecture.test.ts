@@ -21,7 +21,7 @@ function forwardShape(arch: ArchSpec, inputShape: [number, number, number], regi
   }
 }
 
-describe('models - architectures of protocol.md', () => {
+describe('models - architectures of docs/protocol.md', () => {
   it('models - FC plan: depth hidden Dense(width) on the flat 784 input, then Dense(10)', () => {
     const plan = planNetwork({ kind: 'fc', width: 128, depth: 5 }, [28, 28, 1], 10, true);
     expect(plan.hidden.map((l) => (l.kind === 'dense' ? [l.inUnits, l.units] : []))).toEqual([

@@ -1,5 +1,5 @@
 /**
- * A small soft-gate DGN (protocol.md "Deep gated network") with its weights as tf.Variables and
+ * A small soft-gate DGN (docs/protocol.md "Deep gated network") with its weights as tf.Variables and
  * hand-written gradients (tfjs-core alone registers no op gradients). Test and bench helper, not
  * a test file.
  */
@@ -66,7 +66,7 @@ interface Layer {
   b: tf.Variable;
 }
 
-/** A tiny soft-gate DGN (protocol.md "Deep gated network") with its weights as tf.Variables. */
+/** A tiny soft-gate DGN (docs/protocol.md "Deep gated network") with its weights as tf.Variables. */
 export class TinyDgn {
   readonly feature: Layer[] = [];
   readonly value: Layer[] = [];
