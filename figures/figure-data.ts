@@ -10,9 +10,9 @@ export interface Table2Cell {
   dataset: string;
   /** 'fc' | 'vconv' | 'gconv' (any case). */
   arch: string;
-  /** 'sgd' | 'adam' | 'rmsprop' (any case). */
+  /** An optimiser's name, in any spelling (science/labels.ts). */
   optimizer: string;
-  /** 'relu' | 'frnpf-ii' | 'frnpf-di' | 'dnpfl' | 'flnpf' (paper spellings like 'FRNPF (II)' accepted). */
+  /** A regime's name ('frnpf-ii'), or its paper spelling ('FRNPF (II)'): science/labels.ts. */
   regime: string;
   mean: number;
   std: number;

@@ -50,7 +50,7 @@ export function archLabel(name: string): string {
   return a ? archDisplayName(a) : name;
 }
 
-/** 'sgd' -> 'SGD', 'adam' -> 'Adam', 'rmsprop' -> 'RMSprop'. */
+/** 'sgd' -> 'SGD', 'adam' -> 'Adam'. */
 export function optimizerLabel(name: string): string {
   const o = optimizerOf(name);
   return o ? optimizerDisplayName(o) : name;

@@ -44,7 +44,7 @@ export const archSchema = z.discriminatedUnion('kind', [
 export const regimeSchema = z.enum(REGIMES);
 
 export const optimizerSchema = z
-  .object({ name: z.enum(['sgd', 'adam', 'rmsprop']), lr: z.number().positive().finite() })
+  .object({ name: z.enum(OPTIMIZERS), lr: z.number().positive().finite() })
   .strict();
 
 export const backendSchema = z.enum(BACKENDS);

@@ -23,7 +23,7 @@ export interface SubsetSpec {
 
 export interface DatasetSpec {
   name: DatasetName;
-  /** Directory holding the files (required for cifar10/cifar100; optional override otherwise). */
+  /** Directory holding the files (required where the registry says needsDir: the CIFAR sets; optional override otherwise). */
   dir?: string;
   trainSubset?: SubsetSpec;
   testSubset?: SubsetSpec;

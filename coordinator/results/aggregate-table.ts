@@ -25,7 +25,7 @@ export interface AggregateOptions {
   paper?: readonly PaperCell[];
   /** Which reference to compare with where both exist (default 'paper'; 'notebooks' differs on GCONV/Adam). */
   paperSource?: PaperSource;
-  /** Columns, in order (default Table 2's: frnpf-ii, frnpf-di, dnpfl, flnpf, relu). */
+  /** Columns, in order (default Table 2's, TABLE2_REGIMES of science/regimes.ts). */
   regimes?: readonly string[];
 }
 
