@@ -2,13 +2,15 @@
  * Messages between a worker and its trial child process (Node IPC, `process.send`).
  * Plain JSON: the child runs `runTrial` and reports progress, then exactly one result or error.
  */
-import type { TrialProgress, TrialResult } from '../science/types.js';
+import type { CheckpointRef, TrialProgress, TrialResult, TrialSpec } from '../science/types.js';
 
 /** Parent -> child: the one command a child receives. */
 export interface StartTrialMessage {
   type: 'start';
-  /** TrialSpec JSON, gatesFrom already pointing at a verified local file. Validated by the child. */
-  spec: unknown;
+  /** The resolved trial, validated by the worker when the lease arrived. */
+  spec: TrialSpec;
+  /** flnpf / stage k >= 1: the ReLU parent's checkpoint, a local file the worker verified (RunTrialOptions.gates). */
+  gates?: CheckpointRef;
   /** Where runTrial writes checkpoints. */
   checkpointDir: string;
 }

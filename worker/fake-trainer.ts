@@ -4,7 +4,8 @@
  * accuracy curve, so scheduling, leases, retries and artifacts can be tested in seconds.
  *
  * - NPF_TRIAL_RUNNER=fake-sleep: NPF_FAKE_EPOCH_MS (default 200) per epoch; writes every
- *   requested checkpoint (small JSON files) and verifies gatesFrom's sha256 like the real core.
+ *   requested checkpoint (small JSON files), and like the real core refuses missing or unexpected
+ *   gates (checkGates) and verifies the gates' sha256.
  * - NPF_TRIAL_RUNNER=fake-crash: writes a line to stderr and exits with code 3 (a crashed trial).
  * - NPF_FAKE_FAIL_REGIME=<regime> (with fake-sleep): trials of that regime throw a deterministic
  *   InvalidInputError after their first epoch (a trial that fails for good).
@@ -13,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError, NpfError } from '../common/errors.js';
+import { checkGates } from '../science/trial-spec.js';
 import type { CheckpointInfo, EpochRecord, RunTrialOptions, TrialResult, TrialSpec } from '../science/types.js';
 
 export type FakeRunnerName = 'fake-sleep' | 'fake-crash';
@@ -51,10 +53,12 @@ export async function runFakeTrial(runner: FakeRunnerName, spec: TrialSpec, opts
     process.stderr.write('fake-crash: simulated trial crash\n');
     process.exit(3);
   }
-  if (spec.gatesFrom) {
-    const bytes = await readFile(spec.gatesFrom.path);
+  const { gates } = opts;
+  checkGates(spec, gates);
+  if (gates) {
+    const bytes = await readFile(gates.path);
     const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== spec.gatesFrom.sha256) throw new NpfError('CHECKPOINT_MISMATCH', `gatesFrom ${spec.gatesFrom.path} hashes to ${actual}, not ${spec.gatesFrom.sha256}`);
+    if (actual !== gates.sha256) throw new NpfError('CHECKPOINT_MISMATCH', `gates ${gates.path} hashes to ${actual}, not ${gates.sha256}`);
   }
   const epochMs = Number(process.env.NPF_FAKE_EPOCH_MS ?? 200);
   const started = Date.now();

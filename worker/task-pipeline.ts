@@ -14,7 +14,8 @@ import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
 import { describeError } from '../common/errors.js';
 import type { ArtifactRef, TaskLease } from '../gen/npf/v1/sweep.js';
-import type { TrialProgress } from '../science/types.js';
+import { resolveTrialSpec } from '../science/trial-spec.js';
+import type { CheckpointRef, TrialProgress, TrialSpec } from '../science/types.js';
 import type { ActiveTask, ActiveTasks } from './active-tasks.js';
 import { uploadCheckpoint, type ArtifactCache } from './artifacts.js';
 import { CompletionBatcher } from './completion-batcher.js';
@@ -120,37 +121,34 @@ export class TaskPipeline {
     const { lease } = task;
     const { options, retry, client, cache } = this.o;
     const dir = this.taskDir(lease);
-    let spec: Record<string, unknown>;
-    try {
-      spec = JSON.parse(lease.specJson) as Record<string, unknown>;
-      if (typeof spec !== 'object' || spec === null) throw new Error('not an object');
-    } catch (err) {
-      return this.report(lease, 'invalid', `the task's spec_json is not a JSON object (${describeError(err)})`, false);
-    }
+    const parsed = this.specOf(lease);
+    if ('invalid' in parsed) return this.report(lease, 'invalid', parsed.invalid, false);
+    const { spec } = parsed;
+    let gates: CheckpointRef | undefined;
     if (lease.gatesFrom?.sha256) {
+      const ref = lease.gatesFrom;
       try {
-        const ref = lease.gatesFrom;
         const path = await retry.run('report', `downloading checkpoint ${ref.sha256.slice(0, 12)}`, () => cache.fetch(client, ref));
-        spec.gatesFrom = { path, sha256: ref.sha256 };
+        gates = { path, sha256: ref.sha256 };
       } catch (err) {
         if (task.cancelled) return;
         const deterministic = err instanceof ArtifactIntegrityError || grpcCode(err) === grpc.status.NOT_FOUND;
-        return this.report(lease, 'artifact', `could not get the parent checkpoint ${lease.gatesFrom.name} (${lease.gatesFrom.sha256.slice(0, 12)}...): ${describeError(err)}`, !deterministic);
+        return this.report(lease, 'artifact', `could not get the parent checkpoint ${ref.name} (${ref.sha256.slice(0, 12)}...): ${describeError(err)}`, !deterministic);
       }
     }
     if (task.cancelled) return;
     if (!this.o.isRunning()) return this.report(lease, 'drained', DRAINING_NOT_STARTED, true);
-    if (options.backend && options.backend !== 'auto' && (spec.backend === undefined || spec.backend === 'auto')) spec.backend = options.backend;
 
     const env: NodeJS.ProcessEnv = { ...options.childEnv };
     if (lease.gpuIndex >= 0) env.CUDA_VISIBLE_DEVICES = String(lease.gpuIndex);
     else if (options.resources.gpu > 0) env.CUDA_VISIBLE_DEVICES = '';
     const memoryMb = lease.resources?.memoryMb ?? 0;
     await mkdir(join(dir, 'checkpoints'), { recursive: true });
-    task.backend = typeof spec.backend === 'string' ? spec.backend : 'auto';
+    task.backend = spec.backend;
     const proc = new TrialProcess({
       childScript: this.o.childScript,
       spec,
+      gates,
       checkpointDir: join(dir, 'checkpoints'),
       env,
       maxOldSpaceMb: memoryMb >= 512 ? memoryMb : undefined,
@@ -192,6 +190,21 @@ export class TaskPipeline {
     } finally {
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
+  }
+
+  /**
+   * The lease's spec as a resolved TrialSpec (the worker's backend filling in 'auto'), or why it
+   * is not one. The parent checkpoint is not part of it: it travels beside it (`gates`).
+   */
+  private specOf(lease: TaskLease): { spec: TrialSpec } | { invalid: string } {
+    let spec: TrialSpec;
+    try {
+      spec = resolveTrialSpec(JSON.parse(lease.specJson), "the task's spec");
+    } catch (err) {
+      return { invalid: err instanceof SyntaxError ? `the task's spec_json is not JSON (${err.message})` : describeError(err) };
+    }
+    const backend = this.o.options.backend;
+    return { spec: backend && backend !== 'auto' && spec.backend === 'auto' ? { ...spec, backend } : spec };
   }
 
   private onProgress(task: ActiveTask, event: TrialProgress, bytes?: number): void {

@@ -1,8 +1,8 @@
 /**
  * Entry point of a trial child process (`node dist/worker/trial-child.js`, forked by the worker
- * with an IPC channel). It receives one StartTrialMessage, validates the spec, runs the trial and
- * reports progress and exactly one result or error, then exits. It downloads nothing: the parent
- * already put the verified parent checkpoint at spec.gatesFrom.path.
+ * with an IPC channel). It receives one StartTrialMessage, runs the trial and
+ * reports progress and exactly one result or error, then exits. It downloads nothing: the worker
+ * validated the spec and passes the verified parent checkpoint beside it (`gates`).
  *
  * Isolation is the point: an OOM or a crash inside TensorFlow.js kills this process, never the
  * worker. SIGTERM (a cancel, or a drain timeout) aborts the trial between steps; the parent
@@ -12,7 +12,6 @@
  * NPF_TRIAL_RUNNER (read here and nowhere else) may select a test double from fake-trainer.ts.
  */
 import { NpfError, describeError } from '../common/errors.js';
-import { resolveTrialSpec } from '../science/trial-spec.js';
 import type { RunTrialOptions, TrialResult, TrialSpec } from '../science/types.js';
 import type { ChildMessage, StartTrialMessage } from './child-protocol.js';
 import { isFakeRunnerName, runFakeTrial } from './fake-trainer.js';
@@ -60,9 +59,9 @@ async function runOne(start: StartTrialMessage): Promise<number> {
   // Ctrl-C in a terminal reaches the whole process group: stop like a cancel, let the worker decide.
   process.on('SIGINT', () => abort.abort());
   try {
-    const spec = resolveTrialSpec(start.spec, 'trial spec');
     const { runTrial, tfjsBytes } = await loadRunner();
-    const result = await runTrial(spec, {
+    const result = await runTrial(start.spec, {
+      gates: start.gates,
       checkpointDir: start.checkpointDir,
       signal: abort.signal,
       onProgress: (event) => {

@@ -3,7 +3,7 @@
  * and the last lines of stderr, and turns however the child ended into a TrialProcessOutcome.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { TrialProgress, TrialResult } from '../science/types.js';
+import type { CheckpointRef, TrialProgress, TrialResult, TrialSpec } from '../science/types.js';
 import { isChildMessage, type StartTrialMessage } from './child-protocol.js';
 import { classifyChildExit, type ChildExit, type FailureVerdict } from './failure.js';
 
@@ -12,8 +12,9 @@ export const STDERR_TAIL_LINES = 20;
 export interface TrialProcessOptions {
   /** Compiled child entry (dist/worker/trial-child.js). */
   childScript: string;
-  /** TrialSpec JSON with gatesFrom pointing at a local verified file. */
-  spec: unknown;
+  spec: TrialSpec;
+  /** The parent checkpoint (a local verified file) for a trial that takes its gates from one. */
+  gates?: CheckpointRef;
   checkpointDir: string;
   env?: NodeJS.ProcessEnv;
   /** V8 heap limit for the child (MiB), so a runaway trial dies alone with a clear OOM. */
@@ -64,7 +65,7 @@ export class TrialProcess {
         finish(127, null);
       });
     });
-    const start: StartTrialMessage = { type: 'start', spec: opts.spec, checkpointDir: opts.checkpointDir };
+    const start: StartTrialMessage = { type: 'start', spec: opts.spec, gates: opts.gates, checkpointDir: opts.checkpointDir };
     this.child.send(start);
   }
 

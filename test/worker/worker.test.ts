@@ -95,7 +95,7 @@ describe('worker', () => {
     expect(fake.fails).toHaveLength(0);
   });
 
-  it('worker - dependants get the parent checkpoint downloaded once, verified, as gatesFrom', async () => {
+  it('worker - dependants get the parent checkpoint downloaded once, verified, and passed beside the spec as gates', async () => {
     const { fake, workDir } = await setup(FAKE);
     const bytes = Buffer.from('parent checkpoint bytes '.repeat(500));
     const sha = sha256Of(bytes);
@@ -110,6 +110,15 @@ describe('worker', () => {
     await waitFor(() => fake.completes.length === 3, 'third CompleteTask');
     expect(fake.downloads).toBe(1);
     expect(sha256Of(readFileSync(join(workDir, 'artifacts', sha)))).toBe(sha);
+  });
+
+  it('worker - a dependant leased without its parent checkpoint fails as not retryable, naming the gates', async () => {
+    const { fake } = await setup(FAKE);
+    fake.queue.push(lease('t-nogates', tinySpec({ regime: 'flnpf' })));
+    await waitFor(() => fake.fails.length === 1, 'FailTask');
+    expect(fake.fails[0].retryable).toBe(false);
+    expect(fake.fails[0].error).toMatch(/regime 'flnpf' needs gates/);
+    expect(fake.completes).toHaveLength(0);
   });
 
   it('worker - a corrupt parent checkpoint fails the task as not retryable', async () => {
