@@ -5,3 +5,4 @@ export { DatasetError, type DatasetProblem } from './errors.js';
 export { flatInputSize, exampleView, type Dataset, type Split, type RawSplit } from './dataset.js';
 export { DEFAULT_FASHION_MNIST_DIR, type DatasetLocations } from './locate-files.js';
 export { BINARY_MNIST_DIGITS } from './binary-mnist.js';
+export { DATASETS, datasetDefinition, type DatasetDefinition, type DatasetName } from './registry.js';
