@@ -128,10 +128,10 @@ function convert(name: string, s: FlagSpec, raw: string): { value: string | numb
     return { value: raw };
   }
   const n = Number(raw);
-  const what = `${s.kind === 'int' ? 'a whole number' : 'a number'}${describeBounds(s)}`;
-  const bad = !NUMBER_RE.test(raw) || !Number.isFinite(n) || (s.kind === 'int' && !Number.isInteger(n));
+  const bounds = describeBounds(s);
+  if (!NUMBER_RE.test(raw) || !Number.isFinite(n)) return { problem: `--${name} expects a number${bounds}, got '${raw}'` };
   const outside = (s.min !== undefined && n < s.min) || (s.above !== undefined && n <= s.above) || (s.max !== undefined && n > s.max);
-  if (bad || outside) return { problem: `--${name} expects ${what}, got '${raw}'` };
+  if ((s.kind === 'int' && !Number.isInteger(n)) || outside) return { problem: `--${name} expects ${s.kind === 'int' ? 'a whole number' : 'a number'}${bounds}, got '${raw}'` };
   return { value: n };
 }
 

@@ -15,6 +15,7 @@ import { OPTIMIZERS, defaultLr, type OptimizerName } from '../../science/optimiz
 import { REGIMES, parentCheckpoint } from '../../science/regimes.js';
 import { checkGates, resolveTrialSpec } from '../../science/trial-spec.js';
 import type { CheckpointRef, EpochRecord, TrialProgress, TrialResult, TrialSpec } from '../../science/types.js';
+import { defineCommand, parseCommandArgs, printUsage, UsageError, type FlagValues } from '../args.js';
 
 export const USAGE = `usage: npf train [--spec trial.yaml] [options]   (flags override the spec file)
 
@@ -42,93 +43,44 @@ export const USAGE = `usage: npf train [--spec trial.yaml] [options]   (flags ov
   --checkpoint-dir DIR    where checkpoints go (default: a fresh temp dir)
   --help`;
 
-type FlagKind = 'string' | 'int' | 'number' | 'boolean';
+const SPEC = defineCommand({
+  command: 'train',
+  usage: USAGE,
+  flags: {
+    spec: { kind: 'string' },
+    dataset: { kind: 'string' },
+    'dataset-dir': { kind: 'string' },
+    'train-subset': { kind: 'int' },
+    'train-per-class': { kind: 'int' },
+    'test-subset': { kind: 'int' },
+    arch: { kind: 'string' },
+    width: { kind: 'int' },
+    depth: { kind: 'int' },
+    regime: { kind: 'string' },
+    stage: { kind: 'int' },
+    'gates-from': { kind: 'string' },
+    'gates-sha256': { kind: 'string' },
+    optimizer: { kind: 'string' },
+    lr: { kind: 'number' },
+    epochs: { kind: 'int' },
+    'batch-size': { kind: 'int' },
+    seed: { kind: 'int' },
+    backend: { kind: 'string' },
+    loss: { kind: 'string' },
+    init: { kind: 'string' },
+    beta: { kind: 'number' },
+    eps: { kind: 'number' },
+    checkpoints: { kind: 'string' },
+    'checkpoint-dir': { kind: 'string' },
+  },
+});
 
-const FLAGS: Record<string, FlagKind> = {
-  spec: 'string',
-  dataset: 'string',
-  'dataset-dir': 'string',
-  'train-subset': 'int',
-  'train-per-class': 'int',
-  'test-subset': 'int',
-  arch: 'string',
-  width: 'int',
-  depth: 'int',
-  regime: 'string',
-  stage: 'int',
-  'gates-from': 'string',
-  'gates-sha256': 'string',
-  optimizer: 'string',
-  lr: 'number',
-  epochs: 'int',
-  'batch-size': 'int',
-  seed: 'int',
-  backend: 'string',
-  loss: 'string',
-  init: 'string',
-  beta: 'number',
-  eps: 'number',
-  checkpoints: 'string',
-  'checkpoint-dir': 'string',
-  help: 'boolean',
-};
+/** The flags given, typed (value ranges and names are checked with the whole spec, by resolveTrialSpec). */
+export type ParsedFlags = FlagValues<typeof SPEC.flags>;
 
-export type ParsedFlags = Record<string, string | number | boolean>;
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length][b.length];
-}
-
-function suggest(name: string): string {
-  const ranked = Object.keys(FLAGS)
-    .map((f) => ({ f, d: f.startsWith(name) || name.startsWith(f) ? 0.5 : editDistance(name, f) }))
-    .sort((a, b) => a.d - b.d);
-  return ranked[0] && ranked[0].d <= 3 ? ` (did you mean --${ranked[0].f}?)` : '';
-}
-
-const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
-/** Parse argv into typed flag values; any bad flag or value throws one InvalidInputError. */
+/** Parse argv into typed flag values; bad flags or values throw one UsageError listing them all. */
 export function parseTrainFlags(argv: string[]): ParsedFlags {
-  const out: ParsedFlags = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new InvalidInputError(`train: unexpected argument '${arg}' (flags start with --; see npf train --help)`, { arg });
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    const kind = FLAGS[name];
-    if (!kind) throw new InvalidInputError(`train: unknown flag --${name}${suggest(name)}`, { flag: name });
-    if (name in out) throw new InvalidInputError(`train: --${name} given twice`, { flag: name });
-    if (kind === 'boolean') {
-      if (eq >= 0) throw new InvalidInputError(`train: --${name} takes no value`, { flag: name });
-      out[name] = true;
-      continue;
-    }
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || (value.startsWith('--') && !NUMBER_RE.test(value))) throw new InvalidInputError(`train: --${name} needs a value`, { flag: name });
-      i++;
-    }
-    if (kind === 'string') {
-      if (value === '') throw new InvalidInputError(`train: --${name} needs a non-empty value`, { flag: name });
-      out[name] = value;
-      continue;
-    }
-    const n = Number(value);
-    if (!NUMBER_RE.test(value) || !Number.isFinite(n)) throw new InvalidInputError(`train: --${name} expects a number, got '${value}'`, { flag: name, value });
-    if (kind === 'int' && !Number.isInteger(n)) throw new InvalidInputError(`train: --${name} expects a whole number, got '${value}'`, { flag: name, value });
-    out[name] = n;
-  }
-  return out;
+  return parseCommandArgs(SPEC, argv).values;
 }
 
 /** 'best,final,best@10,best@20' -> CheckpointRequest. */
@@ -293,14 +245,16 @@ export async function run(argv: string[]): Promise<number> {
   let gates: CheckpointRef | undefined;
   let flags: ParsedFlags;
   try {
-    flags = parseTrainFlags(argv);
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
+    const args = parseCommandArgs(SPEC, argv);
+    if (args.help) return printUsage(SPEC);
+    flags = args.values;
     spec = specFromFlags(flags);
     gates = gatesFromFlags(flags, spec);
   } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(err.message);
+      return 2;
+    }
     if (err instanceof NpfError) {
       console.error(`npf ${err.message}`.replace(/^npf (?!train)/, 'npf train: '));
       return 2;
