@@ -10,6 +10,7 @@ import type {
   UploadArtifactRequest,
   WatchSweepResponse,
 } from '../gen/npf/v1/sweep.js';
+import { EventDecodeError } from '../events/event-schema.js';
 import type { SweepEvent } from './core/event-log.js';
 import type { ArtifactRef, CompletionReport, Lease, SweepSummary, UploadHeader } from './core/types.js';
 
@@ -52,7 +53,19 @@ export function toUploadHeader(h: NonNullable<UploadArtifactRequest['header']>):
   return { taskId: h.taskId, fencingToken: h.fencingToken, ref: h.ref ? toArtifactRef(h.ref) : { name: '', sha256: '', size: 0, epoch: 0 } };
 }
 
+/** A WatchSweep message back as the event it carries (client side; the payload is the coordinator's JSON). */
+export function fromWatchSweepResponse(m: WatchSweepResponse): SweepEvent {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(m.payloadJson || '{}');
+  } catch (err) {
+    throw new EventDecodeError(`event ${m.sequence} of sweep '${m.sweepId}' has a payload that is not JSON`, { sequence: m.sequence }, { cause: err });
+  }
+  const base = { type: m.type, sweepId: m.sweepId, payload, sequence: m.sequence, timeMs: m.timeMs };
+  return (m.taskId ? { ...base, taskId: m.taskId } : base) as SweepEvent;
+}
+
 /** One stored event as WatchSweep streams it. */
 export function toWatchSweepResponse(e: SweepEvent): WatchSweepResponse {
-  return { sequence: e.sequence, timeMs: e.timeMs, sweepId: e.sweepId, taskId: e.taskId, type: e.type, payloadJson: JSON.stringify(e.payload) };
+  return { sequence: e.sequence, timeMs: e.timeMs, sweepId: e.sweepId, taskId: e.taskId ?? '', type: e.type, payloadJson: JSON.stringify(e.payload) };
 }

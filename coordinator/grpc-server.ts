@@ -18,6 +18,7 @@ import {
   type WatchSweepResponse,
   type WorkerServiceServer,
 } from '../gen/npf/v1/sweep.js';
+import { isSweepEnd } from '../events/event-schema.js';
 import { DOWNLOAD_CHUNK_BYTES, type ArtifactUpload } from './artifact-store.js';
 import { ArtifactMismatchError, InvalidRequestError } from './errors.js';
 import { toCompletionReport, toSweepInfo, toTaskLease, toUploadHeader, toWatchSweepResponse } from './grpc-mapping.js';
@@ -97,7 +98,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
           if (e.sweepId !== req.sweepId || e.sequence <= last) return false;
           last = e.sequence;
           call.write(toWatchSweepResponse(e));
-          return e.type === 'sweep_complete';
+          return isSweepEnd(e);
         };
         // Subscribe and replay in the same turn: nothing committed can fall between them.
         unsubscribe = core.onEvent((e) => {
@@ -107,8 +108,8 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         if (req.fromStart) for (const e of past) send(e);
         else last = past.length ? past[past.length - 1].sequence : 0;
         if (info.state !== 'running') {
-          // Finished: say so (the last sweep_complete) and end.
-          const done = [...past].reverse().find((e) => e.type === 'sweep_complete');
+          // Finished: say so (its last sweep.complete or sweep.cancelled) and end.
+          const done = [...past].reverse().find(isSweepEnd);
           if (done && !req.fromStart) {
             last = done.sequence - 1;
             send(done);

@@ -12,7 +12,6 @@ import { edgeInterceptor } from './grpc-interceptor.js';
 import { buildServices, startGrpcServer, type SweepExpander } from './grpc-server.js';
 import { startHttpEndpoints, type HttpEndpoints } from '../common/http-endpoints.js';
 import { CoordinatorMetrics } from './metrics.js';
-import { bridgeEvents } from './nats-bridge.js';
 import { createNatsEventSink, type NatsEventSink } from '../events/nats-event-sink.js';
 import { renderSweepResults } from './render-results.js';
 import { loadPaperReference } from './results/load-paper-reference.js';
@@ -90,7 +89,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   let unbridge: (() => void) | undefined;
   if (o.nats) {
     nats = await createNatsEventSink({ url: o.nats.url, required: o.nats.required, registry, log: o.log });
-    unbridge = bridgeEvents((l) => core.onEvent(l), nats);
+    const sink = nats;
+    unbridge = core.onEvent((e) => sink.publish(e));
   }
 
   const stopper = new AbortController();

@@ -1,6 +1,7 @@
 /**
- * The npf event bus: one JSON event per task / sweep state change, published on NATS JetStream
- * so that `npf watch` (or any late subscriber) can replay a sweep from its start.
+ * The npf event: one per task / sweep state change. The coordinator stores and emits these
+ * (WatchSweep streams them with the store's sequence and time), and publishes them on NATS
+ * JetStream so that `npf watch` (or any late subscriber) can replay a sweep from its start.
  *
  * Schema version 1 (field `v`). A consumer must ignore unknown payload fields and unknown
  * `type`s of a known version; a breaking change bumps `v`.
@@ -40,6 +41,8 @@ export type SweepEventName = (typeof SWEEP_EVENTS)[number];
 export interface TaskLeasedPayload {
   workerId: string;
   attempt: number;
+  /** GPU device the task runs on (absent: none). */
+  gpuIndex?: number;
   /** Human label of the trial, e.g. 'fc/sgd/relu seed 2'. */
   label?: string;
 }
@@ -48,6 +51,7 @@ export interface TaskLeasedPayload {
 export interface TaskProgressPayload {
   attempt: number;
   epoch: number;
+  /** Epochs the trial runs in all (its spec's `epochs`). */
   epochs: number;
   /** Fraction in [0, 1]. */
   testAccuracy?: number;
@@ -56,12 +60,15 @@ export interface TaskProgressPayload {
   examplesPerSec?: number;
 }
 
-/** The trial finished; `bestTestAccuracy` is the max over epochs (protocol.md's reported metric). */
+/** The trial finished; `bestTestAccuracy` is the max over epochs (the paper's reported metric). */
 export interface TaskSucceededPayload {
   attempt: number;
+  /** The worker that reported the result. */
+  workerId?: string;
   /** Fraction in [0, 1]. */
   bestTestAccuracy: number;
   bestEpoch?: number;
+  /** From the lease to the result. */
   durationMs?: number;
   /** True when training diverged (NaN loss) but the task is terminal anyway. */
   diverged?: boolean;
@@ -92,6 +99,8 @@ export interface SweepSubmittedPayload {
   tasks: number;
   /** Number of table cells (mean +- std groups). */
   cells?: number;
+  /** Trials already done in an earlier submission (same task id): they do not run again. */
+  alreadyDone?: number;
 }
 
 /** Every task of the sweep is terminal. */
@@ -104,6 +113,10 @@ export interface SweepCompletePayload {
 
 export interface SweepCancelledPayload {
   reason?: string;
+  /** Tasks by outcome when the sweep was cancelled. */
+  succeeded?: number;
+  failed?: number;
+  cancelled?: number;
 }
 
 /** Payload type of each event `type`. */

@@ -1,14 +1,25 @@
 /**
- * One human line per npf event, shared by `npf watch` (coordinator or NATS source) and logs.
- * Pure: the line depends only on the event (its own `time` is printed, in UTC).
+ * THE human line of an npf event, shared by `npf watch` (from the coordinator or from NATS),
+ * `npf run`'s log and the coordinator's own. Pure: the line depends only on the event and the
+ * options (the event's own time is printed, in UTC).
  */
-import type { NpfEvent } from './event-schema.js';
+import type { NpfEventInput } from './event-schema.js';
+
+/**
+ * An event to print: the typed event with its time, as the bus carries it (`time`, ISO-8601) or
+ * as the coordinator stores it (`timeMs`).
+ */
+export type PrintableEvent = NpfEventInput & { time?: string; timeMs?: number };
 
 export interface FormatEventOptions {
   /** Print the sweep id on each line (useful when following several sweeps). Default false. */
   showSweep?: boolean;
   /** Characters of a task id to print (task ids are sha256 hex). Default 10. */
   taskIdChars?: number;
+  /** Name the task by this label (e.g. 'relu fc adam 0.001 seed 0') instead of its id. */
+  label?: string;
+  /** Start the line with the event's time. Default true. */
+  time?: boolean;
 }
 
 /** 0.9785 -> '97.85%'. */
@@ -29,18 +40,24 @@ export function formatDuration(ms: number): string {
   return h > 0 ? `${h}h${mm}m${ss}s` : `${m}m${ss}s`;
 }
 
-function describe(e: NpfEvent): string {
+const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** A failure message can end with the trial's stderr lines: the event's line shows its first. */
+const firstLine = (text: string): string => text.split('\n')[0];
+
+function describe(e: NpfEventInput): string {
   switch (e.type) {
     case 'task.leased': {
       const p = e.payload;
-      return `leased to ${p.workerId} (attempt ${p.attempt})${p.label ? ` ${p.label}` : ''}`;
+      const gpu = isNumber(p.gpuIndex) ? ` on gpu ${p.gpuIndex}` : '';
+      return `leased to ${p.workerId} (attempt ${p.attempt})${gpu}${p.label ? ` ${p.label}` : ''}`;
     }
     case 'task.progress': {
       const p = e.payload;
-      const parts = [`epoch ${p.epoch}/${p.epochs}`];
-      if (p.testAccuracy !== undefined) parts.push(`test acc ${formatPercent(p.testAccuracy)}`);
-      if (p.trainLoss !== undefined) parts.push(`train loss ${p.trainLoss.toFixed(4)}`);
-      if (p.examplesPerSec !== undefined) parts.push(`${Math.round(p.examplesPerSec)} ex/s`);
+      const parts = [p.epochs > 0 ? `epoch ${p.epoch}/${p.epochs}` : `epoch ${p.epoch}`];
+      if (isNumber(p.testAccuracy)) parts.push(`test acc ${formatPercent(p.testAccuracy)}`);
+      if (isNumber(p.trainLoss)) parts.push(`train loss ${p.trainLoss.toFixed(4)}`);
+      if (isNumber(p.examplesPerSec)) parts.push(`${Math.round(p.examplesPerSec)} ex/s`);
       return parts.join('  ');
     }
     case 'task.succeeded': {
@@ -50,17 +67,18 @@ function describe(e: NpfEvent): string {
       return `${p.diverged ? 'diverged' : 'succeeded'}: best test acc ${formatPercent(p.bestTestAccuracy)}${at}${took} (attempt ${p.attempt})`;
     }
     case 'task.failed':
-      return `FAILED (attempt ${e.payload.attempt}): ${e.payload.reason}: ${e.payload.message}`;
+      return `FAILED (attempt ${e.payload.attempt}): ${e.payload.reason}: ${firstLine(e.payload.message)}`;
     case 'task.retried': {
       const p = e.payload;
-      const wait = p.backoffMs !== undefined ? ` in ${formatDuration(p.backoffMs)}` : '';
-      return `retry: attempt ${p.attempt} ${p.reason}${p.message ? ` (${p.message})` : ''}; attempt ${p.nextAttempt}${wait}`;
+      const wait = isNumber(p.backoffMs) ? ` in ${formatDuration(p.backoffMs)}` : '';
+      return `retry: attempt ${p.attempt} ${p.reason}${p.message ? ` (${firstLine(p.message)})` : ''}; attempt ${p.nextAttempt}${wait}`;
     }
     case 'task.cancelled':
       return `cancelled${e.payload.reason ? `: ${e.payload.reason}` : ''}`;
     case 'sweep.submitted': {
       const p = e.payload;
-      return `sweep submitted${p.name ? ` '${p.name}'` : ''}: ${p.tasks} tasks${p.cells !== undefined ? `, ${p.cells} cells` : ''}`;
+      const done = isNumber(p.alreadyDone) && p.alreadyDone > 0 ? `, ${p.alreadyDone} already done` : '';
+      return `sweep submitted${p.name ? ` '${p.name}'` : ''}: ${p.tasks} tasks${p.cells !== undefined ? `, ${p.cells} cells` : ''}${done}`;
     }
     case 'sweep.complete': {
       const p = e.payload;
@@ -77,13 +95,19 @@ function describe(e: NpfEvent): string {
   }
 }
 
+/** HH:MM:SS (UTC) of an event, from `time` or `timeMs`. */
+function clock(e: PrintableEvent): string {
+  const iso = e.time ?? (e.timeMs !== undefined ? new Date(e.timeMs).toISOString() : '');
+  return /T(\d\d:\d\d:\d\d)/.exec(iso)?.[1] ?? iso;
+}
+
 /**
  * One line, e.g. `11:02:03  task 3fa9c2e1b0  epoch 3/80  test acc 97.12%  train loss 0.1234`
  * or `11:40:00  sweep complete: 30 succeeded, 0 failed, 0 cancelled in 38m20s`.
  */
-export function formatEvent(e: NpfEvent, opts: FormatEventOptions = {}): string {
-  const time = /T(\d\d:\d\d:\d\d)/.exec(e.time)?.[1] ?? e.time;
-  const who = e.taskId !== undefined ? `task ${e.taskId.slice(0, opts.taskIdChars ?? 10)}  ` : '';
+export function formatEvent(e: PrintableEvent, opts: FormatEventOptions = {}): string {
+  const time = opts.time === false ? '' : `${clock(e)}  `;
+  const who = opts.label !== undefined ? `${opts.label}  ` : e.taskId !== undefined ? `task ${e.taskId.slice(0, opts.taskIdChars ?? 10)}  ` : '';
   const sweep = opts.showSweep ? `[${e.sweepId}] ` : '';
-  return `${time}  ${sweep}${who}${describe(e)}`;
+  return `${time}${sweep}${who}${describe(e)}`;
 }

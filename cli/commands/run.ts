@@ -20,6 +20,8 @@ import { InvalidInputError, describeError } from '../../common/errors.js';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/main.js';
 import type { TrialKey } from '../../coordinator/sweep-types.js';
 import { trialCurves, writeSweepFigures } from '../../figures/sweep-figures.js';
+import { isSweepEnd } from '../../events/event-schema.js';
+import { formatEvent } from '../../events/format-event.js';
 
 const USAGE = `usage: npf run <spec.yaml> [options]
 
@@ -221,31 +223,24 @@ export async function run(argv: string[]): Promise<number> {
         process.on('SIGTERM', onSigint);
         const unsubscribe = rc.core.onEvent((e) => {
           if (e.sweepId !== sweepId) return;
-          const p = e.payload;
-          const label = trialLabel(keys.get(e.taskId), e.taskId);
-          let line: string | undefined;
-          if (e.type === 'leased') {
-            model.running.set(e.taskId, { label, epoch: 0, startedMs: e.timeMs });
-            line = `started ${label} (attempt ${p.attempt})`;
-          } else if (e.type === 'progress') {
+          const label = e.taskId !== undefined ? trialLabel(keys.get(e.taskId), e.taskId) : undefined;
+          if (e.type === 'task.leased') {
+            model.running.set(e.taskId, { label: label!, epoch: 0, startedMs: e.timeMs });
+          } else if (e.type === 'task.progress') {
             const r = model.running.get(e.taskId);
-            if (r) Object.assign(r, { epoch: Number(p.epoch), accuracy: Number(p.testAccuracy) });
-            line = `${label}: epoch ${p.epoch}, test acc ${(Number(p.testAccuracy) * 100).toFixed(2)}%`;
-          } else if (e.type === 'succeeded') {
+            if (r) Object.assign(r, { epoch: e.payload.epoch, epochs: e.payload.epochs || undefined, accuracy: e.payload.testAccuracy });
+          } else if (e.type === 'task.succeeded') {
             const r = model.running.get(e.taskId);
             if (r) model.finishedMs.push(e.timeMs - r.startedMs);
             model.running.delete(e.taskId);
-            line = `finished ${label}: best test acc ${(Number(p.bestTestAccuracy) * 100).toFixed(2)}% at epoch ${p.bestEpoch}`;
-          } else if (e.type === 'retried' || e.type === 'failed' || e.type === 'cancelled') {
+          } else if (e.type === 'task.retried' || e.type === 'task.failed' || e.type === 'task.cancelled') {
             model.running.delete(e.taskId);
-            line = `${e.type === 'retried' ? 'will retry' : e.type} ${label}: ${String(p.error ?? '').split('\n')[0]}`;
-          } else if (e.type === 'sweep_complete') {
-            line = `sweep ${p.state}`;
           }
+          const line = formatEvent(e, { label, time: false });
           model.counts = { ...rc.core.countsOf(sweepId) } as unknown as Record<string, number>;
-          if (line) logLine(line);
-          if (line && !tty) process.stderr.write(`npf run: ${line}\n`);
-          if (e.type === 'sweep_complete') finish();
+          logLine(line);
+          if (!tty) process.stderr.write(`npf run: ${line}\n`);
+          if (isSweepEnd(e)) finish();
         });
         for (const w of workers) {
           void w.exited.then(() => {

@@ -147,14 +147,16 @@ export class Completion {
     store.results.record(taskId, fencingToken, result.status, r.resultJson, now);
     life.recordAttempt(row, 'succeeded', null);
     const sweeps = life.sweepsOf(taskId);
-    events.emit(sweeps, taskId, 'succeeded', {
+    const durationMs = Math.max(0, now - (row.leased_at_ms ?? now));
+    events.task(sweeps, taskId, 'task.succeeded', {
       attempt: fencingToken,
       workerId,
-      status: result.status,
       bestTestAccuracy: result.bestTestAccuracy,
       bestEpoch: result.bestEpoch,
+      durationMs,
+      diverged: result.status === 'diverged',
     });
-    const seconds = Math.max(0, (now - (row.leased_at_ms ?? now)) / 1000);
+    const seconds = durationMs / 1000;
     store.afterCommit(() => {
       observer.taskFinished?.(row.regime, seconds);
       for (const s of sweeps) observer.trialResult?.(s, row.regime, result.bestTestAccuracy);
@@ -174,7 +176,7 @@ export class Completion {
   private failWithinWrite(workerId: string, taskId: string, fencingToken: number, reason: string, retryable: boolean): boolean {
     const row = this.c.life.task(taskId);
     checkFence(row, fencingToken, workerId);
-    return this.afterFailedAttempt(row, reason, retryable, 'failed');
+    return this.afterFailedAttempt(row, reason, retryable, 'attempt failed');
   }
 
   /** Requeue (or fail) every task whose lease expired at `now`. Returns how many expired. */
@@ -185,7 +187,7 @@ export class Completion {
     return this.c.life.write(() => {
       const expired = store.tasks.expiredLeases(opts.now());
       for (const row of expired) {
-        this.afterFailedAttempt(row, `lease expired: worker ${row.lease_worker} sent no heartbeat within ${opts.leaseTtlMs} ms`, true, 'expired');
+        this.afterFailedAttempt(row, `lease expired: worker ${row.lease_worker} sent no heartbeat within ${opts.leaseTtlMs} ms`, true, 'lease expired');
       }
       if (expired.length) {
         store.afterCommit(() => {
@@ -210,7 +212,7 @@ export class Completion {
     const why = reason.trim() || 'lease released by the coordinator';
     return this.c.life.write(() => {
       const held = store.tasks.leased();
-      for (const row of held) this.afterFailedAttempt(row, `lease released: ${why}`, true, 'expired');
+      for (const row of held) this.afterFailedAttempt(row, `lease released: ${why}`, true, 'lease released');
       if (held.length) {
         store.afterCommit(() => {
           this.c.observer.leaseExpired?.(held.length);
@@ -221,23 +223,28 @@ export class Completion {
     });
   }
 
-  /** After a failed or expired attempt: retry with backoff, or fail for good. Returns whether it will retry. */
-  private afterFailedAttempt(row: TaskRow, error: string, retryable: boolean, outcome: 'failed' | 'expired'): boolean {
+  /**
+   * After a failed, expired or released attempt: retry with backoff, or fail for good. Returns
+   * whether it will retry. The attempt is recorded as 'failed', or 'expired' for a lease the
+   * worker no longer holds.
+   */
+  private afterFailedAttempt(row: TaskRow, error: string, retryable: boolean, why: 'attempt failed' | 'lease expired' | 'lease released'): boolean {
     const { opts, life, events } = this.c;
-    life.recordAttempt(row, outcome, error);
+    life.recordAttempt(row, why === 'attempt failed' ? 'failed' : 'expired', error);
     const decision = decideAfterFailure({ attempt: row.tries, retryable, error, now: opts.now() }, opts);
     if (decision.kind === 'retry') {
       life.setState(row, 'pending', { not_before_ms: decision.notBeforeMs, lease_worker: null, lease_expires_ms: null, gpu_indices: '[]', error });
-      events.emit(life.sweepsOf(row.task_id), row.task_id, 'retried', {
+      events.task(life.sweepsOf(row.task_id), row.task_id, 'task.retried', {
         attempt: row.attempt,
-        error,
+        nextAttempt: row.attempt + 1,
+        reason: why,
+        message: error,
         backoffMs: decision.backoffMs,
-        notBeforeMs: decision.notBeforeMs,
       });
       this.c.store.afterCommit(() => this.c.observer.taskRetried?.());
       return true;
     }
-    life.failForGood(row, decision.reason);
+    life.failForGood(row, decision.reason, retryable ? 'attempts exhausted' : 'not retryable');
     return false;
   }
 }

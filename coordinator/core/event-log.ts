@@ -1,22 +1,20 @@
 /**
- * The sweep event log: every event is appended to the store inside the write that caused it,
- * and listeners (WatchSweep streams, the NATS publisher, `npf run`'s display) hear it only once
+ * The sweep event log: the core emits the typed events of events/event-schema.ts. Each is
+ * appended to the store inside the write that caused it (its sequence number is the row's), and
+ * listeners (WatchSweep streams, the NATS publisher, `npf run`'s display) hear it only once
  * that write is committed.
  */
+import type { EventPayloads, NpfEventInput, SweepEventType, TaskEventType } from '../../events/event-schema.js';
 import type { CoordinatorStore } from '../store/coordinator-store.js';
 import type { EventRow } from '../store/rows.js';
 
-/** A sweep event, as stored and as streamed by WatchSweep. */
-export interface SweepEvent {
+/** An event as the coordinator stores and streams it: the typed event, its sequence number and time. */
+export type SweepEvent = NpfEventInput & {
+  /** Position in the coordinator's event log (grows across sweeps). */
   sequence: number;
+  /** When it happened, Unix ms (the coordinator's clock). */
   timeMs: number;
-  sweepId: string;
-  taskId: string;
-  type: 'sweep_submitted' | 'leased' | 'progress' | 'succeeded' | 'failed' | 'retried' | 'cancelled' | 'sweep_complete';
-  payload: Record<string, unknown>;
-}
-
-export type EventType = SweepEvent['type'];
+};
 
 export class EventLog {
   private readonly listeners = new Set<(e: SweepEvent) => void>();
@@ -37,27 +35,28 @@ export class EventLog {
     return this.store.events.ofSweep(sweepId, afterSeq).map(toEvent);
   }
 
-  /** Append one event per sweep (inside the current write); listeners hear it after the commit. */
-  emit(sweepIds: readonly string[], taskId: string, type: EventType, payload: Record<string, unknown>): void {
-    const now = this.now();
+  /** A task event, once for each sweep the task belongs to (inside the current write). */
+  task<T extends TaskEventType>(sweepIds: readonly string[], taskId: string, type: T, payload: EventPayloads[T]): void {
     const json = JSON.stringify(payload);
-    for (const sweepId of sweepIds) {
-      const sequence = this.store.events.append(now, sweepId, taskId, type, json);
-      const ev: SweepEvent = { sequence, timeMs: now, sweepId, taskId, type, payload };
-      this.store.afterCommit(() => {
-        for (const l of this.listeners) l(ev);
-      });
-    }
+    for (const sweepId of sweepIds) this.append({ type, sweepId, taskId, payload } as NpfEventInput, json);
+  }
+
+  /** A sweep event (inside the current write). */
+  sweep<T extends SweepEventType>(sweepId: string, type: T, payload: EventPayloads[T]): void {
+    this.append({ type, sweepId, payload } as NpfEventInput, JSON.stringify(payload));
+  }
+
+  private append(e: NpfEventInput, payloadJson: string): void {
+    const timeMs = this.now();
+    const sequence = this.store.events.append(timeMs, e.sweepId, e.taskId ?? '', e.type, payloadJson);
+    const ev = { ...e, sequence, timeMs } as SweepEvent;
+    this.store.afterCommit(() => {
+      for (const l of this.listeners) l(ev);
+    });
   }
 }
 
 function toEvent(r: EventRow): SweepEvent {
-  return {
-    sequence: r.seq,
-    timeMs: r.time_ms,
-    sweepId: r.sweep_id,
-    taskId: r.task_id,
-    type: r.type as EventType,
-    payload: JSON.parse(r.payload_json) as Record<string, unknown>,
-  };
+  const base = { type: r.type, sweepId: r.sweep_id, payload: JSON.parse(r.payload_json) as unknown, sequence: r.seq, timeMs: r.time_ms };
+  return (r.task_id ? { ...base, taskId: r.task_id } : base) as SweepEvent;
 }

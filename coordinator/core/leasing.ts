@@ -105,7 +105,7 @@ export class Leasing {
         error: null,
       });
       const sweeps = life.sweepsOf(row.task_id);
-      events.emit(sweeps, row.task_id, 'leased', { workerId, attempt, gpuIndex: p.gpuIndices[0] ?? -1 });
+      events.task(sweeps, row.task_id, 'task.leased', p.gpuIndices.length ? { workerId, attempt, gpuIndex: p.gpuIndices[0] } : { workerId, attempt });
       leases.push({
         taskId: row.task_id,
         sweepId: sweeps[0] ?? '',

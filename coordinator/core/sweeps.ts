@@ -89,7 +89,7 @@ export class Sweeps {
               priority: Math.round(t.priority),
               state: t.parent ? 'blocked' : 'pending',
               keyJson: JSON.stringify(t.key),
-              specJson: JSON.stringify(specWithoutGates(t.spec)),
+              specJson: JSON.stringify(t.spec),
             },
             now,
           );
@@ -107,7 +107,7 @@ export class Sweeps {
         if (row.state === 'blocked') life.resolveBlocked(row);
         if (row.state === 'pending') store.afterCommit(() => waiters.wake());
       }
-      events.emit([sweepId], '', 'sweep_submitted', { name: input.name, tasks: input.tasks.length, cells: cells.size, alreadyDone });
+      events.sweep(sweepId, 'sweep.submitted', { name: input.name, tasks: input.tasks.length, cells: cells.size, alreadyDone });
       life.maybeCloseSweep(sweepId);
       // Links written in this (possibly rolled back) write must not linger in the cache; once
       // committed, a new task's only link is this sweep.
@@ -132,20 +132,15 @@ export class Sweeps {
         if (store.sweeps.sharedWithOtherRunning(row.task_id, sweepId)) continue;
         if (LEASED_STATES.includes(row.state)) life.recordAttempt(row, 'cancelled', 'sweep cancelled');
         life.setState(row, 'cancelled', { error: 'sweep cancelled' });
-        events.emit(life.sweepsOf(row.task_id), row.task_id, 'cancelled', { attempt: row.attempt });
+        events.task(life.sweepsOf(row.task_id), row.task_id, 'task.cancelled', { reason: 'sweep cancelled' });
         n++;
       }
       if (life.sweep(sweepId).state === 'cancelling') {
         store.sweeps.setState(sweepId, 'cancelled');
-        events.emit([sweepId], '', 'sweep_complete', { state: 'cancelled', counts: life.countsOf(sweepId) });
+        const { succeeded, failed, cancelled } = life.countsOf(sweepId);
+        events.sweep(sweepId, 'sweep.cancelled', { reason: 'cancelled on request', succeeded, failed, cancelled });
       }
       return n;
     });
   }
-}
-
-/** The spec as it travels in a lease: the worker fills gatesFrom from the downloaded checkpoint. */
-function specWithoutGates(spec: ExpandedTask['spec']): Omit<ExpandedTask['spec'], 'gatesFrom'> {
-  const { gatesFrom: _g, ...rest } = spec;
-  return rest;
 }

@@ -15,6 +15,9 @@ import type { EventLog } from './event-log.js';
 import type { LeaseWaiters } from './lease-waiters.js';
 import type { CoreOptions, TaskCounts } from './types.js';
 
+/** Why a task failed for good (the `reason` of its task.failed event). */
+export type FailureKind = 'not retryable' | 'attempts exhausted' | 'parent failed' | 'no parent checkpoint';
+
 export function emptyCounts(): TaskCounts {
   return { blocked: 0, pending: 0, leased: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
 }
@@ -116,7 +119,8 @@ export class TaskLifecycle {
     if (!s || s.state !== 'running' || s.open_tasks > 0) return;
     const state = this.store.sweeps.failedTasks(sweepId) > 0 ? 'failed' : 'complete';
     this.store.sweeps.setState(sweepId, state);
-    this.events.emit([sweepId], '', 'sweep_complete', { state, counts: this.countsOf(sweepId) });
+    const { succeeded, failed, cancelled } = this.countsOf(sweepId);
+    this.events.sweep(sweepId, 'sweep.complete', { succeeded, failed, cancelled });
   }
 
   /** Tasks of a sweep by state. */
@@ -143,11 +147,14 @@ export class TaskLifecycle {
     });
   }
 
-  /** Fail a task for good and, recursively, every blocked dependant. */
-  failForGood(row: TaskRow, reason: string): void {
-    this.setState(row, 'failed', { error: reason, lease_worker: null, lease_expires_ms: null, gpu_indices: '[]' });
-    this.events.emit(this.sweepsOf(row.task_id), row.task_id, 'failed', { error: reason, attempt: row.attempt });
-    for (const c of this.store.tasks.blockedChildren(row.task_id)) this.failForGood(c, `parent ${row.task_id} failed: ${reason}`);
+  /**
+   * Fail a task for good with `error` (kept as the task's error) and, recursively, every blocked
+   * dependant. `reason` is the kind of failure the event names.
+   */
+  failForGood(row: TaskRow, error: string, reason: FailureKind): void {
+    this.setState(row, 'failed', { error, lease_worker: null, lease_expires_ms: null, gpu_indices: '[]' });
+    this.events.task(this.sweepsOf(row.task_id), row.task_id, 'task.failed', { attempt: row.attempt, reason, message: error });
+    for (const c of this.store.tasks.blockedChildren(row.task_id)) this.failForGood(c, `parent ${row.task_id} failed: ${error}`, 'parent failed');
   }
 
   /** Unblock (or fail) a blocked task according to its parent's state. */
@@ -156,9 +163,9 @@ export class TaskLifecycle {
     const parent = this.task(row.parent_task_id);
     if (parent.state === 'succeeded') {
       if (this.parentCheckpoint(row)) this.setState(row, 'pending');
-      else this.failForGood(row, `parent ${parent.task_id} succeeded but produced no checkpoint '${row.parent_checkpoint}'`);
+      else this.failForGood(row, `parent ${parent.task_id} succeeded but produced no checkpoint '${row.parent_checkpoint}'`, 'no parent checkpoint');
     } else if (parent.state === 'failed') {
-      this.failForGood(row, `parent ${parent.task_id} failed: ${parent.error ?? 'unknown error'}`);
+      this.failForGood(row, `parent ${parent.task_id} failed: ${parent.error ?? 'unknown error'}`, 'parent failed');
     }
   }
 

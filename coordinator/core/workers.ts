@@ -70,11 +70,21 @@ export class Workers {
         }
         store.tasks.renewLease(row.task_id, expires);
         if (row.state === 'leased') life.setState(row, 'running');
-        const sweeps = p.epochs.length ? life.sweepsOf(row.task_id) : [];
+        if (p.epochs.length === 0) continue;
+        const sweeps = life.sweepsOf(row.task_id);
+        const total = store.tasks.epochsOf(row.task_id) ?? 0;
         for (const e of p.epochs) {
           store.attempts.recordProgress(row.task_id, row.attempt, e.epoch, JSON.stringify(e));
           epochSeconds.push(e.durationMs / 1000);
-          events.emit(sweeps, row.task_id, 'progress', { attempt: row.attempt, epoch: e.epoch, testAccuracy: e.testAccuracy, trainLoss: e.trainLoss });
+          events.task(sweeps, row.task_id, 'task.progress', {
+            attempt: row.attempt,
+            epoch: e.epoch,
+            epochs: total,
+            testAccuracy: e.testAccuracy,
+            ...(e.trainLoss !== null ? { trainLoss: e.trainLoss } : {}),
+            ...(e.testLoss !== null ? { testLoss: e.testLoss } : {}),
+            examplesPerSec: e.examplesPerSec,
+          });
         }
       }
       if (epochSeconds.length) store.afterCommit(() => epochSeconds.forEach((s) => observer.epochObserved?.(s)));

@@ -124,6 +124,53 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'events: the typed events of events/event-schema.ts (type task.<event> / sweep.<event>, typed payloads)',
+    // Rows written before this version used the coordinator's own names and payloads; rewrite
+    // them as the events the coordinator emits now. A progress event gets its trial's epoch count.
+    sql: `
+      UPDATE events SET type = 'sweep.submitted' WHERE type = 'sweep_submitted';
+      UPDATE events SET type = 'task.leased',
+        payload_json = CASE WHEN json_extract(payload_json, '$.gpuIndex') >= 0 THEN payload_json ELSE json_remove(payload_json, '$.gpuIndex') END
+        WHERE type = 'leased';
+      UPDATE events SET type = 'task.progress',
+        payload_json = json_set(
+          CASE WHEN json_type(payload_json, '$.trainLoss') = 'null' THEN json_remove(payload_json, '$.trainLoss') ELSE payload_json END,
+          '$.epochs', coalesce((SELECT json_extract(d.spec_json, '$.epochs') FROM task_docs d WHERE d.task_id = events.task_id), 0))
+        WHERE type = 'progress';
+      UPDATE events SET type = 'task.succeeded',
+        payload_json = json_set(json_remove(payload_json, '$.status'), '$.diverged', json(CASE WHEN json_extract(payload_json, '$.status') = 'diverged' THEN 'true' ELSE 'false' END))
+        WHERE type = 'succeeded';
+      UPDATE events SET type = 'task.failed',
+        payload_json = json_object('attempt', coalesce(json_extract(payload_json, '$.attempt'), 0), 'reason', 'failed', 'message', coalesce(json_extract(payload_json, '$.error'), ''))
+        WHERE type = 'failed';
+      UPDATE events SET type = 'task.retried',
+        payload_json = json_object(
+          'attempt', coalesce(json_extract(payload_json, '$.attempt'), 0),
+          'nextAttempt', coalesce(json_extract(payload_json, '$.attempt'), 0) + 1,
+          'reason', CASE
+            WHEN json_extract(payload_json, '$.error') LIKE 'lease expired%' THEN 'lease expired'
+            WHEN json_extract(payload_json, '$.error') LIKE 'lease released%' THEN 'lease released'
+            ELSE 'attempt failed' END,
+          'message', coalesce(json_extract(payload_json, '$.error'), ''),
+          'backoffMs', json_extract(payload_json, '$.backoffMs'))
+        WHERE type = 'retried';
+      UPDATE events SET type = 'task.cancelled', payload_json = json_object('reason', 'sweep cancelled') WHERE type = 'cancelled';
+      UPDATE events SET type = 'sweep.cancelled',
+        payload_json = json_object('reason', 'cancelled on request',
+          'succeeded', coalesce(json_extract(payload_json, '$.counts.succeeded'), 0),
+          'failed', coalesce(json_extract(payload_json, '$.counts.failed'), 0),
+          'cancelled', coalesce(json_extract(payload_json, '$.counts.cancelled'), 0))
+        WHERE type = 'sweep_complete' AND json_extract(payload_json, '$.state') = 'cancelled';
+      UPDATE events SET type = 'sweep.complete',
+        payload_json = json_object(
+          'succeeded', coalesce(json_extract(payload_json, '$.counts.succeeded'), 0),
+          'failed', coalesce(json_extract(payload_json, '$.counts.failed'), 0),
+          'cancelled', coalesce(json_extract(payload_json, '$.counts.cancelled'), 0))
+        WHERE type = 'sweep_complete';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -57,8 +57,8 @@ describe('coordinator cli', () => {
     const wid = await h.register();
     await finishAll(h, wid);
     expect(await watching).toBe(0);
-    expect(cap.out.filter((l) => / succeeded +[0-9a-f]{12} succeeded best 90\.00% at epoch 1$/.test(l)).length).toBe(15);
-    expect(cap.out.some((l) => l.includes('sweep_complete') && l.includes('sweep complete'))).toBe(true);
+    expect(cap.out.filter((l) => / {2}task [0-9a-f]{10} {2}succeeded: best test acc 90\.00% at epoch 1 in [0-9.]+s \(attempt 1\)$/.test(l)).length).toBe(15);
+    expect(cap.out.some((l) => /^\d\d:\d\d:\d\d {2}sweep complete: 15 succeeded, 0 failed, 0 cancelled$/.test(l))).toBe(true);
     cap.out.length = 0;
     expect(await results([sweepId, '--format', 'csv', ...conn])).toBe(0);
     expect(cap.out.join('')).toMatch(/relu|ReLU/);

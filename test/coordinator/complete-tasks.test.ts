@@ -34,7 +34,7 @@ describe('coordinator CompleteTasks', () => {
     expect(res.nextLeases).toEqual([]);
     expect(held.map((l) => h!.c.core.result(l.taskId)?.bestTestAccuracy)).toEqual([0.5, 0.6, 0.7]);
     expect(h.c.core.getSweep(sweepId)).toMatchObject({ state: 'complete', counts: { succeeded: 3, leased: 0 } });
-    expect(h.c.core.events(sweepId).filter((e) => e.type === 'sweep_complete')).toHaveLength(1);
+    expect(h.c.core.events(sweepId).filter((e) => e.type === 'sweep.complete')).toHaveLength(1);
   });
 
   it('complete-tasks - one stale fencing token refuses only that item; the others are stored and lease_next still leases', async () => {
@@ -91,7 +91,7 @@ describe('coordinator CompleteTasks', () => {
       [true, status.OK],
     ]);
     // The refused item's writes were rolled back inside the batch: no 'succeeded' event, no attempt row.
-    const succeeded = h.c.core.events(sweepId).filter((e) => e.type === 'succeeded').map((e) => e.taskId);
+    const succeeded = h.c.core.events(sweepId).filter((e) => e.type === 'task.succeeded').map((e) => e.taskId);
     expect(succeeded).toEqual([held[1].taskId]);
     expect(h.c.core.attemptsOf(held[0].taskId)).toEqual([]);
     expect(h.c.core.getSweep(sweepId)).toMatchObject({ state: 'running', counts: { succeeded: 1, leased: 1 } });

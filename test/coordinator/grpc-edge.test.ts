@@ -161,10 +161,12 @@ describe('coordinator grpc edge', () => {
       await h.w('completeTask', { workerId: wid, taskId: l.taskId, fencingToken: 1, resultJson: JSON.stringify(fixtureResult()), artifacts: [] });
     }
     await done;
-    expect(seen.map((e) => e.type)).toEqual(['sweep_submitted', 'leased', 'leased', 'progress', 'succeeded', 'progress', 'succeeded', 'sweep_complete']);
+    expect(seen.map((e) => e.type)).toEqual(['sweep.submitted', 'task.leased', 'task.leased', 'task.progress', 'task.succeeded', 'task.progress', 'task.succeeded', 'sweep.complete']);
     const seqs = seen.map((e) => e.sequence);
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
-    expect(JSON.parse(seen.at(-1)!.payloadJson)).toMatchObject({ state: 'complete', counts: { succeeded: 2 } });
+    expect(JSON.parse(seen.at(-1)!.payloadJson)).toEqual({ succeeded: 2, failed: 0, cancelled: 0 });
+    // Progress carries the trial's epoch count (the fixture spec's `epochs`).
+    expect(JSON.parse(seen[3].payloadJson)).toMatchObject({ attempt: 1, epoch: 1, epochs: 2 });
     // Watching a finished sweep ends at once with its completion.
     const late: string[] = [];
     await new Promise<void>((resolve, reject) => {
@@ -173,7 +175,7 @@ describe('coordinator grpc edge', () => {
       s.on('end', resolve);
       s.on('error', reject);
     });
-    expect(late).toEqual(['sweep_complete']);
+    expect(late).toEqual(['sweep.complete']);
   });
 
   it('metrics - /metrics exposes the npf_ series; /healthz and /readyz answer', async () => {

@@ -85,8 +85,8 @@ describe('coordinator leases', () => {
       [3, a, 'expired'],
     ]);
     const types = h.c.core.events(sweepId).map((e) => e.type);
-    expect(types.filter((x) => x === 'retried').length).toBe(2);
-    expect(types.at(-1)).toBe('sweep_complete');
+    expect(types.filter((x) => x === 'task.retried').length).toBe(2);
+    expect(types.at(-1)).toBe('sweep.complete');
   });
 
   it('leases - a heartbeat renews only the leases the worker reports: a grant it never received expires', async () => {

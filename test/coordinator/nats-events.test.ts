@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { followSweepFromNats } from '../../events/follow-sweep.js';
 import type { NpfEvent } from '../../events/event-schema.js';
-import { toBusEvent } from '../../coordinator/nats-bridge.js';
+import { formatEvent } from '../../events/format-event.js';
 import { freePort, natsServerBinary, startNatsServer, type NatsServerProcess } from '../events/nats-server-process.js';
 import { fixtureResult, fixtureTask, startHarness, submitFixtures, type Harness } from './harness.js';
 
@@ -29,26 +29,6 @@ const hasNats = (() => {
 })();
 
 describe('coordinator - NATS events', () => {
-  it('maps every coordinator event type onto a v1 bus event', () => {
-    const base = { sequence: 1, timeMs: 0, sweepId: 's', taskId: 't' };
-    expect(toBusEvent({ ...base, type: 'leased', payload: { workerId: 'w', attempt: 2 } })).toEqual({
-      type: 'task.leased',
-      sweepId: 's',
-      taskId: 't',
-      payload: { workerId: 'w', attempt: 2 },
-    });
-    expect(toBusEvent({ ...base, type: 'succeeded', payload: { attempt: 1, bestTestAccuracy: 0.9, status: 'diverged' } })?.payload).toMatchObject({
-      bestTestAccuracy: 0.9,
-      diverged: true,
-    });
-    expect(toBusEvent({ ...base, taskId: '', type: 'sweep_complete', payload: { state: 'cancelled' } })?.type).toBe('sweep.cancelled');
-    expect(toBusEvent({ ...base, taskId: '', type: 'sweep_complete', payload: { state: 'complete', counts: { succeeded: 3 } } })).toMatchObject({
-      type: 'sweep.complete',
-      payload: { succeeded: 3, failed: 0, cancelled: 0 },
-    });
-    expect(toBusEvent({ ...base, type: 'failed', payload: { attempt: 3, error: 'boom' } })?.payload).toMatchObject({ message: 'boom' });
-  });
-
   it.skipIf(!hasNats)('a sweep run through the coordinator can be replayed from JetStream by a late subscriber', async () => {
     store = fs.mkdtempSync(path.join(os.tmpdir(), 'npf-nats-coord-'));
     nats = await startNatsServer(await freePort(), store);
@@ -57,6 +37,8 @@ describe('coordinator - NATS events', () => {
     const sweepId = await submitFixtures(h, [task]);
     const workerId = await h.register();
     const [lease] = await h.lease(workerId);
+    const epoch = fixtureResult(0.91).epochs[0];
+    await h.w('heartbeat', { workerId, tasks: [{ taskId: lease.taskId, fencingToken: lease.fencingToken, epoch: 1, epochsJson: JSON.stringify([epoch]) }], draining: false });
     await h.w('completeTask', {
       workerId,
       taskId: lease.taskId,
@@ -67,8 +49,16 @@ describe('coordinator - NATS events', () => {
     const seen: NpfEvent[] = [];
     const r = await followSweepFromNats({ url: nats.url, sweepId, fromStart: true, onEvent: (e) => void seen.push(e) });
     expect(r.end).toBe('complete');
-    expect(seen.map((e) => e.type)).toEqual(['sweep.submitted', 'task.leased', 'task.succeeded', 'sweep.complete']);
-    expect(seen[2]).toMatchObject({ taskId: task.taskId, payload: { bestTestAccuracy: 0.91 } });
+    expect(seen.map((e) => e.type)).toEqual(['sweep.submitted', 'task.leased', 'task.progress', 'task.succeeded', 'sweep.complete']);
+    // The coordinator's own events, published as they are: what WatchSweep streams is what NATS carries.
+    const stored = h.c.core.events(sweepId);
+    expect(seen.map(({ type, sweepId: s, taskId, payload }) => ({ type, sweepId: s, taskId, payload }))).toEqual(
+      stored.map(({ type, sweepId: s, taskId, payload }) => ({ type, sweepId: s, taskId, payload })),
+    );
+    // A follower sees the trial's epoch count (the fixture spec runs 2 epochs), not 'epoch 1/0'.
+    expect(seen[2]).toMatchObject({ taskId: task.taskId, payload: { attempt: 1, epoch: 1, epochs: 2, testAccuracy: 0.91 } });
+    expect(formatEvent(seen[2])).toMatch(/ {2}epoch 1\/2 {2}test acc 91\.00%/);
+    expect(seen[3]).toMatchObject({ taskId: task.taskId, payload: { bestTestAccuracy: 0.91, diverged: false } });
     expect(r.missed).toBe(0);
   });
 });

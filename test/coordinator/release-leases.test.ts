@@ -25,7 +25,7 @@ describe('coordinator releaseAllLeases', () => {
       expect(h.c.core.attemptsOf(l.taskId)).toEqual([{ attempt: 1, workerId: gone, outcome: 'expired', error: 'lease released: its worker is gone' }]);
     }
     expect(h.c.core.taskState(tasks[2].taskId)).toMatchObject({ state: 'pending', attempt: 0 });
-    expect(h.c.core.events(sweepId).filter((e) => e.type === 'retried')).toHaveLength(2);
+    expect(h.c.core.events(sweepId).filter((e) => e.type === 'task.retried')).toHaveLength(2);
     // Nothing more to release; the old holder's report is refused.
     expect(await h.c.core.releaseAllLeases('again')).toBe(0);
     const late = await refused(

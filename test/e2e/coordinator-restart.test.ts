@@ -66,7 +66,7 @@ describe('e2e coordinator restart', () => {
       const succeeded = new Map<string, number>();
       let heldAttempt: number | undefined;
       await client.watch(sweepId, true, (e) => {
-        if (e.type !== 'succeeded') return;
+        if (e.type !== 'task.succeeded') return;
         succeeded.set(e.taskId, (succeeded.get(e.taskId) ?? 0) + 1);
         if (e.taskId.startsWith(held)) heldAttempt = (JSON.parse(e.payloadJson) as { attempt: number }).attempt;
       });

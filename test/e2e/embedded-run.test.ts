@@ -50,7 +50,7 @@ describe('e2e npf run', () => {
     expect(exit.code, first.err).toBe(0);
     expect(first.err).toMatch(/8 trials; 0 of 8 trials already done/);
     expect(first.err).toMatch(/2 local worker process\(es\)/);
-    expect(first.err).toMatch(/started flnpf .* seed 1/); // one line per event when not a TTY
+    expect(first.err).toMatch(/flnpf .* seed 1 {2}leased to /); // one line per event when not a TTY
     expect(first.out).not.toMatch(/Failed trials/);
     const sweepId = /sweep e2e-embedded \((\S+)\)/.exec(first.err)![1];
     for (const ext of ['md', 'csv', 'json', 'tex']) expect(existsSync(`${dataDir}/sweeps/${sweepId}/results.${ext}`), ext).toBe(true);

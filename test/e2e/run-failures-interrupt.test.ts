@@ -28,7 +28,8 @@ describe('e2e npf run failures and interrupts', () => {
     expect(run.out).toMatch(/- frnpf-ii fc sgd 0\.01 seed 1: /);
     expect(run.err).toMatch(/4 of 6 trials finished/);
     // Deterministic failures are not retried.
-    expect(run.err).not.toMatch(/will retry frnpf-ii/);
+    expect(run.err).not.toMatch(/frnpf-ii fc sgd [^\n]* {2}retry: /);
+    expect(run.err).toMatch(/frnpf-ii fc sgd 0\.01 seed 0 {2}FAILED \(attempt 1\): not retryable: trial failed: fake-sleep: regime frnpf-ii fails on purpose/);
   });
 
   it('e2e - Ctrl-C stops npf run cleanly, keeps finished trials, and the same command resumes', async () => {
@@ -37,7 +38,7 @@ describe('e2e npf run failures and interrupts', () => {
     const fake = { NPF_TRIAL_RUNNER: 'fake-sleep', NPF_FAKE_EPOCH_MS: '150' };
     const args = ['run', spec, '--workers', '2', '--data-dir', env.path('state'), '--plain'];
     const first = env.npf('npf-run', args, fake);
-    await waitFor(() => /finished relu/.test(first.err), 'a first trial to finish', 60_000, [first]);
+    await waitFor(() => /relu fc [^\n]* {2}succeeded: best test acc /.test(first.err), 'a first trial to finish', 60_000, [first]);
     process.kill(first.pid, 'SIGINT');
     const exit = await first.exited;
     expect(exit.code, first.err).toBe(130);

@@ -32,6 +32,19 @@ describe('events - one human line per event', () => {
     expect(formatEvent(events[0]!, { showSweep: true })).toBe("11:02:03  [table2] sweep submitted 'table2-fc': 50 tasks, 10 cells");
   });
 
+  it('events - the same formatter prints coordinator events (timeMs), names a task by its label, and keeps one line', () => {
+    const leased = { type: 'task.leased' as const, sweepId: 's', taskId: task, timeMs: Date.UTC(2026, 10, 27, 11, 2, 3), sequence: 7, payload: { workerId: 'w-1', attempt: 2, gpuIndex: 1 } };
+    expect(formatEvent(leased)).toBe('11:02:03  task ffffffffff  leased to w-1 (attempt 2) on gpu 1');
+    expect(formatEvent(leased, { label: 'relu fc adam 0.001 seed 0', time: false })).toBe('relu fc adam 0.001 seed 0  leased to w-1 (attempt 2) on gpu 1');
+    const failed = { ...base, type: 'task.failed' as const, taskId: task, payload: { attempt: 1, reason: 'not retryable', message: 'trial failed: bad spec; last stderr lines:\nat x\nat y' } };
+    expect(formatEvent(failed)).toBe('11:02:03  task ffffffffff  FAILED (attempt 1): not retryable: trial failed: bad spec; last stderr lines:');
+    const submitted = { ...base, type: 'sweep.submitted' as const, payload: { name: 'quick', tasks: 15, cells: 5, alreadyDone: 3 } };
+    expect(formatEvent(submitted)).toBe("11:02:03  sweep submitted 'quick': 15 tasks, 5 cells, 3 already done");
+    // A progress event from a publisher that knew no epoch count prints no '/0'.
+    const progress = { ...base, type: 'task.progress' as const, taskId: task, payload: { attempt: 1, epoch: 3, epochs: 0 } };
+    expect(formatEvent(progress)).toBe('11:02:03  task ffffffffff  epoch 3');
+  });
+
   it('events - durations', () => {
     expect(formatDuration(4200)).toBe('4.2s');
     expect(formatDuration(60_000)).toBe('1m00s');

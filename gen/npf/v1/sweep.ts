@@ -147,9 +147,13 @@ export interface WatchSweepResponse {
   sweepId: string;
   /** Id of the task, empty for sweep-level events. */
   taskId: string;
-  /** "leased", "progress", "succeeded", "failed", "retried", "cancelled", "sweep_complete". */
+  /**
+   * Event type of the npf event schema (docs/events.md): "task.leased", "task.progress",
+   * "task.succeeded", "task.failed", "task.retried", "task.cancelled", "sweep.submitted",
+   * "sweep.complete" or "sweep.cancelled" (the last event of a sweep is one of these two).
+   */
   type: string;
-  /** Event details as JSON. */
+  /** The event's payload as JSON, as docs/events.md describes it for the type. */
   payloadJson: string;
 }
 
