@@ -23,7 +23,7 @@ import { DOWNLOAD_CHUNK_BYTES, type ArtifactUpload } from './artifact-store.js';
 import { ArtifactMismatchError, InvalidRequestError } from './errors.js';
 import { toCompletionReport, toSweepInfo, toTaskLease, toUploadHeader, toWatchSweepResponse } from './grpc-mapping.js';
 import { toGrpcStatus, toServiceError } from './grpc-status.js';
-import type { SweepCoordinator, SweepEvent, UploadHeader } from './sweep-coordinator.js';
+import type { SweepAggregation, SweepCoordinator, SweepEvent, UploadHeader } from './sweep-coordinator.js';
 import type { ExpandedTask } from './sweep-types.js';
 
 /** Parse + expand a sweep spec (coordinator/sweep-spec); throws SweepSpecError etc. with file:line. */
@@ -31,7 +31,7 @@ export type SweepExpander = (
   specYaml: string,
   fileName: string,
   overrides: readonly string[],
-) => { name: string; tasks: ExpandedTask[] };
+) => { name: string; tasks: ExpandedTask[]; aggregation: SweepAggregation };
 
 export interface GrpcEdgeOptions {
   core: SweepCoordinator;
@@ -73,8 +73,8 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
     submitSweep: unary(async (req) => {
       if (!req.specYaml.trim()) throw new InvalidRequestError('spec_yaml is empty: send the sweep spec text');
       const fileName = req.fileName || 'sweep.yaml';
-      const { name, tasks } = o.expand(req.specYaml, fileName, req.overrides);
-      return core.submitSweep({ name, fileName, specYaml: req.specYaml, overrides: req.overrides, tasks });
+      const { name, tasks, aggregation } = o.expand(req.specYaml, fileName, req.overrides);
+      return core.submitSweep({ name, fileName, specYaml: req.specYaml, overrides: req.overrides, tasks, aggregation });
     }),
     getSweep: unary((req) => ({ sweep: toSweepInfo(core.getSweep(req.sweepId)) })),
     listSweeps: unary(() => ({ sweeps: core.listSweeps().map(toSweepInfo) })),

@@ -14,6 +14,7 @@ import { startHttpEndpoints, type HttpEndpoints } from '../common/http-endpoints
 import { CoordinatorMetrics } from './metrics.js';
 import { createNatsEventSink, type NatsEventSink } from '../events/nats-event-sink.js';
 import { renderSweepResults } from './render-results.js';
+import { aggregateOptionsFor } from './results/aggregate-options-for.js';
 import { loadPaperReference } from './results/load-paper-reference.js';
 import type { PaperReference } from './results/paper-reference.js';
 import { expandSweep } from './sweep-spec/expand-sweep.js';
@@ -73,7 +74,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
 
   const expand: SweepExpander = (specYaml, fileName, overrides) => {
     const spec = parseSweepSpec(specYaml, { file: fileName, env: o.env, set: overrides });
-    return { name: spec.name, tasks: expandSweep(spec) };
+    // Aggregation options resolved now, with this process's environment, and stored with the sweep.
+    return { name: spec.name, tasks: expandSweep(spec), aggregation: aggregateOptionsFor(spec) };
   };
   let paper: PaperReference | undefined;
   try {
@@ -82,7 +84,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     o.log(`results will not show the paper's numbers: ${(e as Error).message}`);
   }
   const renderResults = (sweepId: string, format = 'markdown'): { table: string; complete: boolean } =>
-    renderSweepResults(core, sweepId, format, paper, o.env);
+    renderSweepResults(core, sweepId, format, paper, o.env, o.log);
 
   // Events on NATS JetStream when a URL is given; the sweep never waits on NATS (the sink buffers).
   let nats: NatsEventSink | undefined;
@@ -133,8 +135,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       core,
       registry,
       submitSweep: (specYaml, fileName = 'sweep.yaml', overrides = []) => {
-        const { name, tasks } = expand(specYaml, fileName, overrides);
-        return core.submitSweep({ name, fileName, specYaml, overrides, tasks });
+        const { name, tasks, aggregation } = expand(specYaml, fileName, overrides);
+        return core.submitSweep({ name, fileName, specYaml, overrides, tasks, aggregation });
       },
       results: renderResults,
       async stop() {

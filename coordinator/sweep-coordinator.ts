@@ -110,6 +110,10 @@ export class SweepCoordinator {
     return this.reads.sweepSource(sweepId);
   }
 
+  aggregationOf(sweepId: string): T.SweepAggregation | undefined {
+    return this.reads.aggregationOf(sweepId);
+  }
+
   taskIdsOf(sweepId: string): string[] {
     return this.reads.taskIdsOf(sweepId);
   }

@@ -7,7 +7,7 @@ import type { SweepRow } from '../store/rows.js';
 import type { TrialOutcome } from '../sweep-types.js';
 import { requireId, type CoreContext } from './context.js';
 import { emptyCounts } from './task-lifecycle.js';
-import type { AttemptView, LiveWorker, SweepSource, SweepSummary, TaskCounts, TaskStateView } from './types.js';
+import type { AttemptView, LiveWorker, SweepAggregation, SweepSource, SweepSummary, TaskCounts, TaskStateView } from './types.js';
 
 export class ReadModels {
   constructor(private readonly c: CoreContext) {}
@@ -52,6 +52,15 @@ export class ReadModels {
   sweepSource(sweepId: string): SweepSource {
     const s = this.c.life.sweep(sweepId);
     return { specYaml: s.spec_yaml, fileName: s.file_name, overrides: JSON.parse(s.overrides_json) as string[] };
+  }
+
+  /**
+   * The aggregation options stored when the sweep was submitted; undefined for a sweep submitted
+   * before they were stored (schema version 3), whose options come from its spec text.
+   */
+  aggregationOf(sweepId: string): SweepAggregation | undefined {
+    const json = this.c.life.sweep(sweepId).aggregation_json;
+    return json === null ? undefined : (JSON.parse(json) as SweepAggregation);
   }
 
   /** The stored result of one task, if it finished. */

@@ -63,6 +63,7 @@ export class Sweeps {
           overridesJson: JSON.stringify(input.overrides),
           createdAtMs: now,
           cellsTotal: cells.size,
+          aggregationJson: JSON.stringify(input.aggregation ?? {}),
         });
       } else {
         store.sweeps.setState(sweepId, 'running');

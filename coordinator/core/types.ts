@@ -2,6 +2,7 @@
  * The coordinator core's own types: what its operations take and answer. Plain data, no gRPC:
  * the rpc edge (grpc-mapping.ts) converts these to and from the generated messages.
  */
+import type { AggregateOptions } from '../results/aggregate-table.js';
 import type { ResourceRequest } from '../sweep-types.js';
 import type { RetryPolicy } from '../lease-policy.js';
 import type { ExpandedTask } from '../sweep-types.js';
@@ -67,12 +68,20 @@ export interface SweepSummary {
   cellsTotal: number;
 }
 
+/**
+ * How a sweep's results are aggregated (the results module's options a spec implies: expected
+ * seeds, step-size selection, std convention), resolved once when the sweep is submitted.
+ */
+export type SweepAggregation = Pick<AggregateOptions, 'expectedSeeds' | 'select' | 'std'>;
+
 export interface SubmitInput {
   name: string;
   fileName: string;
   specYaml: string;
   overrides: readonly string[];
   tasks: readonly ExpandedTask[];
+  /** Stored with the sweep (default: none, the results module's defaults). */
+  aggregation?: SweepAggregation;
 }
 
 export interface SubmitOutcome {

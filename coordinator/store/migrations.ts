@@ -171,6 +171,12 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE type = 'sweep_complete';
     `,
   },
+  {
+    version: 3,
+    description: 'sweeps.aggregation_json: the aggregation options resolved when the sweep was submitted',
+    // NULL for sweeps submitted before this version: their options are derived from the stored spec.
+    sql: `ALTER TABLE sweeps ADD COLUMN aggregation_json TEXT;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

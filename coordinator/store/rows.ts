@@ -44,6 +44,8 @@ export interface SweepRow {
   cells_total: number;
   /** Tasks of the sweep not yet in a terminal state. */
   open_tasks: number;
+  /** Aggregation options resolved at submission (JSON); NULL for sweeps submitted before schema version 3. */
+  aggregation_json: string | null;
 }
 
 export interface WorkerRow {

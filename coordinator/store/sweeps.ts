@@ -14,6 +14,7 @@ export interface NewSweepRow {
   overridesJson: string;
   createdAtMs: number;
   cellsTotal: number;
+  aggregationJson: string;
 }
 
 /** A task of a sweep with its key and stored result (for the results module). */
@@ -34,7 +35,7 @@ export class SweepTable {
   /** A new sweep, 'running', with no open tasks counted yet. */
   insert(s: NewSweepRow): void {
     this.db.run(
-      "INSERT INTO sweeps (sweep_id, name, file_name, spec_yaml, overrides_json, state, created_at_ms, cells_total, open_tasks) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, 0)",
+      "INSERT INTO sweeps (sweep_id, name, file_name, spec_yaml, overrides_json, state, created_at_ms, cells_total, open_tasks, aggregation_json) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, 0, ?)",
       s.sweepId,
       s.name,
       s.fileName,
@@ -42,6 +43,7 @@ export class SweepTable {
       s.overridesJson,
       s.createdAtMs,
       s.cellsTotal,
+      s.aggregationJson,
     );
   }
 

@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskLease } from '../../gen/npf/v1/sweep.js';
@@ -62,5 +64,34 @@ describe('coordinator results', () => {
     expect(md.table).toContain('|');
     const bad = await refused(h.s('getResults', { sweepId, format: 'xlsx' }));
     expect(bad).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: "unknown results format 'xlsx' (expected markdown, csv, json or latex)" });
+  });
+
+  it('results - aggregation options are resolved when the sweep is submitted and stored; an older sweep without them renders from its spec', async () => {
+    const lines: string[] = [];
+    h = await startHarness({ env: { NPF_WHO: 'tester' }, log: (l) => lines.push(l) });
+    const spec = QUICK.replace(/^description: .*$/m, 'description: "quick, run by ${NPF_WHO}"');
+    const { sweepId } = await h.s<{ sweepId: string }>('submitSweep', { specYaml: spec, fileName: 'quick.yaml', overrides: ['report.std=sample'] });
+    const stored = { expectedSeeds: [0, 1, 2], select: 'best-mean', std: 'sample' };
+    expect(h.c.core.aggregationOf(sweepId)).toEqual(stored);
+    await drain(h, await h.register({ cpu: 4, gpu: 0, memoryMb: 16_000 }));
+    const table = async () => (await h!.s<{ table: string }>('getResults', { sweepId, format: 'markdown' })).table;
+    const sample = await table();
+
+    // The coordinator's environment no longer has the variable: the stored options still apply.
+    await h.restart({ env: {}, log: (l) => lines.push(l) });
+    expect(h.c.core.aggregationOf(sweepId)).toEqual(stored);
+    expect(await table()).toBe(sample);
+
+    // A sweep stored before the options were (aggregation_json NULL) derives them from its spec...
+    const db = new Database(path.join(h.dir, 'npf.db'));
+    db.prepare('UPDATE sweeps SET aggregation_json = NULL WHERE sweep_id = ?').run(sweepId);
+    db.close();
+    expect(h.c.core.aggregationOf(sweepId)).toBeUndefined();
+    // ...which here no longer parses: default aggregation (population std), and the log says why.
+    const fallback = await table();
+    expect(fallback).not.toBe(sample);
+    expect(lines.some((l) => l.startsWith(`results of ${sweepId}: default aggregation (its stored spec no longer parses: quick.yaml:`))).toBe(true);
+    await h.restart({ env: { NPF_WHO: 'tester' } });
+    expect(await table()).toBe(sample);
   });
 });
