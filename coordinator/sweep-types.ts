@@ -27,7 +27,7 @@ export interface ExpandedTask {
   /** sha256 (hex) of the canonical JSON of { spec, parent }: the trial's identity across sweeps and resumes. */
   taskId: string;
   key: TrialKey;
-  /** Fully resolved; gatesFrom is filled in by the coordinator from the parent's artifact at dispatch. */
+  /** Fully resolved. A child's gates are not part of it: the lease carries the parent's checkpoint beside it. */
   spec: TrialSpec;
   /** For flnpf / stage-k: the ReLU trial whose named checkpoint ('best', 'best@<epoch>') gives the gates. */
   parent?: { taskId: string; checkpoint: string };
