@@ -287,7 +287,7 @@ function waitForSweep(address: string, sweepId: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = client.watchSweep({ sweepId, fromStart: false }, md());
     s.on('data', (e: { type: string }) => {
-      if (e.type === 'sweep_complete') resolve(performance.now());
+      if (e.type === 'sweep.complete' || e.type === 'sweep.cancelled') resolve(performance.now());
     });
     s.on('error', (e) => reject(e));
     s.on('end', () => client.close());
