@@ -15,13 +15,13 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteSt
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { InvalidInputError, describeError } from '../../common/errors.js';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/main.js';
 import type { TrialKey } from '../../coordinator/sweep-types.js';
 import { trialCurves, writeSweepFigures } from '../../figures/sweep-figures.js';
 import { isSweepEnd } from '../../events/event-schema.js';
 import { formatEvent } from '../../events/format-event.js';
+import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
 
 const USAGE = `usage: npf run <spec.yaml> [options]
 
@@ -32,6 +32,21 @@ const USAGE = `usage: npf run <spec.yaml> [options]
   --lease-ttl-ms MS    lease time-to-live of the embedded coordinator (default 30000)
   --nats URL           also publish the sweep's events to NATS JetStream (docs/events.md)
   --http HOST:PORT     serve the embedded coordinator's /metrics, /healthz, /readyz (default: off)`;
+
+const SPEC = defineCommand({
+  command: 'run',
+  usage: USAGE,
+  flags: {
+    set: { kind: 'list' },
+    'data-dir': { kind: 'string' },
+    workers: { kind: 'int', min: 1 },
+    plain: { kind: 'boolean' },
+    'lease-ttl-ms': { kind: 'int', min: 300 },
+    nats: { kind: 'string' },
+    http: { kind: 'string' },
+  },
+  positionals: { min: 1, max: 1, what: 'sweep spec file' },
+});
 
 /** What the live display knows about one sweep (plain data; rendered by renderProgress). */
 export interface ProgressModel {
@@ -110,31 +125,8 @@ async function stopWorkers(workers: LocalWorker[], timeoutMs = 15_000): Promise<
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        set: { type: 'string', multiple: true },
-        'data-dir': { type: 'string' },
-        workers: { type: 'string' },
-        plain: { type: 'boolean' },
-        'lease-ttl-ms': { type: 'string' },
-        nats: { type: 'string' },
-        http: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new InvalidInputError(`run: ${(err as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new InvalidInputError(`run: expected one sweep spec file, got ${positionals.length}\n${USAGE}`);
+  const { help, values, positionals } = parseCommandArgs(SPEC, argv);
+  if (help) return printUsage(SPEC);
   const specFile = positionals[0];
   let specYaml: string;
   try {
@@ -142,16 +134,8 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     throw new InvalidInputError(`cannot read sweep spec ${specFile}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`, { file: specFile });
   }
-  let workersWanted: number | undefined;
-  if (values.workers !== undefined) {
-    workersWanted = Number(values.workers);
-    if (!Number.isInteger(workersWanted) || workersWanted < 1) throw new InvalidInputError(`--workers ${values.workers}: expected a whole number >= 1`);
-  }
-  let leaseTtlMs: number | undefined;
-  if (values['lease-ttl-ms'] !== undefined) {
-    leaseTtlMs = Number(values['lease-ttl-ms']);
-    if (!Number.isInteger(leaseTtlMs) || leaseTtlMs < 300) throw new InvalidInputError(`--lease-ttl-ms ${values['lease-ttl-ms']}: expected a whole number of milliseconds >= 300`);
-  }
+  const workersWanted = values.workers;
+  const leaseTtlMs = values['lease-ttl-ms'];
   const dataDir = resolve(values['data-dir'] ?? '.npf');
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   const logFile = join(dataDir, 'logs', 'run.log');

@@ -3,6 +3,7 @@ import { InvalidInputError } from '../../common/errors.js';
 import { defineCommand, parseCommandArgs, UsageError } from '../../cli/args.js';
 import { run as coordinator } from '../../cli/commands/coordinator.js';
 import { run as plot } from '../../cli/commands/plot.js';
+import { run as runSweep } from '../../cli/commands/run.js';
 import { run as status } from '../../cli/commands/status.js';
 import { run as worker } from '../../cli/commands/worker.js';
 
@@ -112,6 +113,12 @@ describe('cli args - the commands use it', () => {
   it('cli args - npf coordinator: required data dir, bounds, and the tls pair checked together', async () => {
     await expect(coordinator(['--lease-ttl-ms', '0'])).rejects.toThrow("npf coordinator: 2 problems with the arguments:\n  --lease-ttl-ms expects a whole number >= 1, got '0'\n  --data-dir is required");
     await expect(coordinator(['--data-dir', 'd', '--tls-cert', 'c.pem'])).rejects.toThrow('npf coordinator: give both --tls-cert and --tls-key, or neither');
+  });
+
+  it('cli args - npf run checks its flags before starting anything', async () => {
+    await expect(runSweep(['--workers', '0', '--lease-ttl-ms', '100'])).rejects.toThrow(
+      new UsageError('run', ["--workers expects a whole number >= 1, got '0'", "--lease-ttl-ms expects a whole number >= 300, got '100'", 'expected one sweep spec file, got 0']),
+    );
   });
 
   it('cli args - npf plot and npf status name the flag or the argument', async () => {
