@@ -42,6 +42,13 @@ export interface CoordinatorOptions {
   log?: (line: string) => void;
   /** Environment for ${NAME} in submitted specs (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * At start, hand back every lease in the store as interrupted (not counted against attempts),
+   * with this reason, instead of expiring the stale ones as failed attempts: for an embedded
+   * coordinator whose workers are all its own child processes (`npf run`), where a lease left in
+   * the store belongs to a worker of an earlier run that was stopped.
+   */
+  releaseLeasesAtStart?: string;
 }
 
 const schema = z.object({
@@ -59,6 +66,7 @@ const schema = z.object({
   maxArtifactBytes: z.number().int().positive().default(8 * 1024 ** 3),
   synchronous: z.enum(['full', 'normal']).default('full'),
   nats: z.object({ url: z.string().min(1), required: z.boolean().optional() }).optional(),
+  releaseLeasesAtStart: z.string().min(1).optional(),
 });
 
 export type ResolvedCoordinatorOptions = z.infer<typeof schema> & {

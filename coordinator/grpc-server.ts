@@ -23,7 +23,7 @@ import { DOWNLOAD_CHUNK_BYTES, type ArtifactUpload } from './artifact-store.js';
 import { ArtifactMismatchError, InvalidRequestError } from './errors.js';
 import { toCompletionReport, toSweepInfo, toTaskLease, toUploadHeader, toWatchSweepResponse } from './grpc-mapping.js';
 import { toGrpcStatus, toServiceError } from './grpc-status.js';
-import type { SweepAggregation, SweepCoordinator, SweepEvent, UploadHeader } from './sweep-coordinator.js';
+import type { SweepAggregation, SweepCoordinator, SweepEvent, SweepSource, UploadHeader } from './sweep-coordinator.js';
 import type { ExpandedTask } from './sweep-types.js';
 
 /** Parse + expand a sweep spec (coordinator/sweep-spec); throws SweepSpecError etc. with file:line. */
@@ -36,6 +36,8 @@ export type SweepExpander = (
 export interface GrpcEdgeOptions {
   core: SweepCoordinator;
   expand: SweepExpander;
+  /** The spec a sweep was submitted with, resolved (defaults, variables); undefined when it no longer parses. */
+  resolveSpec: (source: SweepSource) => unknown;
   /** Results table of a sweep in a format ('markdown', 'csv', 'json', 'latex'). */
   renderResults: (sweepId: string, format: string) => { table: string; complete: boolean };
   log: (line: string) => void;
@@ -76,9 +78,18 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
       const { name, tasks, aggregation } = o.expand(req.specYaml, fileName, req.overrides);
       return core.submitSweep({ name, fileName, specYaml: req.specYaml, overrides: req.overrides, tasks, aggregation });
     }),
-    getSweep: unary((req) => ({ sweep: toSweepInfo(core.getSweep(req.sweepId)) })),
+    getSweep: unary((req) => {
+      const sweep = toSweepInfo(core.getSweep(req.sweepId));
+      if (!req.includeSpec) return { sweep, specYaml: '', fileName: '', overrides: [], resolvedSpecJson: '' };
+      const source = core.sweepSource(req.sweepId);
+      const resolved = o.resolveSpec(source);
+      return { sweep, ...source, resolvedSpecJson: resolved === undefined ? '' : JSON.stringify(resolved) };
+    }),
     listSweeps: unary(() => ({ sweeps: core.listSweeps().map(toSweepInfo) })),
-    cancelSweep: unary(async (req) => ({ cancelledTasks: await core.cancelSweep(req.sweepId) })),
+    cancelSweep: unary(async (req) => {
+      const ids = req.taskIds.length > 0 ? await core.cancelTrials(req.sweepId, req.taskIds) : await core.cancelSweepTasks(req.sweepId);
+      return { cancelledTasks: ids.length, cancelledTaskIds: ids };
+    }),
     getResults: unary((req) => {
       core.getSweep(req.sweepId);
       return o.renderResults(req.sweepId, req.format || 'markdown');
@@ -170,7 +181,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         nextLeases: res.nextLeases.map(toTaskLease),
       };
     }),
-    failTask: unary((req) => core.failTask(req.workerId, req.taskId, req.fencingToken, req.error, req.retryable)),
+    failTask: unary((req) => core.failTask(req.workerId, req.taskId, req.fencingToken, req.error, req.retryable, req.interrupted)),
     uploadArtifact: (call: grpc.ServerReadableStream<UploadArtifactRequest, UploadArtifactResponse>, callback) => {
       let header: UploadHeader | undefined;
       let upload: ArtifactUpload | undefined;

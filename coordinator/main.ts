@@ -20,7 +20,7 @@ import type { PaperReference } from './results/paper-reference.js';
 import { expandSweep } from './sweep-spec/expand-sweep.js';
 import { parseSweepSpec } from './sweep-spec/parse-sweep.js';
 import { CoordinatorStore } from './store/coordinator-store.js';
-import { SweepCoordinator } from './sweep-coordinator.js';
+import { SweepCoordinator, type SweepSource } from './sweep-coordinator.js';
 
 export type { CoordinatorOptions } from './coordinator-options.js';
 
@@ -31,6 +31,8 @@ export interface RunningCoordinator {
   httpAddress?: string;
   /** The in-process API (what `npf run` and tests use directly). */
   core: SweepCoordinator;
+  /** Leases handed back at start (releaseLeasesAtStart), 0 otherwise. */
+  leasesReleasedAtStart: number;
   registry: Registry;
   /** Parse, expand and submit a sweep spec, like SubmitSweep. */
   submitSweep(specYaml: string, fileName?: string, overrides?: readonly string[]): ReturnType<SweepCoordinator['submitSweep']>;
@@ -68,9 +70,17 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   );
   metrics.attach(core);
 
-  // Carry on where a previous run stopped: leases that expired while it was down go back to pending.
-  const requeued = await core.expireLeases();
-  if (requeued > 0) o.log(`requeued ${requeued} task(s) whose lease expired while the coordinator was down`);
+  // Carry on where a previous run stopped: leases that expired while it was down go back to
+  // pending; an embedded coordinator (`npf run`) hands back every lease of its earlier, stopped
+  // run as interrupted instead.
+  let leasesReleasedAtStart = 0;
+  if (o.releaseLeasesAtStart) {
+    const released = (leasesReleasedAtStart = await core.releaseAllLeases(o.releaseLeasesAtStart));
+    if (released > 0) o.log(`${released} lease(s) released: ${o.releaseLeasesAtStart}`);
+  } else {
+    const requeued = await core.expireLeases();
+    if (requeued > 0) o.log(`requeued ${requeued} task(s) whose lease expired while the coordinator was down`);
+  }
 
   const expand: SweepExpander = (specYaml, fileName, overrides) => {
     const spec = parseSweepSpec(specYaml, { file: fileName, env: o.env, set: overrides });
@@ -96,7 +106,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   }
 
   const stopper = new AbortController();
-  const services = buildServices({ core, expand, renderResults, log: o.log, stopSignal: stopper.signal });
+  const resolveSpec = (source: SweepSource): unknown => {
+    try {
+      return parseSweepSpec(source.specYaml, { file: source.fileName, env: o.env, set: source.overrides });
+    } catch (e) {
+      if (e instanceof InvalidInputError) return undefined;
+      throw e;
+    }
+  };
+  const services = buildServices({ core, expand, resolveSpec, renderResults, log: o.log, stopSignal: stopper.signal });
   const interceptor = edgeInterceptor({
     token: o.token,
     count: (method, code) => metrics.countRequest(method, grpc.status[code] ?? String(code)),
@@ -133,6 +151,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       grpcAddress,
       httpAddress: http?.address,
       core,
+      leasesReleasedAtStart,
       registry,
       submitSweep: (specYaml, fileName = 'sweep.yaml', overrides = []) => {
         const { name, tasks, aggregation } = expand(specYaml, fileName, overrides);

@@ -5,7 +5,7 @@
  * task-state.ts. The clock is passed in (`now`), and lease expiry runs when `expireLeases()` is
  * called (a timer in main.ts, directly in tests with a fake clock).
  *
- *   sweeps       core/sweeps.ts        submit, cancel
+ *   sweeps       core/sweeps.ts        submit, cancel (a sweep, or single trials)
  *   read models  core/read-models.ts   sweep summaries, counts, outcomes, a task's state
  *   workers      core/workers.ts       register, heartbeat (renew, progress, stop)
  *   leasing      core/leasing.ts       lease now, long poll (core/lease-waiters.ts)
@@ -86,6 +86,16 @@ export class SweepCoordinator {
 
   cancelSweep(sweepId: string): Promise<number> {
     return this.sweeps.cancelSweep(sweepId);
+  }
+
+  /** Cancel a sweep's open tasks; returns the ids cancelled. */
+  cancelSweepTasks(sweepId: string): Promise<string[]> {
+    return this.sweeps.cancelSweepTasks(sweepId);
+  }
+
+  /** Cancel single trials of a sweep (ids or unique prefixes); returns the ids cancelled. */
+  cancelTrials(sweepId: string, refs: readonly string[]): Promise<string[]> {
+    return this.sweeps.cancelTrials(sweepId, refs);
   }
 
   // ---------------------------------------------------------------- read models
@@ -170,8 +180,8 @@ export class SweepCoordinator {
     return this.completion.completeTasks(items, leaseNext);
   }
 
-  failTask(workerId: string, taskId: string, fencingToken: number, error: string, retryable: boolean): Promise<{ willRetry: boolean }> {
-    return this.completion.failTask(workerId, taskId, fencingToken, error, retryable);
+  failTask(workerId: string, taskId: string, fencingToken: number, error: string, retryable: boolean, interrupted = false): Promise<{ willRetry: boolean }> {
+    return this.completion.failTask(workerId, taskId, fencingToken, error, retryable, interrupted);
   }
 
   expireLeases(): Promise<number> {

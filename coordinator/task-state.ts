@@ -8,6 +8,8 @@
  *   pending --leased to a worker--> leased --worker reports progress--> running
  *   leased|running --result--> succeeded (status 'succeeded' or 'diverged')
  *   leased|running --retryable failure / lease expired, attempts left--> pending (with backoff)
+ *   leased|running --interrupted (worker drained or stopped, lease released)--> pending (at once;
+ *                    the attempt does not count against max attempts: completion.ts)
  *   leased|running --deterministic failure / attempts exhausted--> failed
  *   blocked|pending|leased|running --sweep cancelled--> cancelled
  *   failed|cancelled --sweep resubmitted--> pending | blocked

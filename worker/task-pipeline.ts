@@ -7,7 +7,7 @@
  *               results of the same turn) or the failure in FailTask
  *
  * A task the coordinator cancels reports nothing; a task stopped by drain is handed back as
- * retryable. Every coordinator call goes through WorkerRetry ('report' row).
+ * interrupted (not a failure: it does not use up one of the task's attempts). Every coordinator call goes through WorkerRetry ('report' row).
  */
 import { mkdir, rm } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
@@ -218,14 +218,17 @@ export class TaskPipeline {
     if (bytes !== undefined) metrics.tfjsBytes.set({ backend }, bytes);
   }
 
-  /** FailTask, retried while the coordinator is unreachable (bounded while draining). */
+  /**
+   * FailTask, retried while the coordinator is unreachable (bounded while draining). A drained
+   * task is reported as interrupted: handed back at once, not counted against its attempts.
+   */
   private async report(lease: TaskLease, reason: FailureReason, message: string, retryable: boolean): Promise<void> {
     const id = shortId(lease.taskId);
     this.o.metrics.trialFailures.inc({ reason });
     this.o.log(`task ${id} attempt ${lease.fencingToken}: failed (${reason}, ${retryable ? 'retryable' : 'not retryable'}): ${message.split('\n')[0]}`);
     try {
       const res = await this.o.retry.run('report', `reporting the failure of task ${id}`, () =>
-        this.o.client.fail({ workerId: this.o.workerId(), taskId: lease.taskId, fencingToken: lease.fencingToken, error: message, retryable }),
+        this.o.client.fail({ workerId: this.o.workerId(), taskId: lease.taskId, fencingToken: lease.fencingToken, error: message, retryable, interrupted: reason === 'drained' }),
       );
       if (res.willRetry) this.o.log(`task ${id}: the coordinator will retry it`);
     } catch (err) {

@@ -1,8 +1,10 @@
 /**
- * How a lease ends: a result (CompleteTask, CompleteTasks), a failure (FailTask), an expiry
- * (no heartbeat within the TTL) or a release (`npf run` taking back its own earlier workers'
- * leases). Every report from a worker passes the one fence check (fence.ts); failures are retried
- * with backoff or failed for good by lease-policy.ts.
+ * How a lease ends: a result (CompleteTask, CompleteTasks), a failure (FailTask), an
+ * interruption (FailTask with `interrupted`, a 'cancelled' result: the worker drained or was
+ * stopped), an expiry (no heartbeat within the TTL) or a release (`npf run` taking back its own
+ * earlier workers' leases). Every report from a worker passes the one fence check (fence.ts);
+ * failures and expiries are retried with backoff or failed for good by lease-policy.ts, while
+ * interruptions and releases hand the task back at once without counting against its attempts.
  */
 import type { TrialResult } from '../../science/types.js';
 import { InvalidRequestError } from '../errors.js';
@@ -60,8 +62,8 @@ export class Completion {
     requireLeaseNext(leaseNext);
     const checked = checkReport(report);
     if (checked.result.status === 'cancelled') {
-      // The trial stopped before finishing (worker draining): hand it back for another attempt.
-      return this.failTask(workerId, checked.taskId, checked.fencingToken, CANCELLED_ON_WORKER, true).then(() => ({ nextLeases: [] }));
+      // The trial stopped before finishing (worker draining): hand it back, not counted as a try.
+      return this.failTask(workerId, checked.taskId, checked.fencingToken, CANCELLED_ON_WORKER, true, true).then(() => ({ nextLeases: [] }));
     }
     return this.c.life.write(() => {
       this.completeWithinWrite(workerId, checked);
@@ -105,7 +107,7 @@ export class Completion {
         if ('error' in r) return { taskId: items[i].taskId, ok: false, error: r.error };
         try {
           this.c.store.within(() => {
-            if (r.result.status === 'cancelled') this.failWithinWrite(workerId, r.taskId, r.fencingToken, CANCELLED_ON_WORKER, true);
+            if (r.result.status === 'cancelled') this.failWithinWrite(workerId, r.taskId, r.fencingToken, CANCELLED_ON_WORKER, true, true);
             else this.completeWithinWrite(workerId, r);
           });
           return { taskId: r.taskId, ok: true };
@@ -164,19 +166,23 @@ export class Completion {
     if (row.has_dependants) for (const child of store.tasks.blockedChildren(taskId)) life.resolveBlocked(child);
   }
 
-  /** Record a failed attempt; retryable ones are retried with backoff while attempts remain. */
-  failTask(workerId: string, taskId: string, fencingToken: number, error: string, retryable: boolean): Promise<{ willRetry: boolean }> {
+  /**
+   * Record a failed attempt; retryable ones are retried with backoff while attempts remain. An
+   * `interrupted` attempt (the worker drained or was stopped) is not a failure: the task goes
+   * back to pending at once and the attempt does not count against max attempts.
+   */
+  failTask(workerId: string, taskId: string, fencingToken: number, error: string, retryable: boolean, interrupted = false): Promise<{ willRetry: boolean }> {
     requireId(workerId, 'worker_id');
     requireId(taskId, 'task_id');
     const reason = error.trim() || 'the worker gave no reason';
-    return this.c.life.write(() => ({ willRetry: this.failWithinWrite(workerId, taskId, fencingToken, reason, retryable) }));
+    return this.c.life.write(() => ({ willRetry: this.failWithinWrite(workerId, taskId, fencingToken, reason, retryable, interrupted) }));
   }
 
   /** The failure path inside the current write (FailTask, and a 'cancelled' item of CompleteTasks). */
-  private failWithinWrite(workerId: string, taskId: string, fencingToken: number, reason: string, retryable: boolean): boolean {
+  private failWithinWrite(workerId: string, taskId: string, fencingToken: number, reason: string, retryable: boolean, interrupted = false): boolean {
     const row = this.c.life.task(taskId);
     checkFence(row, fencingToken, workerId);
-    return this.afterFailedAttempt(row, reason, retryable, 'attempt failed');
+    return this.afterFailedAttempt(row, reason, retryable, interrupted ? 'interrupted' : 'attempt failed');
   }
 
   /** Requeue (or fail) every task whose lease expired at `now`. Returns how many expired. */
@@ -200,19 +206,20 @@ export class Completion {
   }
 
   /**
-   * Hand back every lease now, whoever holds it: each task goes back to pending (or fails for
-   * good when out of attempts) through the state machine, its attempt recorded as 'expired' with
-   * `reason` and counted like a lease expiry (retry backoff included). For an embedded
-   * coordinator whose workers are all its own child processes (`npf run`): at start, every lease
-   * in the store belongs to a worker of an earlier run that is gone, so a resume need not wait
-   * out the lease TTL. Returns how many leases were released.
+   * Hand back every lease now, whoever holds it: each task goes back to pending through the
+   * state machine, its attempt recorded as 'interrupted' with `reason`; like any interruption it
+   * does not count against the task's attempts and has no backoff. For an embedded coordinator
+   * whose workers are all its own child processes (`npf run`): at start, every lease in the store
+   * belongs to a worker of an earlier run that was stopped (Ctrl-C), so a resume need not wait
+   * out the lease TTL, and the stopped trials are not counted as failures. Returns how many
+   * leases were released.
    */
   releaseAllLeases(reason: string): Promise<number> {
     const { store, opts } = this.c;
     const why = reason.trim() || 'lease released by the coordinator';
     return this.c.life.write(() => {
       const held = store.tasks.leased();
-      for (const row of held) this.afterFailedAttempt(row, `lease released: ${why}`, true, 'lease released');
+      for (const row of held) this.afterFailedAttempt(row, `lease released: ${why}`, true, 'interrupted');
       if (held.length) {
         store.afterCommit(() => {
           this.c.observer.leaseExpired?.(held.length);
@@ -224,13 +231,20 @@ export class Completion {
   }
 
   /**
-   * After a failed, expired or released attempt: retry with backoff, or fail for good. Returns
-   * whether it will retry. The attempt is recorded as 'failed', or 'expired' for a lease the
-   * worker no longer holds.
+   * After a failed, expired or interrupted attempt: retry with backoff, or fail for good. Returns
+   * whether it will retry. The attempt is recorded as 'failed', 'expired' for a lease the worker
+   * no longer holds, or 'interrupted'. An interrupted attempt (drain, stop, release) is handed
+   * back at once and its try is given back (`tries` - 1), so interruptions never use up a task's
+   * attempts nor lead to "gave up after N attempts".
    */
-  private afterFailedAttempt(row: TaskRow, error: string, retryable: boolean, why: 'attempt failed' | 'lease expired' | 'lease released'): boolean {
+  private afterFailedAttempt(row: TaskRow, error: string, retryable: boolean, why: 'attempt failed' | 'lease expired' | 'interrupted'): boolean {
     const { opts, life, events } = this.c;
-    life.recordAttempt(row, why === 'attempt failed' ? 'failed' : 'expired', error);
+    life.recordAttempt(row, why === 'attempt failed' ? 'failed' : why === 'interrupted' ? 'interrupted' : 'expired', error);
+    if (why === 'interrupted') {
+      life.setState(row, 'pending', { tries: Math.max(0, row.tries - 1), not_before_ms: 0, lease_worker: null, lease_expires_ms: null, gpu_indices: '[]', error: null });
+      events.task(life.sweepsOf(row.task_id), row.task_id, 'task.retried', { attempt: row.attempt, nextAttempt: row.attempt + 1, reason: why, message: error, backoffMs: 0 });
+      return true;
+    }
     const decision = decideAfterFailure({ attempt: row.tries, retryable, error, now: opts.now() }, opts);
     if (decision.kind === 'retry') {
       life.setState(row, 'pending', { not_before_ms: decision.notBeforeMs, lease_worker: null, lease_expires_ms: null, gpu_indices: '[]', error });

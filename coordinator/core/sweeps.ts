@@ -1,9 +1,10 @@
 /**
  * Sweeps: submission (a sweep and its trials; trials already succeeded under the same task id do
- * not run again, failed or cancelled ones are re-armed) and cancellation.
+ * not run again, failed or cancelled ones are re-armed) and cancellation, of a whole sweep or of
+ * single trials.
  */
 import crypto from 'node:crypto';
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError, NotFoundError } from '../errors.js';
 import { isPlaceableGpuRequest } from '../scheduler.js';
 import type { ExpandedTask } from '../sweep-types.js';
 import { LEASED_STATES, isTerminal } from '../task-state.js';
@@ -119,7 +120,40 @@ export class Sweeps {
   }
 
   /** Cancel a sweep's open tasks (those no other running sweep shares); returns how many. */
-  cancelSweep(sweepId: string): Promise<number> {
+  async cancelSweep(sweepId: string): Promise<number> {
+    return (await this.cancelSweepTasks(sweepId)).length;
+  }
+
+  /**
+   * Cancel single trials of a sweep, named by task id or a unique prefix of at least 6
+   * characters (NOT_FOUND for one that is not the sweep's, INVALID_ARGUMENT for an ambiguous or
+   * too short prefix). A trial still open is cancelled even when another sweep shares it (it was
+   * asked for by id); a finished one is left as it is. A leased trial's worker is told to stop at
+   * its next heartbeat. The sweep itself goes on, and closes when its last open trial ends.
+   * Returns the ids of the trials cancelled.
+   */
+  cancelTrials(sweepId: string, refs: readonly string[]): Promise<string[]> {
+    const { store, life, events } = this.c;
+    requireId(sweepId, 'sweep_id');
+    life.sweep(sweepId);
+    const ids = store.sweeps.taskIds(sweepId);
+    const wanted = [...new Set(refs.map((ref) => resolveTrialRef(sweepId, ids, ref)))];
+    return life.write(() => {
+      const cancelled: string[] = [];
+      for (const id of wanted) {
+        const row = life.task(id);
+        if (isTerminal(row.state)) continue;
+        if (LEASED_STATES.includes(row.state)) life.recordAttempt(row, 'cancelled', 'trial cancelled');
+        life.setState(row, 'cancelled', { error: 'trial cancelled on request' });
+        events.task(life.sweepsOf(row.task_id), row.task_id, 'task.cancelled', { reason: 'trial cancelled on request' });
+        cancelled.push(id);
+      }
+      return cancelled;
+    });
+  }
+
+  /** Cancel a sweep's open tasks (those no other running sweep shares); returns their ids. */
+  cancelSweepTasks(sweepId: string): Promise<string[]> {
     const { store, life, events } = this.c;
     requireId(sweepId, 'sweep_id');
     life.sweep(sweepId);
@@ -127,21 +161,39 @@ export class Sweeps {
       const open = store.sweeps.openTasks(sweepId);
       // The sweep closes as 'cancelled', not 'complete'.
       store.sweeps.setStateIf(sweepId, 'running', 'cancelling');
-      let n = 0;
+      const cancelled: string[] = [];
       for (const row of open) {
         // A trial shared with another running sweep keeps running for that one.
         if (store.sweeps.sharedWithOtherRunning(row.task_id, sweepId)) continue;
         if (LEASED_STATES.includes(row.state)) life.recordAttempt(row, 'cancelled', 'sweep cancelled');
         life.setState(row, 'cancelled', { error: 'sweep cancelled' });
         events.task(life.sweepsOf(row.task_id), row.task_id, 'task.cancelled', { reason: 'sweep cancelled' });
-        n++;
+        cancelled.push(row.task_id);
       }
       if (life.sweep(sweepId).state === 'cancelling') {
         store.sweeps.setState(sweepId, 'cancelled');
-        const { succeeded, failed, cancelled } = life.countsOf(sweepId);
-        events.sweep(sweepId, 'sweep.cancelled', { reason: 'cancelled on request', succeeded, failed, cancelled });
+        const { succeeded, failed, cancelled: cancelledCount } = life.countsOf(sweepId);
+        events.sweep(sweepId, 'sweep.cancelled', { reason: 'cancelled on request', succeeded, failed, cancelled: cancelledCount });
       }
-      return n;
+      return cancelled;
     });
   }
+}
+
+/** Shortest task-id prefix accepted where a trial is named. */
+export const MIN_TRIAL_PREFIX = 6;
+
+/** The id of the sweep's trial that `ref` names: the id itself or a unique prefix. */
+export function resolveTrialRef(sweepId: string, taskIds: readonly string[], ref: string): string {
+  const r = ref.trim().toLowerCase();
+  if (taskIds.includes(r)) return r;
+  if (r.length < MIN_TRIAL_PREFIX) {
+    throw new InvalidRequestError(`trial '${ref}': give the task id or at least ${MIN_TRIAL_PREFIX} of its first characters`, { field: 'task_ids' });
+  }
+  const matches = taskIds.filter((id) => id.startsWith(r));
+  if (matches.length === 0) throw new NotFoundError('task', ref, `no trial of sweep ${sweepId} has this id`);
+  if (matches.length > 1) {
+    throw new InvalidRequestError(`trial '${ref}' is ambiguous in sweep ${sweepId}: ${matches.length} trials start with it (${matches.slice(0, 3).map((m) => m.slice(0, 12)).join(', ')}...)`, { field: 'task_ids' });
+  }
+  return matches[0];
 }

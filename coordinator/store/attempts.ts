@@ -1,8 +1,11 @@
 /** SQL of `attempts` (finished attempts of a task) and `progress` (epoch records of an attempt). */
 import type { Db } from './db.js';
 
-/** How an attempt ended. */
-export type AttemptOutcome = 'succeeded' | 'failed' | 'expired' | 'cancelled';
+/**
+ * How an attempt ended: 'interrupted' is an attempt stopped from outside (drain, stop, a released
+ * lease), which does not count against the task's attempts.
+ */
+export type AttemptOutcome = 'succeeded' | 'failed' | 'expired' | 'cancelled' | 'interrupted';
 
 export interface AttemptRecord {
   taskId: string;

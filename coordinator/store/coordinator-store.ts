@@ -22,9 +22,12 @@ export class CoordinatorStore {
   readonly events: EventTable;
   readonly workers: WorkerTable;
 
-  /** Open (creating and migrating) `<dataDir>/npf.db`; see Db for `synchronous`. */
-  constructor(dataDir: string, onEffectError: (e: unknown) => void = () => {}, synchronous: 'full' | 'normal' = 'full') {
-    this.db = new Db(dataDir, onEffectError, synchronous);
+  /**
+   * Open (creating and migrating) `<dataDir>/npf.db`; see Db for `synchronous`. With mode
+   * 'readonly' the file must exist: nothing is created, migrated or written.
+   */
+  constructor(dataDir: string, onEffectError: (e: unknown) => void = () => {}, synchronous: 'full' | 'normal' = 'full', mode: 'readwrite' | 'readonly' = 'readwrite') {
+    this.db = new Db(dataDir, onEffectError, synchronous, mode);
     this.tasks = new TaskTable(this.db);
     this.sweeps = new SweepTable(this.db);
     this.attempts = new AttemptTable(this.db);

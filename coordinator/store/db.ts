@@ -11,6 +11,10 @@
  * `synchronous: 'normal'` (an option) drops the per-commit fsync: still safe against a crash
  * of the coordinator process, but a power loss may undo the last acknowledged writes.
  *
+ * Read-only (`mode: 'readonly'`, what `npf status/ls/results/watch` use on a local directory):
+ * the file must exist and have this version's schema; nothing is created, migrated or written,
+ * and WAL lets it read beside a live writer (`npf run`, a coordinator) without blocking it.
+ *
  * This file is the connection and its transactions; the tables are read and written by the other
  * modules of coordinator/store/ (the only place in the coordinator that speaks SQL). Lifecycle
  * rules live in coordinator/core/ and task-state.ts.
@@ -47,9 +51,14 @@ export class Db {
     dataDir: string,
     private readonly onEffectError: (e: unknown) => void = () => {},
     synchronous: 'full' | 'normal' = 'full',
+    readonly mode: 'readwrite' | 'readonly' = 'readwrite',
   ) {
-    fs.mkdirSync(dataDir, { recursive: true });
     this.file = path.join(dataDir, 'npf.db');
+    if (mode === 'readonly') {
+      this.db = Db.openReadOnly(this.file);
+      return;
+    }
+    fs.mkdirSync(dataDir, { recursive: true });
     try {
       this.db = new Database(this.file);
       this.db.pragma('journal_mode = WAL');
@@ -64,6 +73,30 @@ export class Db {
       throw new StoreError(`cannot open the coordinator database ${this.file}: ${(e as Error).message}`, { file: this.file }, { cause: e });
     }
     this.migrate();
+  }
+
+  /** Open an existing database for reading only, refusing one of another schema version. */
+  private static openReadOnly(file: string): Database.Database {
+    if (!fs.existsSync(file)) throw new StoreError(`no npf state at ${file}: nothing has run there (run 'npf run' in it, or name a --coordinator)`, { file });
+    let db: Database.Database;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+    } catch (e) {
+      throw new StoreError(`cannot open ${file} for reading: ${(e as Error).message}`, { file }, { cause: e });
+    }
+    const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+    const version = row?.version ?? 0;
+    if (version !== SCHEMA_VERSION) {
+      db.close();
+      throw new StoreError(
+        version > SCHEMA_VERSION
+          ? `${file} has schema version ${version}, newer than this npf's ${SCHEMA_VERSION}: upgrade npf-sweep`
+          : `${file} has schema version ${version}, older than this npf's ${SCHEMA_VERSION}: run this npf's 'npf run' or 'npf coordinator' on it once to upgrade it`,
+        { file, version },
+      );
+    }
+    return db;
   }
 
   private migrate(): void {
@@ -127,6 +160,7 @@ export class Db {
    */
   write<T>(fn: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new StoreError('the coordinator database is closed'));
+    if (this.mode === 'readonly') return Promise.reject(new StoreError(`${this.file} is open for reading only`));
     if (this.opEffects) throw new Error('Db.write is not reentrant');
     if (!this.batchOpen) {
       this.stmt('BEGIN IMMEDIATE').run();

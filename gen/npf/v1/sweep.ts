@@ -61,6 +61,11 @@ export interface SubmitSweepResponse {
 export interface GetSweepRequest {
   /** Id of the sweep. */
   sweepId: string;
+  /**
+   * Also answer the spec the sweep was submitted with (spec_yaml, file_name, overrides,
+   * resolved_spec_json).
+   */
+  includeSpec: boolean;
 }
 
 /** Counts of a sweep's tasks by state. */
@@ -104,7 +109,20 @@ export interface SweepInfo {
 /** Response of GetSweep. */
 export interface GetSweepResponse {
   /** The sweep. */
-  sweep?: SweepInfo | undefined;
+  sweep?:
+    | SweepInfo
+    | undefined;
+  /** With include_spec: the sweep spec text as submitted. */
+  specYaml: string;
+  /** With include_spec: the file name it was submitted under. */
+  fileName: string;
+  /** With include_spec: the overrides ("path=value") it was submitted with. */
+  overrides: string[];
+  /**
+   * With include_spec: the spec as the coordinator resolves it (defaults applied, variables
+   * substituted from the coordinator's environment), JSON; empty when the text no longer parses.
+   */
+  resolvedSpecJson: string;
 }
 
 /** Request of ListSweeps. */
@@ -121,12 +139,19 @@ export interface ListSweepsResponse {
 export interface CancelSweepRequest {
   /** Id of the sweep. */
   sweepId: string;
+  /**
+   * Cancel only these trials of the sweep (task ids, or unique prefixes of at least 6 hex
+   * digits); empty cancels the whole sweep. A finished trial is left as it is.
+   */
+  taskIds: string[];
 }
 
 /** Response of CancelSweep. */
 export interface CancelSweepResponse {
   /** Tasks that were cancelled. */
   cancelledTasks: number;
+  /** Ids of the tasks that were cancelled. */
+  cancelledTaskIds: string[];
 }
 
 /** Request of WatchSweep. */
@@ -161,7 +186,10 @@ export interface WatchSweepResponse {
 export interface GetResultsRequest {
   /** Id of the sweep. */
   sweepId: string;
-  /** "markdown" (default), "csv", "json" or "latex". */
+  /**
+   * "markdown" (default), "csv" (Table 2), "json", "latex", "stages" (the stages table as CSV),
+   * "trials" (one CSV row per trial) or "epochs" (one CSV row per trial and epoch).
+   */
   format: string;
 }
 
@@ -239,6 +267,12 @@ export interface TaskLease {
     | undefined;
   /** GPU device index to use, or -1 for none. */
   gpuIndex: number;
+  /**
+   * The resume state an earlier, interrupted attempt of this task uploaded (artifact name
+   * "resume": weights, optimiser state, data order position, best-so-far), if any: the trial
+   * continues from its epoch instead of starting again.
+   */
+  resumeFrom?: ArtifactRef | undefined;
 }
 
 /** Response of LeaseTasks. */
@@ -354,6 +388,12 @@ export interface FailTaskRequest {
   error: string;
   /** False for deterministic failures (bad spec): not retried. */
   retryable: boolean;
+  /**
+   * The attempt was stopped from outside (the worker draining or stopped, the run interrupted),
+   * not failed: the task is handed back at once, and the attempt does not count against the
+   * task's max attempts.
+   */
+  interrupted: boolean;
 }
 
 /** Response of FailTask. */
@@ -734,13 +774,16 @@ export const SubmitSweepResponse: MessageFns<SubmitSweepResponse> = {
 };
 
 function createBaseGetSweepRequest(): GetSweepRequest {
-  return { sweepId: "" };
+  return { sweepId: "", includeSpec: false };
 }
 
 export const GetSweepRequest: MessageFns<GetSweepRequest> = {
   encode(message: GetSweepRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sweepId !== "") {
       writer.uint32(10).string(message.sweepId);
+    }
+    if (message.includeSpec !== false) {
+      writer.uint32(16).bool(message.includeSpec);
     }
     return writer;
   },
@@ -766,6 +809,14 @@ export const GetSweepRequest: MessageFns<GetSweepRequest> = {
             message.sweepId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.includeSpec = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -785,6 +836,11 @@ export const GetSweepRequest: MessageFns<GetSweepRequest> = {
         : isSet(object.sweep_id)
         ? globalThis.String(object.sweep_id)
         : "",
+      includeSpec: isSet(object.includeSpec)
+        ? globalThis.Boolean(object.includeSpec)
+        : isSet(object.include_spec)
+        ? globalThis.Boolean(object.include_spec)
+        : false,
     };
   },
 
@@ -792,6 +848,9 @@ export const GetSweepRequest: MessageFns<GetSweepRequest> = {
     const obj: any = {};
     if (message.sweepId !== "") {
       obj.sweepId = message.sweepId;
+    }
+    if (message.includeSpec !== false) {
+      obj.includeSpec = message.includeSpec;
     }
     return obj;
   },
@@ -802,6 +861,7 @@ export const GetSweepRequest: MessageFns<GetSweepRequest> = {
   fromPartial<I extends Exact<DeepPartial<GetSweepRequest>, I>>(object: I): GetSweepRequest {
     const message = createBaseGetSweepRequest();
     message.sweepId = object.sweepId ?? "";
+    message.includeSpec = object.includeSpec ?? false;
     return message;
   },
 };
@@ -1155,13 +1215,25 @@ export const SweepInfo: MessageFns<SweepInfo> = {
 };
 
 function createBaseGetSweepResponse(): GetSweepResponse {
-  return { sweep: undefined };
+  return { sweep: undefined, specYaml: "", fileName: "", overrides: [], resolvedSpecJson: "" };
 }
 
 export const GetSweepResponse: MessageFns<GetSweepResponse> = {
   encode(message: GetSweepResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sweep !== undefined) {
       SweepInfo.encode(message.sweep, writer.uint32(10).fork()).join();
+    }
+    if (message.specYaml !== "") {
+      writer.uint32(18).string(message.specYaml);
+    }
+    if (message.fileName !== "") {
+      writer.uint32(26).string(message.fileName);
+    }
+    for (const v of message.overrides) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.resolvedSpecJson !== "") {
+      writer.uint32(42).string(message.resolvedSpecJson);
     }
     return writer;
   },
@@ -1187,6 +1259,38 @@ export const GetSweepResponse: MessageFns<GetSweepResponse> = {
             message.sweep = SweepInfo.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.specYaml = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.fileName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.overrides.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.resolvedSpecJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1200,13 +1304,45 @@ export const GetSweepResponse: MessageFns<GetSweepResponse> = {
   },
 
   fromJSON(object: any): GetSweepResponse {
-    return { sweep: isSet(object.sweep) ? SweepInfo.fromJSON(object.sweep) : undefined };
+    return {
+      sweep: isSet(object.sweep) ? SweepInfo.fromJSON(object.sweep) : undefined,
+      specYaml: isSet(object.specYaml)
+        ? globalThis.String(object.specYaml)
+        : isSet(object.spec_yaml)
+        ? globalThis.String(object.spec_yaml)
+        : "",
+      fileName: isSet(object.fileName)
+        ? globalThis.String(object.fileName)
+        : isSet(object.file_name)
+        ? globalThis.String(object.file_name)
+        : "",
+      overrides: globalThis.Array.isArray(object?.overrides)
+        ? object.overrides.map((e: any) => globalThis.String(e))
+        : [],
+      resolvedSpecJson: isSet(object.resolvedSpecJson)
+        ? globalThis.String(object.resolvedSpecJson)
+        : isSet(object.resolved_spec_json)
+        ? globalThis.String(object.resolved_spec_json)
+        : "",
+    };
   },
 
   toJSON(message: GetSweepResponse): unknown {
     const obj: any = {};
     if (message.sweep !== undefined) {
       obj.sweep = SweepInfo.toJSON(message.sweep);
+    }
+    if (message.specYaml !== "") {
+      obj.specYaml = message.specYaml;
+    }
+    if (message.fileName !== "") {
+      obj.fileName = message.fileName;
+    }
+    if (message.overrides?.length) {
+      obj.overrides = message.overrides;
+    }
+    if (message.resolvedSpecJson !== "") {
+      obj.resolvedSpecJson = message.resolvedSpecJson;
     }
     return obj;
   },
@@ -1219,6 +1355,10 @@ export const GetSweepResponse: MessageFns<GetSweepResponse> = {
     message.sweep = (object.sweep !== undefined && object.sweep !== null)
       ? SweepInfo.fromPartial(object.sweep)
       : undefined;
+    message.specYaml = object.specYaml ?? "";
+    message.fileName = object.fileName ?? "";
+    message.overrides = object.overrides?.map((e) => e) || [];
+    message.resolvedSpecJson = object.resolvedSpecJson ?? "";
     return message;
   },
 };
@@ -1345,13 +1485,16 @@ export const ListSweepsResponse: MessageFns<ListSweepsResponse> = {
 };
 
 function createBaseCancelSweepRequest(): CancelSweepRequest {
-  return { sweepId: "" };
+  return { sweepId: "", taskIds: [] };
 }
 
 export const CancelSweepRequest: MessageFns<CancelSweepRequest> = {
   encode(message: CancelSweepRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sweepId !== "") {
       writer.uint32(10).string(message.sweepId);
+    }
+    for (const v of message.taskIds) {
+      writer.uint32(18).string(v!);
     }
     return writer;
   },
@@ -1377,6 +1520,14 @@ export const CancelSweepRequest: MessageFns<CancelSweepRequest> = {
             message.sweepId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.taskIds.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1396,6 +1547,11 @@ export const CancelSweepRequest: MessageFns<CancelSweepRequest> = {
         : isSet(object.sweep_id)
         ? globalThis.String(object.sweep_id)
         : "",
+      taskIds: globalThis.Array.isArray(object?.taskIds)
+        ? object.taskIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.task_ids)
+        ? object.task_ids.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1403,6 +1559,9 @@ export const CancelSweepRequest: MessageFns<CancelSweepRequest> = {
     const obj: any = {};
     if (message.sweepId !== "") {
       obj.sweepId = message.sweepId;
+    }
+    if (message.taskIds?.length) {
+      obj.taskIds = message.taskIds;
     }
     return obj;
   },
@@ -1413,18 +1572,22 @@ export const CancelSweepRequest: MessageFns<CancelSweepRequest> = {
   fromPartial<I extends Exact<DeepPartial<CancelSweepRequest>, I>>(object: I): CancelSweepRequest {
     const message = createBaseCancelSweepRequest();
     message.sweepId = object.sweepId ?? "";
+    message.taskIds = object.taskIds?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseCancelSweepResponse(): CancelSweepResponse {
-  return { cancelledTasks: 0 };
+  return { cancelledTasks: 0, cancelledTaskIds: [] };
 }
 
 export const CancelSweepResponse: MessageFns<CancelSweepResponse> = {
   encode(message: CancelSweepResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.cancelledTasks !== 0) {
       writer.uint32(8).int32(message.cancelledTasks);
+    }
+    for (const v of message.cancelledTaskIds) {
+      writer.uint32(18).string(v!);
     }
     return writer;
   },
@@ -1450,6 +1613,14 @@ export const CancelSweepResponse: MessageFns<CancelSweepResponse> = {
             message.cancelledTasks = reader.int32();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cancelledTaskIds.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1469,6 +1640,11 @@ export const CancelSweepResponse: MessageFns<CancelSweepResponse> = {
         : isSet(object.cancelled_tasks)
         ? globalThis.Number(object.cancelled_tasks)
         : 0,
+      cancelledTaskIds: globalThis.Array.isArray(object?.cancelledTaskIds)
+        ? object.cancelledTaskIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.cancelled_task_ids)
+        ? object.cancelled_task_ids.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1476,6 +1652,9 @@ export const CancelSweepResponse: MessageFns<CancelSweepResponse> = {
     const obj: any = {};
     if (message.cancelledTasks !== 0) {
       obj.cancelledTasks = Math.round(message.cancelledTasks);
+    }
+    if (message.cancelledTaskIds?.length) {
+      obj.cancelledTaskIds = message.cancelledTaskIds;
     }
     return obj;
   },
@@ -1486,6 +1665,7 @@ export const CancelSweepResponse: MessageFns<CancelSweepResponse> = {
   fromPartial<I extends Exact<DeepPartial<CancelSweepResponse>, I>>(object: I): CancelSweepResponse {
     const message = createBaseCancelSweepResponse();
     message.cancelledTasks = object.cancelledTasks ?? 0;
+    message.cancelledTaskIds = object.cancelledTaskIds?.map((e) => e) || [];
     return message;
   },
 };
@@ -2393,6 +2573,7 @@ function createBaseTaskLease(): TaskLease {
     gatesFrom: undefined,
     resources: undefined,
     gpuIndex: 0,
+    resumeFrom: undefined,
   };
 }
 
@@ -2418,6 +2599,9 @@ export const TaskLease: MessageFns<TaskLease> = {
     }
     if (message.gpuIndex !== 0) {
       writer.uint32(56).int32(message.gpuIndex);
+    }
+    if (message.resumeFrom !== undefined) {
+      ArtifactRef.encode(message.resumeFrom, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -2491,6 +2675,14 @@ export const TaskLease: MessageFns<TaskLease> = {
             message.gpuIndex = reader.int32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.resumeFrom = ArtifactRef.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2536,6 +2728,11 @@ export const TaskLease: MessageFns<TaskLease> = {
         : isSet(object.gpu_index)
         ? globalThis.Number(object.gpu_index)
         : 0,
+      resumeFrom: isSet(object.resumeFrom)
+        ? ArtifactRef.fromJSON(object.resumeFrom)
+        : isSet(object.resume_from)
+        ? ArtifactRef.fromJSON(object.resume_from)
+        : undefined,
     };
   },
 
@@ -2562,6 +2759,9 @@ export const TaskLease: MessageFns<TaskLease> = {
     if (message.gpuIndex !== 0) {
       obj.gpuIndex = Math.round(message.gpuIndex);
     }
+    if (message.resumeFrom !== undefined) {
+      obj.resumeFrom = ArtifactRef.toJSON(message.resumeFrom);
+    }
     return obj;
   },
 
@@ -2581,6 +2781,9 @@ export const TaskLease: MessageFns<TaskLease> = {
       ? Resources.fromPartial(object.resources)
       : undefined;
     message.gpuIndex = object.gpuIndex ?? 0;
+    message.resumeFrom = (object.resumeFrom !== undefined && object.resumeFrom !== null)
+      ? ArtifactRef.fromPartial(object.resumeFrom)
+      : undefined;
     return message;
   },
 };
@@ -3509,7 +3712,7 @@ export const CompleteTasksResponse: MessageFns<CompleteTasksResponse> = {
 };
 
 function createBaseFailTaskRequest(): FailTaskRequest {
-  return { workerId: "", taskId: "", fencingToken: 0, error: "", retryable: false };
+  return { workerId: "", taskId: "", fencingToken: 0, error: "", retryable: false, interrupted: false };
 }
 
 export const FailTaskRequest: MessageFns<FailTaskRequest> = {
@@ -3528,6 +3731,9 @@ export const FailTaskRequest: MessageFns<FailTaskRequest> = {
     }
     if (message.retryable !== false) {
       writer.uint32(40).bool(message.retryable);
+    }
+    if (message.interrupted !== false) {
+      writer.uint32(48).bool(message.interrupted);
     }
     return writer;
   },
@@ -3585,6 +3791,14 @@ export const FailTaskRequest: MessageFns<FailTaskRequest> = {
             message.retryable = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.interrupted = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3616,6 +3830,7 @@ export const FailTaskRequest: MessageFns<FailTaskRequest> = {
         : 0,
       error: isSet(object.error) ? globalThis.String(object.error) : "",
       retryable: isSet(object.retryable) ? globalThis.Boolean(object.retryable) : false,
+      interrupted: isSet(object.interrupted) ? globalThis.Boolean(object.interrupted) : false,
     };
   },
 
@@ -3636,6 +3851,9 @@ export const FailTaskRequest: MessageFns<FailTaskRequest> = {
     if (message.retryable !== false) {
       obj.retryable = message.retryable;
     }
+    if (message.interrupted !== false) {
+      obj.interrupted = message.interrupted;
+    }
     return obj;
   },
 
@@ -3649,6 +3867,7 @@ export const FailTaskRequest: MessageFns<FailTaskRequest> = {
     message.fencingToken = object.fencingToken ?? 0;
     message.error = object.error ?? "";
     message.retryable = object.retryable ?? false;
+    message.interrupted = object.interrupted ?? false;
     return message;
   },
 };
@@ -4192,7 +4411,7 @@ export const SweepServiceService = {
     responseSerialize: (value: ListSweepsResponse): Buffer => Buffer.from(ListSweepsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListSweepsResponse => ListSweepsResponse.decode(value),
   },
-  /** Cancel every unfinished task of a sweep; finished results are kept. */
+  /** Cancel every unfinished task of a sweep, or only the trials named; finished results are kept. */
   cancelSweep: {
     path: "/npf.v1.SweepService/CancelSweep" as const,
     requestStream: false as const,
@@ -4231,7 +4450,7 @@ export interface SweepServiceServer extends UntypedServiceImplementation {
   getSweep: handleUnaryCall<GetSweepRequest, GetSweepResponse>;
   /** All sweeps, newest first. */
   listSweeps: handleUnaryCall<ListSweepsRequest, ListSweepsResponse>;
-  /** Cancel every unfinished task of a sweep; finished results are kept. */
+  /** Cancel every unfinished task of a sweep, or only the trials named; finished results are kept. */
   cancelSweep: handleUnaryCall<CancelSweepRequest, CancelSweepResponse>;
   /** Server stream of a sweep's events, optionally replayed from its start. */
   watchSweep: handleServerStreamingCall<WatchSweepRequest, WatchSweepResponse>;
@@ -4288,7 +4507,7 @@ export interface SweepServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListSweepsResponse) => void,
   ): ClientUnaryCall;
-  /** Cancel every unfinished task of a sweep; finished results are kept. */
+  /** Cancel every unfinished task of a sweep, or only the trials named; finished results are kept. */
   cancelSweep(
     request: CancelSweepRequest,
     callback: (error: ServiceError | null, response: CancelSweepResponse) => void,
