@@ -12,16 +12,35 @@ import { parseSweepSpec } from './sweep-spec/parse-sweep.js';
 import { InvalidRequestError } from './errors.js';
 import type { SweepAggregation, SweepCoordinator } from './sweep-coordinator.js';
 
-const FORMATS: Record<string, ReportFormat> = { markdown: 'markdown', md: 'markdown', csv: 'csv', json: 'json', latex: 'latex', tex: 'latex' };
+const FORMATS: Record<string, ReportFormat> = {
+  markdown: 'markdown',
+  md: 'markdown',
+  csv: 'csv',
+  json: 'json',
+  latex: 'latex',
+  tex: 'latex',
+  stages: 'stages-csv',
+  'stages-csv': 'stages-csv',
+  trials: 'trials-csv',
+  'trials-csv': 'trials-csv',
+  epochs: 'epochs-csv',
+  'epochs-csv': 'epochs-csv',
+};
+
+/** The formats a user may name, for messages. */
+export const RESULT_FORMAT_NAMES = 'md (markdown), csv, json, latex (tex), stages, trials or epochs';
 
 export function parseResultFormat(format: string): ReportFormat {
   const f = FORMATS[format.toLowerCase()];
-  if (!f) throw new InvalidRequestError(`unknown results format '${format}' (expected markdown, csv, json or latex)`, { format });
+  if (!f) throw new InvalidRequestError(`unknown results format '${format}' (expected ${RESULT_FORMAT_NAMES})`, { format });
   return f;
 }
 
+/** What rendering a sweep's results reads: the coordinator, or a read-only store (coordinator/sweep-reader.ts). */
+export type ResultsSource = Pick<SweepCoordinator, 'outcomes' | 'aggregationOf' | 'sweepSource'>;
+
 export function renderSweepResults(
-  core: SweepCoordinator,
+  core: ResultsSource,
   sweepId: string,
   format: string,
   paper: PaperReference | undefined,
@@ -42,7 +61,7 @@ export function renderSweepResults(
  * and the log says why.
  */
 function optionsFromStoredSpec(
-  core: SweepCoordinator,
+  core: ResultsSource,
   sweepId: string,
   env: Readonly<Record<string, string | undefined>>,
   log: (line: string) => void,

@@ -42,4 +42,6 @@ export interface TrialOutcome {
   key: TrialKey;
   status: 'succeeded' | 'diverged' | 'failed' | 'cancelled' | 'pending';
   result?: TrialResult;
+  /** The trial's resolved spec, when known (the per-trial table's config columns). */
+  spec?: TrialSpec;
 }

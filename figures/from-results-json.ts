@@ -4,8 +4,8 @@
  * -> FiguresInput. Pure. The JSON is checked (zod, only the fields used here) so a foreign or
  * truncated file gives one FigureDataError naming the field, not a TypeError.
  *
- * results.json holds no per-epoch accuracy of each trial, so the trial-curves figure is drawn
- * only from a figures-input.json.
+ * results.json also holds each trial's test accuracy per epoch (`trialCurves`), drawn as the
+ * trial-curves figure (absent from results.json files written before it was added).
  */
 import { z } from 'zod';
 import { FigureDataError } from './errors.js';
@@ -63,6 +63,9 @@ const resultsJsonSchema = z
           })
           .passthrough(),
       )
+      .optional(),
+    trialCurves: z
+      .array(z.object({ label: z.string(), regime: z.string(), points: z.array(z.object({ epoch: z.number(), testAccuracy: z.number() }).passthrough()) }).passthrough())
       .optional(),
   })
   .passthrough();
@@ -123,5 +126,7 @@ export function figuresInputFromResults(raw: unknown, file = 'results.json', tit
     return { label: groupLabel(c.key, true), series: series.filter((s) => s.points.length > 0) };
   });
 
-  return { ...(title ? { title } : {}), table2, stages, nu, ntkSplit };
+  const trials = (r.trialCurves ?? []).filter((t) => t.points.length > 0).map((t) => ({ label: t.label, regime: t.regime, points: t.points.map((p) => ({ epoch: p.epoch, testAccuracy: p.testAccuracy })) }));
+
+  return { ...(title ? { title } : {}), table2, stages, nu, ntkSplit, ...(trials.length > 0 ? { trials } : {}) };
 }

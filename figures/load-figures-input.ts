@@ -13,7 +13,7 @@ import { figuresInputFromResults } from './from-results-json.js';
 export function isResultsJson(raw: unknown): boolean {
   if (typeof raw !== 'object' || raw === null) return false;
   const o = raw as Record<string, unknown>;
-  return (o.table2 !== undefined && !Array.isArray(o.table2)) || o.npkCurves !== undefined || o.ntkSplitCurves !== undefined;
+  return (o.table2 !== undefined && !Array.isArray(o.table2)) || o.npkCurves !== undefined || o.ntkSplitCurves !== undefined || o.trialCurves !== undefined;
 }
 
 /** Parse either format from its text. */

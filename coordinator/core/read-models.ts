@@ -2,7 +2,7 @@
  * Read models: what the CLI, the metrics and the results module read (sweep summaries, counts,
  * trial outcomes, a task's state and attempts). Reads only; no write is opened here.
  */
-import type { TrialResult } from '../../science/types.js';
+import type { TrialResult, TrialSpec } from '../../science/types.js';
 import type { SweepRow } from '../store/rows.js';
 import type { TrialOutcome } from '../sweep-types.js';
 import { requireId, type CoreContext } from './context.js';
@@ -43,6 +43,7 @@ export class ReadModels {
         taskId: r.task_id,
         key: JSON.parse(r.key_json) as TrialOutcome['key'],
         status,
+        spec: JSON.parse(r.spec_json) as TrialSpec,
         ...(r.result_json ? { result: JSON.parse(r.result_json) as TrialResult } : {}),
       };
     });

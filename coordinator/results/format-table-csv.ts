@@ -1,5 +1,6 @@
 /** ResultsTable -> CSV, one line per cell (machine names; accuracies in % to 6 decimals, step sizes as given). */
 import type { ResultsTable } from './aggregate-table.js';
+import { csvField as field } from './csv-field.js';
 import { seedList } from './format-cell.js';
 
 const HEADER = [
@@ -7,11 +8,6 @@ const HEADER = [
   'diverged', 'failed', 'cancelled', 'pending', 'paper_mean', 'paper_std', 'paper_source', 'diff', 'lr_candidates',
 ];
 
-function field(v: string | number | null | undefined): string {
-  if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '';
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** Percentages to 6 decimals: drops float noise (0.00999999999999) without losing anything measured. */
 export function pct(v: number | null | undefined): number | null {

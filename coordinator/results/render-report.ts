@@ -1,7 +1,8 @@
 /**
  * Outcomes of one sweep -> the text a user asks for (pure): Table 2 and, when the sweep has
- * stage trials, the stages table. JSON carries everything, including the nu_t and NTK-split
- * curves for the figure code.
+ * stage trials, the stages table; the tidy per-trial and per-epoch tables. JSON carries
+ * everything, including the nu_t and NTK-split curves and each trial's accuracy curve for the
+ * figure code.
  */
 import type { TrialOutcome } from '../sweep-types.js';
 import { aggregateNpkCurves, aggregateNtkSplitCurves } from './aggregate-curves.js';
@@ -12,9 +13,14 @@ import { formatStagesCsv, formatStagesLatex, formatStagesMarkdown } from './form
 import { formatTableCsv } from './format-table-csv.js';
 import { formatTableLatex } from './format-table-latex.js';
 import { formatTableMarkdown } from './format-table-markdown.js';
+import { formatEpochsCsv, formatTrialsCsv } from './format-tidy-csv.js';
 import type { PaperReference } from './paper-reference.js';
+import { trialCurvesOf } from './trial-curves.js';
 
-export type ReportFormat = 'markdown' | 'csv' | 'json' | 'latex';
+export type ReportFormat = 'markdown' | 'csv' | 'json' | 'latex' | 'stages-csv' | 'trials-csv' | 'epochs-csv';
+
+/** Every report format. */
+export const REPORT_FORMATS: readonly ReportFormat[] = ['markdown', 'csv', 'json', 'latex', 'stages-csv', 'trials-csv', 'epochs-csv'];
 
 export interface ReportOptions extends Omit<AggregateOptions, 'paper'> {
   /** The paper's numbers (loadPaperReference); omit for no comparison. */
@@ -23,11 +29,15 @@ export interface ReportOptions extends Omit<AggregateOptions, 'paper'> {
 
 /**
  * - markdown / latex: Table 2, then the stages table if any;
- * - csv: Table 2's cells; a stages-only sweep gives the stages CSV; with both, the stages CSV
- *   follows after one blank line;
- * - json: { table2, stages, npkCurves, ntkSplitCurves }.
+ * - csv: Table 2's cells (a stages-only sweep, which has no Table 2 cell: the stages table);
+ * - stages-csv: the stages table (header only for a sweep without stage trials);
+ * - trials-csv, epochs-csv: the tidy per-trial and per-epoch tables (format-tidy-csv.ts);
+ * - json: { table2, stages, npkCurves, ntkSplitCurves, trialCurves }.
+ * Each CSV is one table with one header.
  */
 export function renderReport(outcomes: readonly TrialOutcome[], format: ReportFormat, opts: ReportOptions = {}): string {
+  if (format === 'trials-csv') return formatTrialsCsv(outcomes);
+  if (format === 'epochs-csv') return formatEpochsCsv(outcomes);
   const { paper, ...rest } = opts;
   const table = aggregate(outcomes, { ...rest, ...(paper ? { paper: paper.table2 } : {}) });
   const stages = aggregateStages(outcomes, { std: opts.std, expectedSeeds: opts.expectedSeeds, paper });
@@ -40,10 +50,12 @@ export function renderReport(outcomes: readonly TrialOutcome[], format: ReportFo
         stages,
         npkCurves: aggregateNpkCurves(outcomes, { std: opts.std }),
         ntkSplitCurves: aggregateNtkSplitCurves(outcomes, { std: opts.std }),
+        trialCurves: trialCurvesOf(outcomes),
       });
     case 'csv':
-      if (hasTable && hasStages) return `${formatTableCsv(table)}\n${formatStagesCsv(stages)}`;
-      return hasStages ? formatStagesCsv(stages) : formatTableCsv(table);
+      return !hasTable && hasStages ? formatStagesCsv(stages) : formatTableCsv(table);
+    case 'stages-csv':
+      return formatStagesCsv(stages);
     case 'latex':
       return [hasTable || !hasStages ? formatTableLatex(table) : '', hasStages ? formatStagesLatex(stages) : ''].filter(Boolean).join('\n');
     case 'markdown':

@@ -18,7 +18,7 @@ export interface NewSweepRow {
 }
 
 /** A task of a sweep with its key and stored result (for the results module). */
-export type OutcomeRow = TaskRow & { key_json: string; result_json: string | null; result_status: string | null };
+export type OutcomeRow = TaskRow & { key_json: string; spec_json: string; result_json: string | null; result_status: string | null };
 
 export class SweepTable {
   constructor(private readonly db: Db) {}
@@ -120,7 +120,7 @@ export class SweepTable {
   /** Every task of the sweep with its key and result, in submission order. */
   outcomes(sweepId: string): OutcomeRow[] {
     return this.db.all<OutcomeRow>(
-      `SELECT t.*, d.key_json AS key_json, r.result_json AS result_json, r.status AS result_status FROM sweep_tasks st
+      `SELECT t.*, d.key_json AS key_json, d.spec_json AS spec_json, r.result_json AS result_json, r.status AS result_status FROM sweep_tasks st
         JOIN tasks t ON t.task_id = st.task_id JOIN task_docs d ON d.task_id = t.task_id LEFT JOIN results r ON r.task_id = t.task_id
         WHERE st.sweep_id = ? ORDER BY t.seq`,
       sweepId,

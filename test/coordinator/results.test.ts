@@ -63,7 +63,7 @@ describe('coordinator results', () => {
     expect(tex).toContain('\\begin{tabular}');
     expect(md.table).toContain('|');
     const bad = await refused(h.s('getResults', { sweepId, format: 'xlsx' }));
-    expect(bad).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: "unknown results format 'xlsx' (expected markdown, csv, json or latex)" });
+    expect(bad).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: "unknown results format 'xlsx' (expected md (markdown), csv, json, latex (tex), stages, trials or epochs)" });
   });
 
   it('results - aggregation options are resolved when the sweep is submitted and stored; an older sweep without them renders from its spec', async () => {
