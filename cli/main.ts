@@ -17,10 +17,12 @@ const COMMANDS: Record<string, CommandInfo> = {
   coordinator: { summary: 'start a coordinator (gRPC + /metrics)' },
   worker: { summary: 'start a worker that leases trials from a coordinator' },
   submit: { summary: 'submit a sweep spec to a coordinator' },
-  status: { summary: 'show sweeps and their progress' },
-  watch: { summary: 'follow a sweep live (from the coordinator or NATS)' },
-  results: { summary: "print a sweep's mean +- std table (md, csv, json, latex)" },
+  ls: { summary: 'list the sweeps of a local run directory (default .npf) or a coordinator' },
+  status: { summary: 'show sweeps and their progress (local directory or coordinator)' },
+  watch: { summary: 'follow a sweep live (local directory, coordinator or NATS)' },
+  results: { summary: "print a sweep's tables (md, csv, json, latex; tidy trials/epochs CSV) or write them all (--out)" },
   plot: { summary: "draw a sweep's figures (SVG and PNG)" },
+  cancel: { summary: 'cancel a sweep, or single trials of it (--trial)' },
 };
 
 function usage(): string {

@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import {
   SweepServiceClient,
   type GetResultsResponse,
+  type GetSweepResponse,
   type SubmitSweepRequest,
   type SubmitSweepResponse,
   type SweepInfo,
@@ -82,6 +83,11 @@ export class SweepClient {
     return r.sweep!;
   }
 
+  /** The sweep with the spec it was submitted with (GetSweep with include_spec). */
+  getWithSpec(sweepId: string): Promise<GetSweepResponse> {
+    return this.unary('GetSweep', { sweepId, includeSpec: true });
+  }
+
   async list(): Promise<SweepInfo[]> {
     return (await this.unary<object, { sweeps: SweepInfo[] }>('ListSweeps', {})).sweeps;
   }
@@ -90,17 +96,30 @@ export class SweepClient {
     return (await this.unary<{ sweepId: string }, { cancelledTasks: number }>('CancelSweep', { sweepId })).cancelledTasks;
   }
 
+  /** Cancel the sweep (no `taskIds`) or only these trials; the ids of the tasks cancelled. */
+  async cancelTasks(sweepId: string, taskIds: readonly string[]): Promise<string[]> {
+    return (await this.unary<{ sweepId: string; taskIds: readonly string[] }, { cancelledTaskIds: string[] }>('CancelSweep', { sweepId, taskIds })).cancelledTaskIds;
+  }
+
   results(sweepId: string, format: string): Promise<GetResultsResponse> {
     return this.unary('GetResults', { sweepId, format });
   }
 
-  /** Follow a sweep's events until it completes (or the stream fails). */
-  watch(sweepId: string, fromStart: boolean, onEvent: (e: WatchSweepResponse) => void): Promise<void> {
+  /** Follow a sweep's events until it completes (or the stream fails, or `signal` aborts). */
+  watch(sweepId: string, fromStart: boolean, onEvent: (e: WatchSweepResponse) => void, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const stream = this.client.watchSweep({ sweepId, fromStart }, this.md);
+      const abort = () => {
+        stream.cancel();
+        resolve();
+      };
+      signal?.addEventListener('abort', abort, { once: true });
       stream.on('data', onEvent);
       stream.on('end', () => resolve());
-      stream.on('error', (err: grpc.ServiceError) => reject(describeCallError(this.opts.address, 'WatchSweep', err)));
+      stream.on('error', (err: grpc.ServiceError) => {
+        if (signal?.aborted) return resolve();
+        reject(describeCallError(this.opts.address, 'WatchSweep', err));
+      });
     });
   }
 

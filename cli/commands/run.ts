@@ -1,27 +1,36 @@
 /**
  * `npf run <spec.yaml>`: the embedded default. Starts a coordinator in this process (SQLite in
- * --data-dir, gRPC on 127.0.0.1:0 with a random token) and local worker PROCESSES over real
- * gRPC on loopback, submits the sweep, shows live progress on stderr, and at the end prints the
- * results table (Markdown) on stdout and writes results.{md,csv,json,tex} under
- * <data-dir>/sweeps/<sweep-id>/.
+ * --data-dir, gRPC on --listen, default 127.0.0.1:0, with NPF_TOKEN or a random token) and
+ * local worker PROCESSES over real gRPC on loopback, submits the sweep, shows live progress on
+ * stderr, and at the end prints the results table (Markdown) on stdout and writes the sweep's
+ * folder <data-dir>/sweeps/<sweep-id>/ (cli/sweep-outputs.ts: sweep.json, spec.resolved.yaml,
+ * results.*, trials.csv, epochs.csv, figures), with a link <data-dir>/sweeps/<name> to it.
+ *
+ * While it runs, <data-dir>/run.json names its pid, address and token file (run.token, mode
+ * 0600), so `npf cancel` (and any command given --coordinator and --token-file) can attach.
  *
  * Re-running the same command resumes: the coordinator's store keeps every finished trial (a
- * trial's id is the hash of its config), so only what is missing runs. Ctrl-C stops the workers
- * (running trials are handed back) and keeps everything computed.
+ * trial's id is the hash of its config), so only what is missing runs. Ctrl-C stops the workers;
+ * running trials are handed back as interrupted (not counted as failed attempts) and continue
+ * from their last resume checkpoint on the re-run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidInputError, describeError } from '../../common/errors.js';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/main.js';
-import type { TrialKey } from '../../coordinator/sweep-types.js';
-import { trialCurves, writeSweepFigures } from '../../figures/sweep-figures.js';
+import { trialLabel } from '../../coordinator/results/trial-label.js';
+import { parseSweepSpec } from '../../coordinator/sweep-spec/parse-sweep.js';
 import { isSweepEnd } from '../../events/event-schema.js';
 import { formatEvent } from '../../events/format-event.js';
 import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
+import { LIVE_RUN_FILE, type LiveRunFile } from '../sweep-access.js';
+import { linkSweepName, writeSweepMeta, writeSweepOutputs, type SweepMeta } from '../sweep-outputs.js';
+
+export { trialLabel };
 
 const USAGE = `usage: npf run <spec.yaml> [options]
 
@@ -31,7 +40,10 @@ const USAGE = `usage: npf run <spec.yaml> [options]
   --plain              one line per event even on a terminal
   --lease-ttl-ms MS    lease time-to-live of the embedded coordinator (default 30000)
   --nats URL           also publish the sweep's events to NATS JetStream (docs/events.md)
-  --http HOST:PORT     serve the embedded coordinator's /metrics, /healthz, /readyz (default: off)`;
+  --http HOST:PORT     serve the embedded coordinator's /metrics, /healthz, /readyz (default: off)
+  --listen HOST:PORT   the embedded coordinator's gRPC address (default 127.0.0.1 on a free port),
+                       so other commands can attach: npf status --coordinator HOST:PORT
+                       --token-file <data-dir>/run.token (the token is NPF_TOKEN when set)`;
 
 const SPEC = defineCommand({
   command: 'run',
@@ -44,8 +56,10 @@ const SPEC = defineCommand({
     'lease-ttl-ms': { kind: 'int', min: 300 },
     nats: { kind: 'string' },
     http: { kind: 'string' },
+    listen: { kind: 'string' },
   },
   positionals: { min: 1, max: 1, what: 'sweep spec file' },
+  check: (v) => (v.listen !== undefined && !/^(\[[^\]]+\]|[^:\s]+):\d+$/.test(v.listen) ? [`--listen expects HOST:PORT, got '${v.listen}'`] : []),
 });
 
 /** What the live display knows about one sweep (plain data; rendered by renderProgress). */
@@ -59,12 +73,6 @@ export interface ProgressModel {
   finishedMs: number[];
   workers: number;
   startedMs: number;
-}
-
-export function trialLabel(key: TrialKey | undefined, taskId: string): string {
-  if (!key) return taskId.slice(0, 12);
-  const regime = key.regime === 'stage' ? `stage ${key.stage}` : key.regime;
-  return `${regime} ${key.arch} ${key.optimizer} ${key.lr} seed ${key.seed}`;
 }
 
 function fmtDuration(ms: number): string {
@@ -89,7 +97,7 @@ export function renderProgress(m: ProgressModel, now: number): string[] {
   const done = (c.succeeded ?? 0) + (c.failed ?? 0) + (c.cancelled ?? 0);
   const eta = estimateRemainingMs(m);
   const lines = [
-    `${m.name}: ${done}/${m.total} done | succeeded ${c.succeeded ?? 0}, failed ${c.failed ?? 0}, running ${(c.running ?? 0) + (c.leased ?? 0)}, pending ${c.pending ?? 0}, blocked ${c.blocked ?? 0} | elapsed ${fmtDuration(now - m.startedMs)}${eta !== undefined ? `, ETA ${fmtDuration(eta)}` : ''}`,
+    `${m.name}: ${done}/${m.total} done | succeeded ${c.succeeded ?? 0}, failed ${c.failed ?? 0}${c.cancelled ? `, cancelled ${c.cancelled}` : ''}, running ${(c.running ?? 0) + (c.leased ?? 0)}, pending ${c.pending ?? 0}, blocked ${c.blocked ?? 0} | elapsed ${fmtDuration(now - m.startedMs)}${eta !== undefined ? `, ETA ${fmtDuration(eta)}` : ''}`,
   ];
   for (const r of [...m.running.values()].sort((a, b) => a.label.localeCompare(b.label))) {
     const acc = r.accuracy !== undefined ? `, test acc ${(r.accuracy * 100).toFixed(2)}%` : '';
@@ -142,21 +150,31 @@ export async function run(argv: string[]): Promise<number> {
   const log = createWriteStream(logFile, { flags: 'a' });
   const logLine = (l: string) => log.write(`${new Date().toISOString()} ${l}\n`);
   const tty = !!process.stderr.isTTY && !values.plain;
-  const token = randomBytes(16).toString('hex');
+  const token = process.env.NPF_TOKEN || randomBytes(16).toString('hex');
 
   const rc: RunningCoordinator = await startCoordinator({
     dataDir,
-    grpcListen: '127.0.0.1:0',
+    grpcListen: values.listen ?? '127.0.0.1:0',
     httpListen: values.http ?? null,
     token,
     nats: values.nats ? { url: values.nats } : undefined,
     log: (l) => logLine(`coordinator: ${l}`),
+    // Every lease in the store belongs to a worker of an earlier, stopped run of this directory:
+    // hand those back as interrupted (not failed attempts), so the resume need not wait out the TTL.
+    releaseLeasesAtStart: 'its worker belonged to an earlier npf run, which ended',
     // Short leases bring a killed worker's task back sooner; heartbeats keep to a third of the TTL.
     leaseTtlMs,
     // Loopback heartbeats are cheap: once a second keeps the display's epochs current.
     heartbeatIntervalMs: leaseTtlMs ? Math.max(100, Math.min(1000, Math.floor(leaseTtlMs / 3))) : 1000,
   });
   if (rc.httpAddress) process.stderr.write(`npf run: metrics on http://${rc.httpAddress}/metrics\n`);
+  // Let other commands attach while this run lives (removed in the finally below).
+  const tokenFile = join(dataDir, 'run.token');
+  const runFile = join(dataDir, LIVE_RUN_FILE);
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  chmodSync(tokenFile, 0o600);
+  writeFileSync(runFile, `${JSON.stringify({ pid: process.pid, address: rc.grpcAddress, tokenFile } satisfies LiveRunFile)}\n`);
+  if (values.listen) process.stderr.write(`npf run: coordinator on ${rc.grpcAddress} (attach: npf status --coordinator ${rc.grpcAddress} --token-file ${tokenFile})\n`);
   const workers: LocalWorker[] = [];
   let interrupted = false;
   let redraw: NodeJS.Timeout | undefined;
@@ -166,14 +184,29 @@ export async function run(argv: string[]): Promise<number> {
     drawn = 0;
   };
   try {
-    // Every worker of this coordinator is a child process spawned below: a lease already in the
-    // store belongs to a worker of an earlier, interrupted run, which is gone. Hand those back
-    // now so the resume does not wait out the lease TTL.
-    const released = await rc.core.releaseAllLeases('its worker belonged to an earlier npf run, which ended');
+    const released = rc.leasesReleasedAtStart;
     if (released > 0) process.stderr.write(`npf run: ${released} lease(s) held by workers of an earlier run released\n`);
-    const submitted = await rc.submitSweep(specYaml, basename(specFile), values.set ?? []);
+    const overrides = values.set ?? [];
+    const submitted = await rc.submitSweep(specYaml, basename(specFile), overrides);
     const { sweepId, totalTasks, alreadyDone } = submitted;
     const info = rc.core.getSweep(sweepId);
+    // The sweep's folder says which sweep it is from the start (name, resolved spec).
+    const outDir = join(dataDir, 'sweeps', sweepId);
+    const meta = (): SweepMeta => {
+      const now = rc.core.getSweep(sweepId);
+      return {
+        sweepId,
+        name: now.name,
+        state: now.state,
+        createdAtMs: now.createdAtMs,
+        counts: { ...now.counts },
+        fileName: specFile,
+        overrides,
+        resolvedSpec: parseSweepSpec(specYaml, { file: basename(specFile), env: process.env, set: overrides }),
+      };
+    };
+    writeSweepMeta(outDir, meta());
+    linkSweepName(join(dataDir, 'sweeps'), info.name, sweepId);
     process.stderr.write(`npf run: sweep ${info.name} (${sweepId}): ${totalTasks} trials; ${alreadyDone} of ${totalTasks} trials already done\n`);
     process.stderr.write(`npf run: state in ${dataDir}, logs in ${logFile}\n`);
 
@@ -251,39 +284,28 @@ export async function run(argv: string[]): Promise<number> {
     }
 
     // The table: whatever finished, plus the failures with their error.
-    const outDir = join(dataDir, 'sweeps', sweepId);
-    mkdirSync(outDir, { recursive: true });
-    const ext: Record<string, string> = { markdown: 'md', csv: 'csv', json: 'json', latex: 'tex' };
-    let markdown = '';
-    for (const [format, e] of Object.entries(ext)) {
-      const { table } = rc.results(sweepId, format);
-      writeFileSync(join(outDir, `results.${e}`), table.endsWith('\n') ? table : `${table}\n`);
-      if (format === 'markdown') markdown = table;
-    }
-    process.stdout.write(markdown.endsWith('\n') ? markdown : `${markdown}\n`);
     const outcomes = rc.core.outcomes(sweepId);
+    const finished = outcomes.filter((o) => o.status === 'succeeded' || o.status === 'diverged').length;
+    const written = await writeSweepOutputs(outDir, meta(), (format) => rc.results(sweepId, format).table, finished);
+    const markdown = readFileSync(join(outDir, 'results.md'), 'utf8');
+    process.stdout.write(markdown);
     const failed = outcomes.filter((o) => o.status === 'failed');
     if (failed.length > 0) {
       process.stdout.write(`\nFailed trials (${failed.length}):\n`);
       for (const o of failed) process.stdout.write(`- ${trialLabel(o.key, o.taskId)}: ${(rc.core.taskState(o.taskId).error ?? 'no error recorded').split('\n')[0]}\n`);
     }
-    const finished = outcomes.filter((o) => o.status === 'succeeded' || o.status === 'diverged').length;
-    process.stderr.write(`npf run: ${finished} of ${outcomes.length} trials finished; results in ${outDir}/results.{md,csv,json,tex}\n`);
-    if (finished > 0) {
-      // Figures are a convenience on top of the table: a drawing problem is reported, never fatal.
-      try {
-        const pngs = await writeSweepFigures(outDir, readFileSync(join(outDir, 'results.json'), 'utf8'), trialCurves(outcomes, (o) => trialLabel(o.key, o.taskId)));
-        process.stderr.write(`npf run: ${pngs.length} figure(s) in ${join(outDir, 'figures')} (redraw with: npf plot ${outDir})\n`);
-      } catch (err) {
-        process.stderr.write(`npf run: figures not drawn: ${describeError(err)}\n`);
-      }
-    }
+    process.stderr.write(`npf run: ${finished} of ${outcomes.length} trials finished; results in ${outDir}/results.{md,csv,json,tex}, trials.csv, epochs.csv\n`);
+    // Figures are a convenience on top of the table: a drawing problem is reported, never fatal.
+    if ('error' in written.figures) process.stderr.write(`npf run: figures not drawn: ${written.figures.error}\n`);
+    else if (written.figures.length > 0) process.stderr.write(`npf run: ${written.figures.length} figure(s) in ${join(outDir, 'figures')} (redraw with: npf plot ${outDir})\n`);
     if (interrupted) return 130;
     return failed.length > 0 || finished < outcomes.length ? 1 : 0;
   } finally {
     if (redraw) clearInterval(redraw);
     if (workers.some((w) => w.proc.exitCode === null && w.proc.signalCode === null)) await stopWorkers(workers, 5000);
     await rc.stop();
+    rmSync(runFile, { force: true });
+    rmSync(tokenFile, { force: true });
     await new Promise<void>((r) => log.end(() => r()));
   }
 }

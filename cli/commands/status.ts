@@ -1,18 +1,20 @@
-/** `npf status [sweep]`: sweeps and their progress (all sweeps, or one in detail). */
+/** `npf status [sweep]`: sweeps and their progress (all sweeps, or one), from a local directory or a coordinator. */
 import type { SweepInfo } from '../../gen/npf/v1/sweep.js';
 import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
-import { CONNECTION_FLAGS, CONNECTION_USAGE, connect } from '../connection.js';
+import { SOURCE_FLAGS, SOURCE_USAGE, openSweepAccess, resolveSweep } from '../sweep-access.js';
 
-const USAGE = `usage: npf status [sweep-id] [--json] [options]
+const USAGE = `usage: npf status [sweep] [--json] [options]
+
+<sweep> is a sweep's id, name, or a unique prefix of its id.
 
   --json                    print the SweepInfo objects as JSON
-${CONNECTION_USAGE}`;
+${SOURCE_USAGE}`;
 
 const SPEC = defineCommand({
   command: 'status',
   usage: USAGE,
-  flags: { ...CONNECTION_FLAGS, json: { kind: 'boolean' } },
-  positionals: { min: 0, max: 1, what: 'sweep id' },
+  flags: { ...SOURCE_FLAGS, json: { kind: 'boolean' } },
+  positionals: { min: 0, max: 1, what: 'sweep (id or name)' },
 });
 
 function line(s: SweepInfo): string {
@@ -33,14 +35,14 @@ function line(s: SweepInfo): string {
 export async function run(argv: string[]): Promise<number> {
   const { help, values, positionals } = parseCommandArgs(SPEC, argv);
   if (help) return printUsage(SPEC);
-  const client = connect(values);
+  const access = openSweepAccess(values);
   try {
-    const sweeps = positionals.length ? [await client.get(positionals[0])] : await client.list();
+    const sweeps = positionals.length ? [await resolveSweep(access, positionals[0])] : await access.list();
     if (values.json) console.log(JSON.stringify(sweeps, null, 2));
-    else if (sweeps.length === 0) console.log('no sweeps');
+    else if (sweeps.length === 0) console.log(`no sweeps in ${access.where}`);
     else for (const s of sweeps) console.log(line(s));
     return 0;
   } finally {
-    client.close();
+    access.close();
   }
 }

@@ -163,6 +163,6 @@ describe('figures - rendering and npf plot', () => {
     await expect(plot([dir])).rejects.toThrow(`${join(dir, 'figures-input.json')}: field 'table2[0].mean': Expected number, received string`);
     writeFileSync(join(dir, 'figures-input.json'), '{}');
     await expect(plot([dir])).rejects.toThrow('nothing to plot');
-    await expect(plot([])).rejects.toThrow('npf plot: expected one sweep directory, got 0');
+    await expect(plot([])).rejects.toThrow('npf plot: expected one sweep directory or sweep, got 0');
   });
 });
