@@ -2,13 +2,14 @@
 import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import { InvalidInputError } from '../common/errors.js';
+import { LIMITS } from './limits.js';
 
 export interface CoordinatorOptions {
   /** Directory of the SQLite file npf.db and artifacts/ (by sha256). Created if missing. */
   dataDir: string;
-  /** gRPC listen address (default '0.0.0.0:7070'; tests use '127.0.0.1:0'). */
+  /** gRPC listen address (default loopback '127.0.0.1:7070'; tests use '127.0.0.1:0'). */
   grpcListen?: string;
-  /** Metrics + health listen address (default '0.0.0.0:9464'); null for none. */
+  /** Metrics + health listen address (default loopback '127.0.0.1:9464'); null for none. */
   httpListen?: string | null;
   /** Bearer token every call must carry; none means no auth. */
   token?: string;
@@ -40,8 +41,13 @@ export interface CoordinatorOptions {
   /** Clock, Unix ms (default Date.now). */
   now?: () => number;
   log?: (line: string) => void;
-  /** Environment for ${NAME} in submitted specs (default process.env). */
+  /**
+   * Environment for ${NAME} in submitted specs. Default none: the coordinator never expands its
+   * own environment into a client's spec (the submitting client expands variables before sending).
+   */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Ceiling on the trials of one sweep (default 10,000, coordinator/limits.ts); a spec's limits.maxTrials can only lower it. */
+  maxTrialsPerSweep?: number;
   /**
    * At start, hand back every lease in the store as interrupted (not counted against attempts),
    * with this reason, instead of expiring the stale ones as failed attempts: for an embedded
@@ -53,8 +59,8 @@ export interface CoordinatorOptions {
 
 const schema = z.object({
   dataDir: z.string().min(1),
-  grpcListen: z.string().regex(/^(\[[^\]]+\]|[^:]*):\d+$/, 'must be host:port').default('0.0.0.0:7070'),
-  httpListen: z.string().regex(/^(\[[^\]]+\]|[^:]*):\d+$/, 'must be host:port').nullable().default('0.0.0.0:9464'),
+  grpcListen: z.string().regex(/^(\[[^\]]+\]|[^:]*):\d+$/, 'must be host:port').default('127.0.0.1:7070'),
+  httpListen: z.string().regex(/^(\[[^\]]+\]|[^:]*):\d+$/, 'must be host:port').nullable().default('127.0.0.1:9464'),
   token: z.string().min(1).optional(),
   tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1), caFile: z.string().min(1).optional() }).optional(),
   leaseTtlMs: z.number().int().positive().default(30_000),
@@ -67,6 +73,7 @@ const schema = z.object({
   synchronous: z.enum(['full', 'normal']).default('full'),
   nats: z.object({ url: z.string().min(1), required: z.boolean().optional() }).optional(),
   releaseLeasesAtStart: z.string().min(1).optional(),
+  maxTrialsPerSweep: z.number().int().positive().default(LIMITS.maxTrialsPerSweep),
 });
 
 export type ResolvedCoordinatorOptions = z.infer<typeof schema> & {
@@ -91,6 +98,6 @@ export function resolveCoordinatorOptions(o: CoordinatorOptions): ResolvedCoordi
     registry,
     now: now ?? Date.now,
     log: log ?? ((line: string) => console.error(`[coordinator] ${line}`)),
-    env: env ?? process.env,
+    env: env ?? {},
   };
 }

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { AuthError } from './errors.js';
 import { INTERNAL_DETAILS, toStatusObject } from './grpc-status.js';
+import { checkRequest } from './limits.js';
 
 export interface EdgeInterceptorOptions {
   /** Bearer token every call must carry; none: no check. */
@@ -60,6 +61,16 @@ export function edgeInterceptor(o: EdgeInterceptorOptions): grpc.ServerIntercept
             const refusal = digest ? authRefusal(metadata, digest) : undefined;
             if (refusal) call.sendStatus(toStatusObject(refusal));
             else pass(metadata);
+          },
+          // Every message is checked against the limits (limits.ts) before its handler sees it.
+          onReceiveMessage: (message, pass) => {
+            try {
+              checkRequest(name, message);
+            } catch (err) {
+              call.sendStatus(toStatusObject(err));
+              return;
+            }
+            pass(message);
           },
         }),
       sendStatus: (status, send) => {

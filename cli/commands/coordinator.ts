@@ -9,8 +9,8 @@ import { startCoordinator } from '../../coordinator/main.js';
 const USAGE = `usage: npf coordinator --data-dir DIR [options]
 
   --data-dir DIR            state: DIR/npf.db (SQLite) and DIR/artifacts/ (required)
-  --listen HOST:PORT        gRPC address (default 0.0.0.0:7070)
-  --http HOST:PORT          /metrics, /healthz, /readyz (default 0.0.0.0:9464; 'off' to disable)
+  --listen HOST:PORT        gRPC address (default 127.0.0.1:7070; beyond loopback give TLS)
+  --http HOST:PORT          /metrics, /healthz, /readyz (default 127.0.0.1:9464; 'off' to disable)
   --token TOKEN             bearer token every call must carry (or env NPF_TOKEN, or --token-file)
   --token-file FILE         read the token from FILE
   --tls-cert FILE           serve TLS with this certificate (PEM) ...
@@ -20,6 +20,7 @@ const USAGE = `usage: npf coordinator --data-dir DIR [options]
   --heartbeat-ms N          heartbeat interval told to workers (default 5000)
   --max-attempts N          attempts per trial (default 3)
   --retry-backoff-ms N      backoff before the 2nd attempt, doubling after (default 1000)
+  --max-trials-per-sweep N  ceiling on one sweep's trials (default 10000); a spec can only lower it
   --nats URL                publish task/sweep events to NATS JetStream (docs/events.md)
   --nats-required           refuse to start when NATS is unreachable (default: warn, buffer, retry)`;
 
@@ -39,11 +40,18 @@ const SPEC = defineCommand({
     'heartbeat-ms': { kind: 'int', min: 1 },
     'max-attempts': { kind: 'int', min: 1 },
     'retry-backoff-ms': { kind: 'int', min: 1 },
+    'max-trials-per-sweep': { kind: 'int', min: 1 },
     nats: { kind: 'string' },
     'nats-required': { kind: 'boolean' },
   },
   check: (v) => (!!v['tls-cert'] !== !!v['tls-key'] ? ['give both --tls-cert and --tls-key, or neither'] : []),
 });
+
+/** Whether a host:port listen address binds only the loopback interface. */
+export function isLoopbackListen(address: string): boolean {
+  const host = address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { help, values } = parseCommandArgs(SPEC, argv);
@@ -51,10 +59,20 @@ export async function run(argv: string[]): Promise<number> {
   const dataDir = values['data-dir']!;
   const token = resolveToken(values);
   if (!token) console.error('npf coordinator: WARNING: no --token/NPF_TOKEN: every client is accepted');
+  // Loopback unless told otherwise; beyond loopback without TLS the token travels in clear.
+  const grpcListen = values.listen ?? '127.0.0.1:7070';
+  const httpListen = values.http === 'off' ? null : (values.http ?? '127.0.0.1:9464');
+  if (!values['tls-cert'] && !isLoopbackListen(grpcListen)) {
+    console.error(
+      `npf coordinator: WARNING: gRPC listens on ${grpcListen} beyond loopback WITHOUT TLS: ` +
+        `${token ? 'the bearer token and ' : ''}every spec and result travel in clear (give --tls-cert/--tls-key, and --tls-client-ca for mTLS)`,
+    );
+  }
   const c = await startCoordinator({
     dataDir,
-    grpcListen: values.listen ?? '0.0.0.0:7070',
-    httpListen: values.http === 'off' ? null : (values.http ?? '0.0.0.0:9464'),
+    grpcListen,
+    httpListen,
+    maxTrialsPerSweep: values['max-trials-per-sweep'],
     token,
     tls: values['tls-cert'] ? { certFile: values['tls-cert'], keyFile: values['tls-key']!, caFile: values['tls-client-ca'] } : undefined,
     leaseTtlMs: values['lease-ttl-ms'],

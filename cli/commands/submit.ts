@@ -4,6 +4,7 @@ import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connect } from '../connection.js';
 import { expandSweep } from '../../coordinator/sweep-spec/expand-sweep.js';
 import { loadSweepFile } from '../../coordinator/sweep-spec/load-sweep-file.js';
+import { expandSpecVariables } from '../../coordinator/sweep-spec/parse-sweep.js';
 
 const USAGE = `usage: npf submit <spec.yaml> [--set path=value ...] [options]
 
@@ -25,7 +26,8 @@ export async function run(argv: string[]): Promise<number> {
   // Validate here first: a bad spec is reported with file:line before any network call.
   const spec = await loadSweepFile(file, { env: process.env, set: overrides });
   const tasks = expandSweep(spec);
-  const specYaml = await readFile(file, 'utf8');
+  // Variables are expanded here, with this shell's environment; the coordinator never expands.
+  const specYaml = expandSpecVariables(await readFile(file, 'utf8'), process.env, file);
   const client = connect(values);
   try {
     const r = await client.submit({ specYaml, fileName: file, overrides });

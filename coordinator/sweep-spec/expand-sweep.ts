@@ -14,6 +14,7 @@ import type { CheckpointRequest, MeasureSpec, Regime, TrialSpec } from '../../sc
 import { DEFAULT_STAGE_EVERY, PARENT_REGIME, isStaged, measuresNtkSplit, parentCheckpoint } from '../../science/regimes.js';
 import { resolveTrialSpec } from '../../science/trial-spec.js';
 import { describeError } from '../../common/errors.js';
+import { LIMITS } from '../limits.js';
 import { SweepExpansionError, SweepTooLargeError } from './errors.js';
 import { taskIdOf } from './task-id.js';
 import { DEFAULT_RESOURCES, epochsFor, seedsOf, type SweepSpec } from './sweep-schema.js';
@@ -61,19 +62,31 @@ export function countTrials(spec: SweepSpec): { total: number; grid: number; par
   return { total: grid + parents, grid, parents, factors };
 }
 
+export interface ExpandOptions {
+  /** The coordinator's ceiling on trials per sweep (default LIMITS.maxTrialsPerSweep). */
+  maxTrialsPerSweep?: number;
+}
+
 /**
  * Expand a sweep spec, as parseSweepSpec validated it, into its trials: ReLU parents first, then
  * the rest in grid order. Throws SweepTooLargeError (over limits.maxTrials) or
  * SweepExpansionError (a trial fails TrialSpec validation) before anything runs.
  */
-export function expandSweep(spec: SweepSpec): ExpandedTask[] {
+export function expandSweep(spec: SweepSpec, options: ExpandOptions = {}): ExpandedTask[] {
   const file = spec.source;
 
+  // The spec's limits.maxTrials can only lower the coordinator's ceiling, never raise it.
+  const ceiling = options.maxTrialsPerSweep ?? LIMITS.maxTrialsPerSweep;
+  const maxTrials = Math.min(spec.limits.maxTrials, ceiling);
   const count = countTrials(spec);
-  if (count.total > spec.limits.maxTrials) {
+  if (count.total > maxTrials) {
+    const hint =
+      maxTrials === spec.limits.maxTrials
+        ? 'shrink an axis or raise limits.maxTrials'
+        : `shrink an axis; the coordinator allows at most ${ceiling} trials per sweep (--max-trials-per-sweep)`;
     throw new SweepTooLargeError(
-      `${file ? `${file}: ` : ''}the sweep would expand to ${count.total} trials, more than limits.maxTrials ${spec.limits.maxTrials}: ${count.factors} (shrink an axis or raise limits.maxTrials)`,
-      { file, trials: count.total, maxTrials: spec.limits.maxTrials, factors: count.factors },
+      `${file ? `${file}: ` : ''}the sweep would expand to ${count.total} trials, more than ${maxTrials === spec.limits.maxTrials ? 'limits.maxTrials' : 'the limit'} ${maxTrials}: ${count.factors} (${hint})`,
+      { file, trials: count.total, maxTrials, factors: count.factors },
     );
   }
 

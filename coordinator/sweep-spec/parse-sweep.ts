@@ -9,6 +9,7 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parse as parseYaml, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { LIMITS } from '../limits.js';
 import { SweepSpecError, type SpecIssue } from './errors.js';
 import { sweepSchema, type SweepSpec } from './sweep-schema.js';
 
@@ -77,12 +78,15 @@ export function parseSweepSpec(text: string, options: ParseSweepOptions = {}): S
   for (const entry of options.set ?? []) applyOverride(doc, entry, file);
 
   const envIssues: SpecIssue[] = [];
+  const noEnv = !options.env || Object.keys(options.env).length === 0;
   interpolateEnv(doc.contents, [], options.env ?? {}, (path, node, name) =>
     envIssues.push({
       file,
       ...at(node.range?.[0]),
       path: formatPath(path),
-      message: `environment variable ${name} is not set (set it, or override the field with --set ${formatPath(path)}=...)`,
+      message: noEnv
+        ? `\${${name}} is not expanded here: variables are expanded by the client that submits the spec (npf submit, npf run), never by the coordinator; or override the field with --set ${formatPath(path)}=...`
+        : `environment variable ${name} is not set (set it, or override the field with --set ${formatPath(path)}=...)`,
     }),
   );
   if (envIssues.length > 0) throw new SweepSpecError(envIssues);
@@ -114,6 +118,31 @@ export function parseSweepSpec(text: string, options: ParseSweepOptions = {}): S
     throw new SweepSpecError(issues.map(({ rank: _, ...issue }) => issue));
   }
   return { ...(parsed.data as SweepSpec), source: file };
+}
+
+/**
+ * The spec text with `${NAME}` replaced by `env` values, for the submitting client: the
+ * coordinator never expands its own environment. Throws SweepSpecError naming each unset
+ * variable. The text is re-serialised only when it had something to expand.
+ */
+export function expandSpecVariables(text: string, env: Readonly<Record<string, string | undefined>>, file = 'sweep.yaml'): string {
+  if (!text.includes('${')) return text;
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) return text; // parseSweepSpec reports the syntax error with its position
+  const issues: SpecIssue[] = [];
+  let changed = false;
+  interpolateEnv(doc.contents, [], env, (path, node, name) => {
+    const pos = node.range ? lineCounter.linePos(node.range[0]) : undefined;
+    issues.push({
+      file,
+      ...(pos ? { line: pos.line, column: pos.col } : {}),
+      path: formatPath(path),
+      message: `environment variable ${name} is not set (set it, or override the field with --set ${formatPath(path)}=...)`,
+    });
+  }, () => (changed = true));
+  if (issues.length > 0) throw new SweepSpecError(issues);
+  return changed ? doc.toString() : text;
 }
 
 function firstLine(s: string): string {
@@ -192,14 +221,15 @@ function interpolateEnv(
   path: PathSeg[],
   env: Readonly<Record<string, string | undefined>>,
   onMissing: (path: PathSeg[], node: Node, name: string) => void,
+  onExpanded: () => void = () => {},
 ): void {
   if (isMap(node)) {
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '?';
-      interpolateEnv(pair.value, [...path, key], env, onMissing);
+      interpolateEnv(pair.value, [...path, key], env, onMissing, onExpanded);
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, i) => interpolateEnv(item, [...path, i], env, onMissing));
+    node.items.forEach((item, i) => interpolateEnv(item, [...path, i], env, onMissing, onExpanded));
   } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('${')) {
     node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
       const v = env[name];
@@ -207,6 +237,7 @@ function interpolateEnv(
         onMissing(path, node, name);
         return whole;
       }
+      onExpanded();
       return v;
     });
   }
@@ -217,6 +248,11 @@ function applyOverride(doc: Document, entry: string, file: string): void {
   const path = eq > 0 ? parsePath(entry.slice(0, eq)) : undefined;
   if (!path) {
     throw new SweepSpecError([{ file, message: `--set '${entry}': expected path=value, e.g. axes.datasets[0].dir=/data/cifar-10-batches-bin` }]);
+  }
+  // Checked before setIn, which fills a list up to the index it is given.
+  const index = path.reduce<number>((m, seg) => (typeof seg === 'number' ? Math.max(m, seg) : m), -1);
+  if (index > LIMITS.overrideIndex) {
+    throw new SweepSpecError([{ file, path: formatPath(path), message: `--set: list index ${index} is more than the limit ${LIMITS.overrideIndex}` }]);
   }
   const raw = entry.slice(eq + 1);
   let value: unknown;

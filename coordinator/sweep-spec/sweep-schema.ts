@@ -14,6 +14,7 @@
  *   limits { maxTrials 5000 }, select? { metric: mean, over: lr }
  */
 import { z } from 'zod';
+import { LIMITS } from '../limits.js';
 import { didYouMean } from './did-you-mean.js';
 import { BACKENDS } from '../../science/backend/backend-choice.js';
 import { DATASETS, datasetDefinition } from '../../science/datasets/registry.js';
@@ -66,10 +67,12 @@ const subsetSchema = strictObject({ first: positiveInt.optional(), perClass: pos
   { message: 'give either first or perClass, not both' },
 );
 
+// A task no worker could ever hold (more than a worker may declare, coordinator/limits.ts) is
+// refused here, at submission, instead of waiting for ever.
 const resourcesSchema = strictObject({
-  cpu: positiveNumber.optional(),
-  gpu: z.number().min(0).finite().optional(),
-  memoryMb: positiveInt.optional(),
+  cpu: positiveNumber.max(LIMITS.workerCpus).optional(),
+  gpu: z.number().min(0).max(LIMITS.workerGpus).finite().optional(),
+  memoryMb: positiveInt.max(LIMITS.workerMemoryMb).optional(),
 });
 
 const datasetEntrySchema = strictObject({

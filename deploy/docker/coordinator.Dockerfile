@@ -34,4 +34,4 @@ USER 10001:10001
 # 7070: gRPC; 9464: /metrics, /healthz, /readyz.
 EXPOSE 7070 9464
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/npf.js"]
-CMD ["coordinator", "--data-dir", "/data"]
+CMD ["coordinator", "--data-dir", "/data", "--listen", "0.0.0.0:7070", "--http", "0.0.0.0:9464"]
