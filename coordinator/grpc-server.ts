@@ -19,6 +19,7 @@ import {
   type WorkerServiceServer,
 } from '../gen/npf/v1/sweep.js';
 import { isSweepEnd } from '../events/event-schema.js';
+import { guardDecoding } from './decode-guard.js';
 import { DOWNLOAD_CHUNK_BYTES, type ArtifactUpload } from './artifact-store.js';
 import { ArtifactMismatchError, InvalidRequestError } from './errors.js';
 import { toCompletionReport, toSweepInfo, toTaskLease, toUploadHeader, toWatchSweepResponse } from './grpc-mapping.js';
@@ -265,8 +266,8 @@ export async function startGrpcServer(
 ): Promise<{ server: grpc.Server; port: number }> {
   // channelz off: its per-call bookkeeping costs CPU and nothing here reads it.
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.enable_channelz': 0, interceptors });
-  server.addService(SweepServiceService, services.sweep);
-  server.addService(WorkerServiceService, services.worker);
+  server.addService(guardDecoding(SweepServiceService), services.sweep);
+  server.addService(guardDecoding(WorkerServiceService), services.worker);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p)));
   });

@@ -85,7 +85,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const expand: SweepExpander = (specYaml, fileName, overrides) => {
     const spec = parseSweepSpec(specYaml, { file: fileName, env: o.env, set: overrides });
     // Aggregation options resolved now, with this process's environment, and stored with the sweep.
-    return { name: spec.name, tasks: expandSweep(spec), aggregation: aggregateOptionsFor(spec) };
+    return { name: spec.name, tasks: expandSweep(spec, { maxTrialsPerSweep: o.maxTrialsPerSweep }), aggregation: aggregateOptionsFor(spec) };
   };
   let paper: PaperReference | undefined;
   try {
