@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { InvalidInputError, describeError } from '../../common/errors.js';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/main.js';
 import { trialLabel } from '../../coordinator/results/trial-label.js';
-import { parseSweepSpec } from '../../coordinator/sweep-spec/parse-sweep.js';
+import { expandSpecVariables, parseSweepSpec } from '../../coordinator/sweep-spec/parse-sweep.js';
 import { isSweepEnd } from '../../events/event-schema.js';
 import { formatEvent } from '../../events/format-event.js';
 import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
@@ -138,7 +138,8 @@ export async function run(argv: string[]): Promise<number> {
   const specFile = positionals[0];
   let specYaml: string;
   try {
-    specYaml = readFileSync(specFile, 'utf8');
+    // Variables are expanded here, by the client; the coordinator never expands its environment.
+    specYaml = expandSpecVariables(readFileSync(specFile, 'utf8'), process.env, specFile);
   } catch (err) {
     throw new InvalidInputError(`cannot read sweep spec ${specFile}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`, { file: specFile });
   }
