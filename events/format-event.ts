@@ -109,5 +109,16 @@ export function formatEvent(e: PrintableEvent, opts: FormatEventOptions = {}): s
   const time = opts.time === false ? '' : `${clock(e)}  `;
   const who = opts.label !== undefined ? `${opts.label}  ` : e.taskId !== undefined ? `task ${e.taskId.slice(0, opts.taskIdChars ?? 10)}  ` : '';
   const sweep = opts.showSweep ? `[${e.sweepId}] ` : '';
-  return `${time}${sweep}${who}${describe(e)}`;
+  return sanitizeForTerminal(`${time}${sweep}${who}${describe(e)}`);
+}
+
+/**
+ * Text from elsewhere (a worker's error, a label, a sweep name) made safe to print on a terminal:
+ * line breaks and tabs become spaces (one event, one line: no faked second line), every other
+ * control character (C0, DEL, C1: escape sequences that move the cursor or retitle the
+ * terminal) is removed.
+ */
+export function sanitizeForTerminal(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\r\n\t\v\f]/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 }

@@ -2,7 +2,24 @@
 import type { ResultsTable, TableCell } from './aggregate-table.js';
 import { fmt, fmtDiff, fmtLr } from './format-cell.js';
 
-const tex = (s: string) => s.replace(/([&%$#_{}])/g, '\\$1');
+const TEX: Record<string, string> = {
+  '\\': '\\textbackslash{}',
+  '^': '\\textasciicircum{}',
+  '~': '\\textasciitilde{}',
+  '<': '\\textless{}',
+  '>': '\\textgreater{}',
+  '|': '\\textbar{}',
+};
+
+/**
+ * Text as LaTeX that prints it and runs nothing: every special character escaped in one pass
+ * (\\ ^ ~ and & % $ # _ { }), so `\\input{...}` or `\\write18` print as text; control
+ * characters (line breaks included) become spaces.
+ */
+export function tex(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/[\\^~<>|&%$#_{}]/g, (c) => TEX[c] ?? `\\${c}`);
+}
 
 function ours(cell: TableCell | null): string {
   if (!cell) return '';

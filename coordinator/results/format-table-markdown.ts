@@ -13,12 +13,26 @@ function paper(cell: TableCell | null): string {
   return `${fmt(cell.paper.mean)} ± ${fmt(cell.paper.std)}${d ? ` (Δ ${d})` : ''}`;
 }
 
-const esc = (s: string) => s.replace(/\|/g, '\\|');
+/**
+ * One Markdown table cell: a line break would end the row and raw HTML would render, so
+ * backslash and | are escaped, & < > written as entities, and control characters (line breaks
+ * included) become spaces.
+ */
+export function esc(s: string): string {
+  return s
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
 
 export function formatTableMarkdown(table: ResultsTable, opts: { title?: string } = {}): string {
   const head = ['Arch', 'Optimiser', 'Dataset', ...(table.select === 'none' ? ['lr'] : []), ...table.columns.map((c) => c.label)];
   const lines: string[] = [];
-  if (opts.title) lines.push(`### ${opts.title}`, '');
+  if (opts.title) lines.push(`### ${esc(opts.title)}`, '');
   lines.push(`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < head.length - table.columns.length ? '---' : '---:')).join('|')}|`);
   for (const row of table.rows) {
     const lead = [row.labels.arch, row.labels.optimizer, row.labels.dataset, ...(table.select === 'none' ? [fmtLr(row.lr ?? NaN)] : [])];
@@ -42,7 +56,7 @@ export function formatTableMarkdown(table: ResultsTable, opts: { title?: string 
       const cands = sel.candidates
         .map((k) => `${fmtLr(k.lr)}: ${meanStd(k.mean, k.std)} n=${k.n}${k.diverged ? `, ${k.diverged} diverged` : ''}`)
         .join('; ');
-      choices.push(`- ${row.labels.arch} / ${row.labels.optimizer} / ${row.labels.dataset} / ${c.label}: lr ${fmtLr(sel.chosen)} (${cands})`);
+      choices.push(`- ${esc(`${row.labels.arch} / ${row.labels.optimizer} / ${row.labels.dataset} / ${c.label}`)}: lr ${fmtLr(sel.chosen)} (${cands})`);
     }
   }
   if (choices.length > 0) {
