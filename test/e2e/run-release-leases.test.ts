@@ -40,17 +40,18 @@ describe('e2e npf run releases stale leases', () => {
     expect(run.err).toMatch(new RegExp(`${leased.length} lease\\(s\\) held by workers of an earlier run released`));
     expect(run.err).toMatch(/3 of 3 trials finished/);
 
-    // Each released trial: attempt 1 expired (released), attempt 2 succeeded on a worker of this run.
+    // Each released trial: attempt 1 interrupted (released, not counted), attempt 2 succeeded on a worker of this run.
     const after = await startCoordinator({ dataDir: state, grpcListen: '127.0.0.1:0', httpListen: null, leaseTtlMs: Number(TTL), log: () => {} });
     try {
       expect(after.core.getSweep(sweepId).state).toBe('complete');
       for (const l of leased) {
         const attempts = after.core.attemptsOf(l.taskId);
         expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([
-          [1, 'expired'],
+          [1, 'interrupted'],
           [2, 'succeeded'],
         ]);
         expect(attempts[0]).toMatchObject({ workerId, error: expect.stringMatching(/^lease released: its worker belonged to an earlier npf run/) });
+        expect(after.core.taskState(l.taskId).tries).toBe(1);
       }
     } finally {
       await after.stop();
