@@ -48,6 +48,10 @@ export interface CoordinatorOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Ceiling on the trials of one sweep (default 10,000, coordinator/limits.ts); a spec's limits.maxTrials can only lower it. */
   maxTrialsPerSweep?: number;
+  /** An artifact upload that sends nothing for this long is ended (default 60000). */
+  uploadIdleMs?: number;
+  /** Events a WatchSweep client may fall behind before it is closed (default 10000). */
+  watchBacklog?: number;
   /**
    * At start, hand back every lease in the store as interrupted (not counted against attempts),
    * with this reason, instead of expiring the stale ones as failed attempts: for an embedded
@@ -74,6 +78,8 @@ const schema = z.object({
   nats: z.object({ url: z.string().min(1), required: z.boolean().optional() }).optional(),
   releaseLeasesAtStart: z.string().min(1).optional(),
   maxTrialsPerSweep: z.number().int().positive().default(LIMITS.maxTrialsPerSweep),
+  uploadIdleMs: z.number().int().positive().default(LIMITS.uploadIdleMs),
+  watchBacklog: z.number().int().positive().default(LIMITS.watchBacklog),
 });
 
 export type ResolvedCoordinatorOptions = z.infer<typeof schema> & {

@@ -21,7 +21,8 @@ import {
 import { isSweepEnd } from '../events/event-schema.js';
 import { guardDecoding } from './decode-guard.js';
 import { DOWNLOAD_CHUNK_BYTES, type ArtifactUpload } from './artifact-store.js';
-import { ArtifactMismatchError, InvalidRequestError } from './errors.js';
+import { ArtifactMismatchError, InvalidRequestError, LimitExceededError } from './errors.js';
+import { LIMITS } from './limits.js';
 import { toCompletionReport, toSweepInfo, toTaskLease, toUploadHeader, toWatchSweepResponse } from './grpc-mapping.js';
 import { toGrpcStatus, toServiceError } from './grpc-status.js';
 import type { SweepAggregation, SweepCoordinator, SweepEvent, SweepSource, UploadHeader } from './sweep-coordinator.js';
@@ -44,6 +45,10 @@ export interface GrpcEdgeOptions {
   log: (line: string) => void;
   /** Aborted when the server stops: ends long polls and watch streams. */
   stopSignal: AbortSignal;
+  /** An upload idle this long is ended (RESOURCE_EXHAUSTED) and its temp file removed (default LIMITS.uploadIdleMs). */
+  uploadIdleMs?: number;
+  /** Events a watcher may fall behind before it is closed with RESOURCE_EXHAUSTED (default LIMITS.watchBacklog). */
+  watchBacklog?: number;
 }
 
 function stackOf(err: unknown): string {
@@ -106,10 +111,26 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         const req = call.request;
         const info = core.getSweep(req.sweepId);
         let last = 0;
+        // Backpressure: events written while the client does not read are counted until 'drain';
+        // a consumer too far behind is closed instead of buffered without bound.
+        const maxBacklog = o.watchBacklog ?? LIMITS.watchBacklog;
+        let backlog = 0;
+        let closed = false;
+        call.on('drain', () => (backlog = 0));
         const send = (e: SweepEvent): boolean => {
-          if (e.sweepId !== req.sweepId || e.sequence <= last) return false;
+          if (closed || e.sweepId !== req.sweepId || e.sequence <= last) return false;
           last = e.sequence;
-          call.write(toWatchSweepResponse(e));
+          if (!call.write(toWatchSweepResponse(e))) backlog++;
+          if (backlog > maxBacklog) {
+            closed = true;
+            unsubscribe();
+            o.stopSignal.removeEventListener('abort', end);
+            call.emit(
+              'error',
+              fail(call, new LimitExceededError(`watch closed: this client fell more than ${maxBacklog} events behind (read the stream faster, or watch again with from_start)`, { backlog })),
+            );
+            return false;
+          }
           return isSweepEnd(e);
         };
         // Subscribe and replay in the same turn: nothing committed can fall between them.
@@ -187,14 +208,25 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
       let header: UploadHeader | undefined;
       let upload: ArtifactUpload | undefined;
       let failed = false;
+      const idleMs = o.uploadIdleMs ?? LIMITS.uploadIdleMs;
+      let idle: NodeJS.Timeout | undefined;
       const refuse = (err: unknown): void => {
+        clearTimeout(idle);
         if (failed) return;
         failed = true;
         upload?.abort();
         callback(fail(call, err));
       };
+      // A server-side idle deadline: an upload that stops sending gives back its file handle.
+      const armIdle = (): void => {
+        clearTimeout(idle);
+        idle = setTimeout(() => refuse(new LimitExceededError(`artifact upload idle for ${idleMs} ms: ended, nothing stored (send the chunks without pausing)`, { idleMs })), idleMs);
+        idle.unref();
+      };
+      armIdle();
       call.on('data', (msg: UploadArtifactRequest) => {
         if (failed) return;
+        armIdle();
         try {
           if (msg.header) {
             if (header) throw new ArtifactMismatchError('artifact upload sent a second header: send one header, then data chunks');
@@ -209,6 +241,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         }
       });
       call.on('end', () => {
+        clearTimeout(idle);
         if (failed) return;
         if (!upload || !header) {
           refuse(new ArtifactMismatchError('artifact upload ended without a header'));
@@ -220,6 +253,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
           .then((res) => callback(null, res), refuse);
       });
       const drop = (): void => {
+        clearTimeout(idle);
         failed = true;
         upload?.abort();
       };

@@ -45,6 +45,10 @@ export const LIMITS = {
   errorChars: 16 * 1024,
   /** sweep_ids/task_ids lists (CancelSweep). */
   idList: 100_000,
+  /** An upload that sends nothing for this long is ended and its temporary file removed, ms. */
+  uploadIdleMs: 60_000,
+  /** Events a WatchSweep consumer may fall behind (written but not taken by the client) before it is closed. */
+  watchBacklog: 10_000,
   /** Default ceiling on the trials of one sweep; `--max-trials-per-sweep`; a spec can only lower it. */
   maxTrialsPerSweep: 10_000,
 } as const;

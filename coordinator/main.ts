@@ -114,7 +114,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       throw e;
     }
   };
-  const services = buildServices({ core, expand, resolveSpec, renderResults, log: o.log, stopSignal: stopper.signal });
+  const services = buildServices({
+    core,
+    expand,
+    resolveSpec,
+    renderResults,
+    log: o.log,
+    stopSignal: stopper.signal,
+    uploadIdleMs: o.uploadIdleMs,
+    watchBacklog: o.watchBacklog,
+  });
   const interceptor = edgeInterceptor({
     token: o.token,
     count: (method, code) => metrics.countRequest(method, grpc.status[code] ?? String(code)),

@@ -130,3 +130,18 @@ describe('edge limits (issue 12)', () => {
     }
   });
 });
+
+describe('upload idle deadline (issue 12, finding 5)', () => {
+  it('an upload that sends nothing is ended with RESOURCE_EXHAUSTED after the idle deadline', async () => {
+    h = await startHarness({ uploadIdleMs: 300 });
+    const e = await refused(
+      new Promise((resolve, reject) => {
+        const call = h!.worker.uploadArtifact(bearer(h!.token), (err, res) => (err ? reject(err) : resolve(res)));
+        void call; // opened, never written to, never ended
+      }),
+    );
+    expect(e.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(e.details).toBe('artifact upload idle for 300 ms: ended, nothing stored (send the chunks without pausing)');
+    expect(await healthz(h)).toBe(200);
+  });
+});
