@@ -41,7 +41,7 @@ export function buildStagesFigure(points: readonly StagePoint[] | undefined, opt
   // Only the series that have data appear in the legend (no paper entry outside the paper's setting).
   const series = rows.some((r) => r.series === PAPER) ? [MEASURED, PAPER] : [MEASURED];
   const y = { type: 'quantitative' as const, scale: { domain, zero: false }, title: 'best test accuracy (%)' };
-  const color = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: series, range: ['#1f77b4', '#d62728'].slice(0, series.length) }, legend: { orient: 'bottom-right' as const } };
+  const color = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: series, range: ['#1f77b4', '#d62728'].slice(0, series.length) }, legend: { orient: 'bottom' as const, direction: 'horizontal' as const } };
   return {
     name: FIGURE,
     spec: {

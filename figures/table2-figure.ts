@@ -1,7 +1,10 @@
 /**
- * Table 2 as grouped bars: for each (arch, optimizer, dataset) group one bar per regime at the
- * mean best test accuracy, an error bar at mean +- std over the runs, and the paper's value as a
- * black tick. Regimes keep the paper's column order: FRNPF (II), FRNPF (DI), DNPFL, FLNPF, ReLU.
+ * Table 2 as grouped dot-and-whisker: for each (arch, optimizer, dataset) group one dot per regime
+ * at the mean best test accuracy, a whisker at mean +- std over the runs (none for a single run,
+ * labelled n=1 instead), and the paper's value as a black tick. Dots, not bars: the axis does
+ * not start at zero (the differences between regimes are a few points near 100%), and a bar's
+ * length would then mislead. Regimes keep the paper's column order: FRNPF (II), FRNPF (DI),
+ * DNPFL, FLNPF, ReLU.
  */
 import { archLabel, datasetLabel, optimizerLabel, regimeLabel, regimeOf } from '../science/labels.js';
 import { TABLE2_REGIMES } from '../science/regimes.js';
@@ -20,7 +23,7 @@ export interface Table2FigureOptions {
   title?: string;
 }
 
-/** Pure: the vega-lite spec of Table 2 (grouped bars, mean +- std error bars, paper ticks). */
+/** Pure: the vega-lite spec of Table 2 (grouped dots at the mean, +- std whiskers, paper ticks). */
 export function buildTable2Figure(cells: readonly Table2Cell[] | undefined, opts: Table2FigureOptions = {}): Figure {
   const rows = requireNonEmpty(FIGURE, 'table2', cells).map((c, i) => {
     const at = `table2[${i}]`;
@@ -36,6 +39,7 @@ export function buildTable2Figure(cells: readonly Table2Cell[] | undefined, opts
       lo: mean - std,
       hi: mean + std,
       n: c.n,
+      single: c.n === 1,
       paper: c.paper ?? null,
     };
   });
@@ -53,7 +57,7 @@ export function buildTable2Figure(cells: readonly Table2Cell[] | undefined, opts
       $schema: SCHEMA,
       title: {
         text: opts.title ? `Table 2: ${opts.title}` : 'Table 2: test accuracy by regime',
-        subtitle: `bars: mean, error bars: +- std over ${runs} runs; black ticks: paper`,
+        subtitle: `dots: mean, whiskers: +- std over ${runs} runs (none for n=1); black ticks: paper`,
       },
       width: Math.max(240, groups.length * regimes.length * 22),
       height: 300,
@@ -61,7 +65,12 @@ export function buildTable2Figure(cells: readonly Table2Cell[] | undefined, opts
       encoding: { x, xOffset },
       layer: [
         {
-          mark: { type: 'bar', clip: true },
+          transform: [{ filter: '!datum.single' }],
+          mark: { type: 'rule', strokeWidth: 1.5, color: '#444' },
+          encoding: { y: { ...y, field: 'lo' }, y2: { field: 'hi' } },
+        },
+        {
+          mark: { type: 'point', filled: true, size: 90, opacity: 1, clip: true },
           encoding: {
             y: { ...y, field: 'mean' },
             color: { field: 'regime', type: 'nominal', sort: regimes, title: 'regime', scale: regimeColorScale(regimes) },
@@ -69,13 +78,15 @@ export function buildTable2Figure(cells: readonly Table2Cell[] | undefined, opts
               { field: 'group', type: 'nominal' },
               { field: 'regime', type: 'nominal' },
               { field: 'mean', type: 'quantitative', format: '.2f' },
+              { field: 'n', type: 'quantitative' },
               { field: 'paper', type: 'quantitative', format: '.2f' },
             ],
           },
         },
         {
-          mark: { type: 'rule', strokeWidth: 1.2, color: '#444' },
-          encoding: { y: { ...y, field: 'lo' }, y2: { field: 'hi' } },
+          transform: [{ filter: 'datum.single' }],
+          mark: { type: 'text', dy: -10, fontSize: 10, color: '#333' },
+          encoding: { y: { ...y, field: 'mean' }, text: { value: 'n=1' } },
         },
         {
           transform: [{ filter: 'datum.paper != null' }],

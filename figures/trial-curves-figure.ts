@@ -1,5 +1,6 @@
 /**
- * Test accuracy per epoch of every trial: one line per trial, coloured by regime (paper order).
+ * Test accuracy per epoch of every trial: one line per trial with a dot at each epoch, coloured
+ * by regime (paper order). The dots keep a 1-epoch sweep (one point per trial) visible.
  */
 import { regimeLabel, regimeOf } from '../science/labels.js';
 import { TABLE2_REGIMES } from '../science/regimes.js';
@@ -32,11 +33,11 @@ export function buildTrialCurvesFigure(trials: readonly TrialCurve[] | undefined
     name: FIGURE,
     spec: {
       $schema: SCHEMA,
-      title: { text: opts.title ? `Test accuracy per trial: ${opts.title}` : 'Test accuracy per trial', subtitle: `${trials!.length} trials, one line each` },
+      title: { text: opts.title ? `Test accuracy per trial: ${opts.title}` : 'Test accuracy per trial', subtitle: `${trials!.length} trials, one line each, a dot per epoch` },
       width: 460,
       height: 300,
       data: { values: rows },
-      mark: { type: 'line', strokeWidth: 1.3, opacity: 0.85 },
+      mark: { type: 'line', strokeWidth: 1.3, opacity: 0.85, point: { filled: true, size: 28 } },
       encoding: {
         x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
         y: { field: 'acc', type: 'quantitative', title: 'test accuracy (%)', scale: { domain: paddedDomain(rows.map((r) => r.acc), 1), zero: false } },

@@ -18,10 +18,13 @@ export function fmtLr(lr: number): string {
   return String(lr);
 }
 
-/** '97.85 ± 0.09' ('97.85' when std is undefined, '—' with no finished seed). */
-export function meanStd(mean: number | null, std: number | null, pm = '±'): string {
+/**
+ * '97.85 ± 0.09'; '97.85' when std is undefined or the mean is of a single run (n = 1: a spread
+ * of one value means nothing, and the bookkeeping beside it says n=1); '—' with no finished seed.
+ */
+export function meanStd(mean: number | null, std: number | null, n?: number, pm = '±'): string {
   if (mean === null) return '—';
-  return std === null ? fmt(mean) : `${fmt(mean)} ${pm} ${fmt(std)}`;
+  return std === null || n === 1 ? fmt(mean) : `${fmt(mean)} ${pm} ${fmt(std)}`;
 }
 
 /**

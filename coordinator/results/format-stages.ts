@@ -10,13 +10,13 @@ export function formatStagesMarkdown(table: StagesTable): string {
     const hasPaper = g.stages.some((s) => s.paper);
     lines.push(hasPaper ? '| Stage | FLNPF | Paper | Δ |' : '| Stage | FLNPF |', hasPaper ? '|---:|---:|---:|---:|' : '|---:|---:|');
     for (const s of g.stages) {
-      const cell = `${meanStd(s.mean, s.std)} (${bookkeeping(s)})`;
+      const cell = `${meanStd(s.mean, s.std, s.n)} (${bookkeeping(s)})`;
       const label = s.stage === 0 ? '0 (FRNPF II)' : String(s.stage);
       if (hasPaper) lines.push(`| ${label} | ${cell} | ${s.paper ? `${s.paper.exact ? '' : '~'}${fmt(s.paper.mean)}` : ''} | ${fmtDiff(s.diff)} |`);
       else lines.push(`| ${label} | ${cell} |`);
     }
     lines.push('');
-    if (g.relu) lines.push(`ReLU (the stages' parent): ${meanStd(g.relu.mean, g.relu.std)} (${bookkeeping(g.relu)})`);
+    if (g.relu) lines.push(`ReLU (the stages' parent): ${meanStd(g.relu.mean, g.relu.std, g.relu.n)} (${bookkeeping(g.relu)})`);
     if (g.paperLines) {
       lines.push(`Paper reference lines: CNTK ${fmt(g.paperLines.cntk)}${g.paperLines.relu !== undefined ? `, ReLU ${fmt(g.paperLines.relu)}` : ''}; ~ = read off the figure.`);
     }
@@ -48,8 +48,8 @@ export function formatStagesLatex(table: StagesTable): string {
     out.push(`% Stages: ${g.labels.arch} / ${g.labels.optimizer} ${fmtLr(g.lr)} / ${g.labels.dataset}`);
     out.push(`\\begin{tabular}{r r${hasPaper ? ' r' : ''}}`, '\\toprule', `Stage & FLNPF${hasPaper ? ' & paper' : ''} \\\\`, '\\midrule');
     for (const s of g.stages) {
-      const ours = s.mean === null ? '--' : s.std === null ? `$${fmt(s.mean)}$` : `$${fmt(s.mean)} \\pm ${fmt(s.std)}$`;
-      const n = s.n < s.expectedSeeds.length ? `\\,{\\scriptsize(n=${s.n}/${s.expectedSeeds.length})}` : '';
+      const ours = s.mean === null ? '--' : s.std === null || s.n === 1 ? `$${fmt(s.mean)}$` : `$${fmt(s.mean)} \\pm ${fmt(s.std)}$`;
+      const n = s.n < s.expectedSeeds.length ? `\\,{\\scriptsize(n=${s.n}/${s.expectedSeeds.length})}` : s.n === 1 ? '\\,{\\scriptsize(n=1)}' : '';
       const paper = hasPaper ? ` & ${s.paper ? `${s.paper.exact ? '' : '$\\approx$'}${fmt(s.paper.mean)}` : ''}` : '';
       out.push(`${s.stage} & ${ours}${n}${paper} \\\\`);
     }

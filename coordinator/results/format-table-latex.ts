@@ -24,9 +24,11 @@ export function tex(s: string): string {
 function ours(cell: TableCell | null): string {
   if (!cell) return '';
   if (cell.mean === null) return `--\\,{\\scriptsize(n=0/${cell.expectedSeeds.length})}`;
-  let s = cell.std === null ? `$${fmt(cell.mean)}$` : `$${fmt(cell.mean)} \\pm ${fmt(cell.std)}$`;
+  // A single run has no spread to show: no ±, and the note says n=1.
+  let s = cell.std === null || cell.n === 1 ? `$${fmt(cell.mean)}$` : `$${fmt(cell.mean)} \\pm ${fmt(cell.std)}$`;
   const notes: string[] = [];
   if (cell.n < cell.expectedSeeds.length) notes.push(`n=${cell.n}/${cell.expectedSeeds.length}`);
+  else if (cell.n === 1) notes.push('n=1');
   if (cell.selection) notes.push(`$\\eta$=${fmtLr(cell.lr)}`);
   if (notes.length > 0) s += `\\,{\\scriptsize(${notes.join(', ')})}`;
   return s;

@@ -4,7 +4,7 @@ import { bookkeeping, fmtLr, fmt, fmtDiff, meanStd, stdName } from './format-cel
 
 function ours(cell: TableCell | null): string {
   if (!cell) return '';
-  return `${meanStd(cell.mean, cell.std)} (${bookkeeping(cell, cell.selection ? cell.lr : undefined)})`;
+  return `${meanStd(cell.mean, cell.std, cell.n)} (${bookkeeping(cell, cell.selection ? cell.lr : undefined)})`;
 }
 
 function paper(cell: TableCell | null): string {
@@ -54,7 +54,7 @@ export function formatTableMarkdown(table: ResultsTable, opts: { title?: string 
       const sel = row.cells[c.regime]?.selection;
       if (!sel) continue;
       const cands = sel.candidates
-        .map((k) => `${fmtLr(k.lr)}: ${meanStd(k.mean, k.std)} n=${k.n}${k.diverged ? `, ${k.diverged} diverged` : ''}`)
+        .map((k) => `${fmtLr(k.lr)}: ${meanStd(k.mean, k.std, k.n)} n=${k.n}${k.diverged ? `, ${k.diverged} diverged` : ''}`)
         .join('; ');
       choices.push(`- ${esc(`${row.labels.arch} / ${row.labels.optimizer} / ${row.labels.dataset} / ${c.label}`)}: lr ${fmtLr(sel.chosen)} (${cands})`);
     }

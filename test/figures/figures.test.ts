@@ -38,15 +38,41 @@ describe('figures - spec builders', () => {
     for (const f of figures) expect(compile(f.spec).spec.marks?.length ?? 0).toBeGreaterThan(0);
   });
 
-  it('figures - Table 2 SVG has the regimes, groups, bars, error bars and the paper ticks', async () => {
+  it('figures - Table 2 SVG has the regimes, groups, dots, whiskers and the paper ticks (no bars: the axis does not start at zero)', async () => {
     const f = buildFigures({ table2: sample.table2 }, paper)[0]!;
     const rows = (f.spec as { data: { values: Array<{ paper: number | null; regime: string }> } }).data.values;
     expect(rows.find((r) => r.regime === 'DNPFL')!.paper).toBe(97.86); // filled from data/paper/table2.csv
     const svg = await renderSvg(f.name, f.spec);
     for (const label of ['FRNPF (II)', 'FRNPF (DI)', 'DNPFL', 'FLNPF', 'ReLU', 'FC SGD (MNIST)', 'FC Adam (MNIST)', 'best test accuracy (%)']) expect(svg).toContain(label);
-    expect(svg).toContain('role-mark layer_0_marks'); // bars
-    expect((svg.match(/mark-rule role-mark layer_1_marks/g) ?? []).length).toBe(1);
-    expect(svg).toContain('mark-rect role-mark layer_2_marks'); // ticks
+    expect(svg).not.toContain('mark-rect role-mark layer_0_marks'); // no bars
+    expect(svg).toContain('mark-rule role-mark layer_0_marks'); // whiskers
+    expect((svg.match(/aria-roledescription="rule mark"/g) ?? []).length).toBe(10);
+    expect(svg).toContain('mark-symbol role-mark layer_1_marks'); // dots
+    expect((svg.match(/aria-roledescription="point"/g) ?? []).length).toBe(10);
+    expect(svg).toContain('mark-rect role-mark layer_3_marks'); // ticks
+    expect(svg).not.toContain('aria-roledescription="text mark"'); // no n=1 label: every cell has 5 runs
+  });
+
+  it('figures - a Table 2 cell of a single run has no whisker and says n=1', async () => {
+    const cells = sample.table2!.map((c, i) => (i === 0 ? { ...c, n: 1, std: 0 } : c));
+    const svg = await renderSvg('t', buildFigures({ table2: cells }, paper)[0]!.spec);
+    expect((svg.match(/aria-roledescription="rule mark"/g) ?? []).length).toBe(9);
+    expect((svg.match(/aria-roledescription="text mark"/g) ?? []).length).toBe(1);
+    expect(svg).toContain('>n=1</text>');
+  });
+
+  it('figures - per-trial curves of a 1-epoch sweep are drawn as dots', async () => {
+    const trials = [1, 2, 3].map((seed) => ({ label: `relu fc sgd 0.01 seed ${seed}`, regime: 'relu', points: [{ epoch: 1, testAccuracy: 90 + seed }] }));
+    const svg = await renderSvg('c', buildFigures({ trials }, paper)[0]!.spec);
+    expect((svg.match(/aria-roledescription="point"/g) ?? []).length).toBe(3);
+    expect(svg).toContain('a dot per epoch');
+  });
+
+  it('figures - the stages legend sits below the plot area, not over it', async () => {
+    const f = buildFigures({ stages: sample.stages }, paper)[0]!;
+    const svg = await renderSvg(f.name, f.spec);
+    const y = Number(/<g class="mark-group role-legend"[^>]*><g transform="translate\([0-9.]+,([0-9.]+)\)/.exec(svg)![1]);
+    expect(y).toBeGreaterThan((f.spec as { height: number }).height);
   });
 
   it('figures - stages SVG has both series and the labelled reference lines', async () => {

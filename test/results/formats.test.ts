@@ -58,7 +58,7 @@ describe('results - golden outputs', async () => {
     expect(md).toContain('97.85 ± 0.09 (Δ +0.10)');
     // FLNPF: lr 0.01 has 2 of 3 seeds (mean 97.15) and still beats lr 0.1 (97.10).
     expect(md).toContain('97.15 ± 0.05 (n=2/3; missing seed 2; 1 pending; lr 0.01)');
-    expect(md).toContain('79.15 ± 0.00 (n=1/3; missing seeds 1, 2; 1 diverged)');
+    expect(md).toContain('| 79.15 (n=1/3; missing seeds 1, 2; 1 diverged) |');
   });
 
   it('stages Markdown and CSV', async () => {

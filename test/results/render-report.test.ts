@@ -22,7 +22,7 @@ describe('results - report rendering', () => {
     expect(md).toContain('| GCONV | Adam | CIFAR-10 |');
     expect(md).toContain('80.32 ± 0.13 (Δ -0.32)');
     expect(md).toContain('### Stages: GCONV / Adam 0.0003 / CIFAR-10');
-    expect(md).toContain('| 1 | 72.00 ± 0.00 (n=1) | 72.29 | -0.29 |');
+    expect(md).toContain('| 1 | 72.00 (n=1) | 72.29 | -0.29 |');
   });
 
   it('each CSV is one table with one header: csv is Table 2, stages-csv the stages; latex has both tabulars', () => {
