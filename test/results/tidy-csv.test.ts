@@ -97,8 +97,9 @@ describe('results - tidy tables', () => {
     expect(() => parseCsvStrict('a,b\n1,2,3\n')).toThrow('row 1 has 3 fields, the header 2');
   });
 
-  const pandas = spawnSync('python3', ['-c', 'import pandas'], { encoding: 'utf8' }).status === 0;
-  it.skipIf(!pandas)('pandas.read_csv loads each table in one call (python3 with pandas installed here)', () => {
+  // The first python with pandas: NPF_PYTHON, the one on PATH, the system's (Debian's python3-pandas).
+  const python = [process.env.NPF_PYTHON, 'python3', '/usr/bin/python3'].find((p) => p && spawnSync(p, ['-c', 'import pandas'], { encoding: 'utf8' }).status === 0);
+  it.skipIf(!python)('pandas.read_csv loads each table in one call (python3 with pandas installed here)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'npf-tidy-'));
     const os = sample();
     writeFileSync(join(dir, 'trials.csv'), formatTrialsCsv(os));
@@ -110,7 +111,7 @@ e = pd.read_csv(sys.argv[1] + '/epochs.csv')
 m = e.merge(t, on='trial_id')
 print(json.dumps({'t': list(t.shape), 'e': list(e.shape), 'm': len(m), 'acc': str(t['best_test_accuracy_pct'].dtype), 'best': float(t['best_test_accuracy_pct'].max()), 'ds': t['dataset'][0]}))
 `;
-    const r = spawnSync('python3', ['-c', py, dir], { encoding: 'utf8' });
+    const r = spawnSync(python!, ['-c', py, dir], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ t: [4, TRIALS_CSV_HEADER.length], e: [3, EPOCHS_CSV_HEADER.length], m: 3, acc: 'float64', best: 91, ds: 'mnist "small", first 1000' });
   });
