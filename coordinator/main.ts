@@ -113,7 +113,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   let nats: NatsEventSink | undefined;
   let unbridge: (() => void) | undefined;
   if (o.nats) {
-    nats = await createNatsEventSink({ url: o.nats.url, required: o.nats.required, registry, log: o.log });
+    nats = await createNatsEventSink({ url: o.nats.url, required: o.nats.required, token: o.nats.token, maxBytes: o.nats.maxBytes, registry, log: o.log });
     const sink = nats;
     unbridge = core.onEvent((e) => sink.publish(e));
   }
