@@ -27,7 +27,7 @@ export function runTool(bin: string, args: string[], install: string): ToolRun {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** kubectl from $KUBECTL or PATH (CI: Debian's kubernetes-client, installed by .ci/run). */
+/** kubectl from $KUBECTL or PATH (1.27+: the manifests use kustomize v5 syntax; .ci/run checks). */
 export const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [key: string]: unknown };
