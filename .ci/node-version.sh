@@ -52,13 +52,24 @@ rm -rf "$tree/node_modules/.vite" "$tree/node_modules/.vitest" "$tree/node_modul
 cp -a "$root/node_modules/better-sqlite3" "$tree/node_modules/better-sqlite3"
 rm -rf "$tree/node_modules/better-sqlite3/build"
 
-gyp="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
-[ -f "$gyp" ] || { echo "node-version.sh: node-gyp not found next to npm ($gyp)" >&2; exit 1; }
-stamp "rebuilding better-sqlite3 against $nodedir/include/node"
-(
-  cd "$tree/node_modules/better-sqlite3"
-  PATH="$nodedir/bin:$PATH" npm_config_nodedir="$nodedir" "$node_bin" "$gyp" rebuild --release --nodedir="$nodedir" --jobs=2 >"$work/rebuild.log" 2>&1
-) || { tail -40 "$work/rebuild.log" >&2; exit 1; }
+# The addon built for this Node and this better-sqlite3 is kept in the work folder: a second run
+# with the same $NPF_NODE_WORK reuses it instead of compiling SQLite again.
+bsver="$(node -p "require('$root/node_modules/better-sqlite3/package.json').version")"
+cached="$work/better_sqlite3-$bsver-$version.node"
+if [ -f "$cached" ]; then
+  stamp "reusing better-sqlite3 $bsver built for $version ($cached)"
+  mkdir -p "$tree/node_modules/better-sqlite3/build/Release"
+  cp "$cached" "$tree/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+else
+  gyp="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
+  [ -f "$gyp" ] || { echo "node-version.sh: node-gyp not found next to npm ($gyp)" >&2; exit 1; }
+  stamp "rebuilding better-sqlite3 $bsver against $nodedir/include/node"
+  (
+    cd "$tree/node_modules/better-sqlite3"
+    PATH="$nodedir/bin:$PATH" npm_config_nodedir="$nodedir" "$node_bin" "$gyp" rebuild --release --nodedir="$nodedir" --jobs=2 >"$work/rebuild.log" 2>&1
+  ) || { tail -40 "$work/rebuild.log" >&2; exit 1; }
+  cp "$tree/node_modules/better-sqlite3/build/Release/better_sqlite3.node" "$cached"
+fi
 (cd "$tree" && "$node_bin" -e "const D=require('better-sqlite3'); const d=new D(':memory:'); console.log('better-sqlite3', require('better-sqlite3/package.json').version, 'on', process.version, 'sqlite', d.prepare('select sqlite_version() v').get().v)")
 
 stamp "vitest: $*"
