@@ -25,6 +25,10 @@
  * even if something had switched the file to WAL (a WAL database in exclusive locking mode also
  * holds its exclusive lock for the connection's life); the tests check both with two processes.
  *
+ * The lock belongs to the file's inode: deleting coordinator.lock while a coordinator runs
+ * would let the next one lock a new file beside the running one. Never delete it to "unlock";
+ * stop the holder (the error names it).
+ *
  * `coordinator.lock.json` beside it names the holder (pid, host, start time) for the error a
  * second coordinator prints; it is informational only (the lock is the database's), removed on
  * a clean stop and overwritten by the next holder after a crash.
