@@ -34,7 +34,7 @@ export type K8sObject = { apiVersion: string; kind: string; metadata: { name: st
 
 /** `kubectl kustomize <dir>` parsed into objects. */
 export function kustomize(dir: string): K8sObject[] {
-  const r = runTool(KUBECTL, ['kustomize', dir], 'apt-get install kubernetes-client (or set $KUBECTL)');
+  const r = runTool(KUBECTL, ['kustomize', dir], 'kubectl 1.27+ (or set $KUBECTL)');
   if (r.status !== 0) throw new Error(`kubectl kustomize ${dir} failed (${r.status}):\n${r.stderr}`);
   return parseYamlStream(r.stdout);
 }
