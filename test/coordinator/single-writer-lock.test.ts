@@ -72,10 +72,11 @@ describe('coordinator - single-writer lock', () => {
     } finally {
       await c.stop();
     }
-    // A clean stop releases it for the next coordinator.
+    // c.stop() released it: a coordinator process takes it, and holds it until it ends.
     const again = await coordinatorProcess(env, 'coordinator-3', dataDir);
+    expect(() => acquireSingleWriterLock(dataDir)).toThrow(`held by pid ${again.pid}`);
     process.kill(again.pid, 'SIGTERM');
-    expect((await again.exited).code).toBe(0);
+    await again.exited;
     const last = acquireSingleWriterLock(dataDir);
     last.release();
   });
