@@ -91,7 +91,9 @@ describe('deploy/k8s - the rendered command lines run the real processes', () =>
     coordArgs = setFlag(coordArgs, '--nats', `nats://127.0.0.1:${natsPort}`);
     const grpcPort = await freePort();
     const coordHttp = await freePort();
-    const coord = start(process.execPath, [NPF, ...coordArgs, '--listen', `127.0.0.1:${grpcPort}`, '--http', `127.0.0.1:${coordHttp}`, '--nats-required']);
+    coordArgs = setFlag(coordArgs, '--listen', `127.0.0.1:${grpcPort}`);
+    coordArgs = setFlag(coordArgs, '--http', `127.0.0.1:${coordHttp}`);
+    const coord = start(process.execPath, [NPF, ...coordArgs, '--nats-required']);
     await waitFor(() => /npf coordinator: gRPC/.test(coord.out), `the coordinator (${coord.err})`, 30_000);
 
     const dep = find(objects, 'Deployment', 'npf-worker');
