@@ -34,8 +34,11 @@ export interface CoordinatorOptions {
    * survive a power loss; 'normal' survives a coordinator crash but not a power loss.
    */
   synchronous?: 'full' | 'normal';
-  /** Publish task and sweep events to NATS JetStream (docs/events.md). required: fail start-up when unreachable. */
-  nats?: { url: string; required?: boolean };
+  /**
+   * Publish task and sweep events to NATS JetStream (docs/events.md). required: fail start-up
+   * when unreachable; token: NATS authentication; maxBytes: the stream's byte limit (default 1 GiB).
+   */
+  nats?: { url: string; required?: boolean; token?: string; maxBytes?: number };
   /** prom-client registry (default: a fresh one). */
   registry?: Registry;
   /** Clock, Unix ms (default Date.now). */
@@ -75,7 +78,9 @@ const schema = z.object({
   expiryCheckMs: z.number().int().min(0).optional(),
   maxArtifactBytes: z.number().int().positive().default(8 * 1024 ** 3),
   synchronous: z.enum(['full', 'normal']).default('full'),
-  nats: z.object({ url: z.string().min(1), required: z.boolean().optional() }).optional(),
+  nats: z
+    .object({ url: z.string().min(1), required: z.boolean().optional(), token: z.string().min(1).optional(), maxBytes: z.number().int().min(-1).optional() })
+    .optional(),
   releaseLeasesAtStart: z.string().min(1).optional(),
   maxTrialsPerSweep: z.number().int().positive().default(LIMITS.maxTrialsPerSweep),
   uploadIdleMs: z.number().int().positive().default(LIMITS.uploadIdleMs),

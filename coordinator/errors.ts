@@ -57,3 +57,17 @@ export class AuthError extends NpfError {
     super('UNAUTHENTICATED', message);
   }
 }
+
+/**
+ * Another process holds the data directory's single-writer lock (single-writer-lock.ts): a
+ * second coordinator (or `npf run`) on the same --data-dir refuses to start.
+ */
+export class DataDirLockedError extends NpfError {
+  constructor(dataDir: string, lockFile: string, holder: string) {
+    super(
+      'DATA_DIR_LOCKED',
+      `another coordinator is using the data directory ${dataDir} (${holder}): only one process may write it; stop the other one first (lock: ${lockFile})`,
+      { dataDir, lockFile },
+    );
+  }
+}

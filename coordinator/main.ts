@@ -19,6 +19,7 @@ import { loadPaperReference } from './results/load-paper-reference.js';
 import type { PaperReference } from './results/paper-reference.js';
 import { expandSweep } from './sweep-spec/expand-sweep.js';
 import { parseSweepSpec } from './sweep-spec/parse-sweep.js';
+import { acquireSingleWriterLock } from './single-writer-lock.js';
 import { CoordinatorStore } from './store/coordinator-store.js';
 import { SweepCoordinator, type SweepSource } from './sweep-coordinator.js';
 
@@ -52,7 +53,19 @@ function readPem(file: string, what: string): Buffer {
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
   const o = resolveCoordinatorOptions(options);
   const registry = o.registry ?? new Registry();
-  const store = new CoordinatorStore(o.dataDir, (e) => o.log(`after-commit effect failed: ${String(e)}`), o.synchronous);
+  // One writer per data directory: a second coordinator (or `npf run`) on it stops here.
+  const lock = acquireSingleWriterLock(o.dataDir);
+  let store: CoordinatorStore;
+  try {
+    store = new CoordinatorStore(o.dataDir, (e) => o.log(`after-commit effect failed: ${String(e)}`), o.synchronous);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  const closeStore = (): void => {
+    store.close();
+    lock.release();
+  };
   const metrics = new CoordinatorMetrics(registry);
   const core = new SweepCoordinator(
     store,
@@ -100,7 +113,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   let nats: NatsEventSink | undefined;
   let unbridge: (() => void) | undefined;
   if (o.nats) {
-    nats = await createNatsEventSink({ url: o.nats.url, required: o.nats.required, registry, log: o.log });
+    nats = await createNatsEventSink({ url: o.nats.url, required: o.nats.required, token: o.nats.token, maxBytes: o.nats.maxBytes, registry, log: o.log });
     const sink = nats;
     unbridge = core.onEvent((e) => sink.publish(e));
   }
@@ -186,7 +199,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         await http?.close();
         unbridge?.();
         await nats?.close();
-        store.close();
+        closeStore();
       },
     };
   } catch (e) {
@@ -195,7 +208,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     await http?.close();
     unbridge?.();
     await nats?.close();
-    store.close();
+    closeStore();
     if (e instanceof Error && /address|EADDRINUSE|bind/i.test(e.message)) {
       throw new InvalidInputError(`cannot listen on ${o.grpcListen}${o.httpListen ? ` / ${o.httpListen}` : ''}: ${e.message}`);
     }

@@ -16,8 +16,8 @@ export interface ContractMetric {
   exporter: 'coordinator' | 'worker';
 }
 
-/** Scrape job names the rules and dashboard rely on. */
-export const SCRAPE_JOBS = { coordinator: 'npf-coordinator', worker: 'npf-worker' } as const;
+/** Scrape job names the rules and dashboard rely on (nats: the NATS exporter sidecar). */
+export const SCRAPE_JOBS = { coordinator: 'npf-coordinator', worker: 'npf-worker', nats: 'npf-nats' } as const;
 
 export const CONTRACT_METRICS: readonly ContractMetric[] = [
   { name: 'npf_tasks', type: 'gauge', labels: ['state'], exporter: 'coordinator' },
@@ -57,4 +57,26 @@ export function contractSeriesNames(metrics: readonly ContractMetric[] = CONTRAC
     }
   }
   return names;
+}
+
+/**
+ * Series of the NATS exporter (natsio/prometheus-nats-exporter 0.17, run with -varz -connz
+ * -jsz=streams; job npf-nats) that the dashboard and rules may use. Names as the exporter builds
+ * them: `gnatsd_varz_<field of /varz>` and, from its jsz collector, `jetstream_server_*` and
+ * `jetstream_stream_*` (stream series labelled stream_name). No exporter binary is available
+ * offline, so unlike the npf metrics these are not scraped in a test.
+ */
+export const NATS_EXPORTER_METRICS: readonly { name: string; labels: readonly string[] }[] = [
+  { name: 'gnatsd_varz_connections', labels: ['server_id'] },
+  { name: 'gnatsd_varz_in_msgs', labels: ['server_id'] },
+  { name: 'gnatsd_varz_slow_consumers', labels: ['server_id'] },
+  { name: 'jetstream_server_max_storage', labels: ['server_id', 'server_name'] },
+  { name: 'jetstream_server_total_message_bytes', labels: ['server_id', 'server_name'] },
+  { name: 'jetstream_stream_total_bytes', labels: ['server_id', 'server_name', 'stream_name'] },
+  { name: 'jetstream_stream_total_messages', labels: ['server_id', 'server_name', 'stream_name'] },
+];
+
+/** The NATS exporter series an expression names (`gnatsd_...`, `jetstream_...`). */
+export function natsExporterMetricNamesIn(expr: string): string[] {
+  return [...new Set(expr.match(/(?<![A-Za-z0-9_:])(?:gnatsd|jetstream)_[a-z0-9_]+(?![A-Za-z0-9_:])/g) ?? [])];
 }

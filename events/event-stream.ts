@@ -4,12 +4,19 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type StreamConfig } from 'nats';
 import { EVENT_STREAM_SUBJECTS } from './event-schema.js';
 
+/**
+ * Default cap on the stream's stored bytes (1 GiB): with limits retention and discard-old, the
+ * oldest events go first once it is reached, so 30 days of events cannot fill the server's disk.
+ * Keep it below the server's JetStream max_file_store.
+ */
+export const DEFAULT_EVENT_STREAM_MAX_BYTES = 1024 ** 3;
+
 export interface EventStreamOptions {
   /** Stream name, default 'NPF_EVENTS'. */
   name: string;
   /** Events older than this are discarded (limits-based retention). */
   maxAgeMs: number;
-  /** Cap on stored bytes, default unlimited (-1). */
+  /** Cap on stored bytes, default DEFAULT_EVENT_STREAM_MAX_BYTES; -1: unlimited. */
   maxBytes?: number;
 }
 
@@ -22,7 +29,7 @@ export function eventStreamConfig(opts: EventStreamOptions): Partial<StreamConfi
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
     max_age: nanos(opts.maxAgeMs),
-    max_bytes: opts.maxBytes ?? -1,
+    max_bytes: opts.maxBytes ?? DEFAULT_EVENT_STREAM_MAX_BYTES,
     // Publishes carry a Nats-Msg-Id: a retry after a lost ack is stored once.
     duplicate_window: nanos(2 * 60 * 1000),
     num_replicas: 1,

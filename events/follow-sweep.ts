@@ -20,6 +20,8 @@ export interface FollowSweepOptions {
   signal?: AbortSignal;
   /** Stream name, default 'NPF_EVENTS'. */
   stream?: string;
+  /** Authentication token, for a server with `authorization { token: ... }`. */
+  token?: string;
   /** Warnings (undecodable messages). Default: stderr. */
   log?: (line: string) => void;
 }
@@ -46,7 +48,7 @@ export async function followSweepFromNats(opts: FollowSweepOptions): Promise<Fol
 
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers, name: `npf-watch-${opts.sweepId}`, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 5000 });
+    nc = await connect({ servers, token: opts.token, name: `npf-watch-${opts.sweepId}`, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 5000 });
   } catch (err) {
     throw new NatsUnavailableError(`cannot connect to NATS at ${url}: ${describeError(err)}`, { url }, { cause: err });
   }

@@ -42,6 +42,10 @@ export interface NatsEventSinkOptions {
   closeTimeoutMs?: number;
   /** Stream retention (max age), default 30 days. */
   maxAgeMs?: number;
+  /** Stream byte limit (max_bytes), default DEFAULT_EVENT_STREAM_MAX_BYTES (1 GiB); -1: none. */
+  maxBytes?: number;
+  /** Authentication token, for a server with `authorization { token: ... }`. */
+  token?: string;
   /** Metrics npf_nats_disconnects_total and npf_nats_events_dropped_total go here (never the global registry). */
   registry?: Registry;
   /** One line per connection state change. Default: stderr. */
@@ -108,6 +112,7 @@ export async function createNatsEventSink(opts: NatsEventSinkOptions): Promise<N
   const publishTimeout = opts.publishTimeoutMs ?? 5000;
   const closeTimeout = opts.closeTimeoutMs ?? 5000;
   const maxAgeMs = opts.maxAgeMs ?? DEFAULT_EVENT_MAX_AGE_MS;
+  const maxBytes = opts.maxBytes;
   const log = opts.log ?? ((line: string) => console.error(line));
   const now = opts.now ?? Date.now;
   const buffer = new BoundedEventBuffer<Pending>(opts.bufferSize ?? 10_000);
@@ -183,7 +188,7 @@ export async function createNatsEventSink(opts: NatsEventSinkOptions): Promise<N
             // Connected but the publish failed (e.g. the stream vanished after a server restart
             // without its storage): re-ensure the stream, then retry after a pause.
             try {
-              await ensureEventStream(await nc.jetstreamManager(), { name: streamName, maxAgeMs });
+              await ensureEventStream(await nc.jetstreamManager(), { name: streamName, maxAgeMs, maxBytes });
             } catch {
               /* retried on the next attempt */
             }
@@ -211,7 +216,7 @@ export async function createNatsEventSink(opts: NatsEventSinkOptions): Promise<N
         log(`NATS disconnected from ${String(s.data)}; buffering events`);
       } else if (s.type === 'reconnect') {
         try {
-          await ensureEventStream(await conn.jetstreamManager(), { name: streamName, maxAgeMs });
+          await ensureEventStream(await conn.jetstreamManager(), { name: streamName, maxAgeMs, maxBytes });
         } catch (err) {
           log(`NATS reconnected to ${String(s.data)} but the stream '${streamName}' could not be ensured: ${describeError(err)}; will retry`);
         }
@@ -229,12 +234,13 @@ export async function createNatsEventSink(opts: NatsEventSinkOptions): Promise<N
     const conn = await connect({
       servers,
       name: `npf-events-${publisherId}`,
+      token: opts.token,
       maxReconnectAttempts: -1,
       reconnectTimeWait,
       timeout: 5000,
     });
     try {
-      await ensureEventStream(await conn.jetstreamManager(), { name: streamName, maxAgeMs });
+      await ensureEventStream(await conn.jetstreamManager(), { name: streamName, maxAgeMs, maxBytes });
     } catch (err) {
       await conn.close().catch(() => undefined);
       throw new NatsUnavailableError(`NATS at ${url} has no usable JetStream (start nats-server with -js): ${describeError(err)}`, { url }, { cause: err });

@@ -25,6 +25,7 @@ import {
   type UploadArtifactRequest,
   type UploadArtifactResponse,
 } from '../gen/npf/v1/sweep.js';
+import { DRAIN_STEP_MS } from './drain-budget.js';
 
 export interface CoordinatorClientOptions {
   /** host:port of the coordinator's gRPC endpoint. */
@@ -147,7 +148,8 @@ export class CoordinatorClient {
     return this.unary(this.client.completeTasks, req, timeoutMs).promise;
   }
 
-  fail(req: FailTaskRequest, timeoutMs = 10_000): Promise<FailTaskResponse> {
+  /** Its deadline bounds the hand-back step of a drain (drain-budget.ts). */
+  fail(req: FailTaskRequest, timeoutMs = DRAIN_STEP_MS.handBack): Promise<FailTaskResponse> {
     return this.unary(this.client.failTask, req, timeoutMs).promise;
   }
 

@@ -4,6 +4,7 @@
  * that way). Resolves once every task has left the worker.
  */
 import type { ActiveTasks } from './active-tasks.js';
+import { DRAIN_STEP_MS } from './drain-budget.js';
 
 export interface DrainSteps {
   tasks: ActiveTasks;
@@ -29,10 +30,10 @@ export function handBackAll(tasks: ActiveTasks, killGraceMs: number): void {
 }
 
 export async function drainTasks(s: DrainSteps): Promise<void> {
-  await Promise.race([s.stopLeasing(), sleep(1000)]);
+  await Promise.race([s.stopLeasing(), sleep(DRAIN_STEP_MS.stopLeasing)]);
   const running = s.tasks.all();
   s.log(`draining: no new tasks; ${running.length} trial(s) running, ${Math.round(s.graceMs / 1000)} s to finish`);
-  await Promise.race([s.tellCoordinator(), sleep(2000)]);
+  await Promise.race([s.tellCoordinator(), sleep(DRAIN_STEP_MS.heartbeat)]);
   const all = Promise.all(running.map((t) => t.done));
   const timedOut = await Promise.race([all.then(() => false), sleep(s.graceMs).then(() => true)]);
   if (!timedOut) return;

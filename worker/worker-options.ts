@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../common/errors.js';
 import type { BackendName } from '../science/types.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { DEFAULT_KILL_GRACE_MS } from './drain-budget.js';
 
 export interface WorkerResources {
   /** CPU cores offered (default: os.cpus().length). */
@@ -44,7 +45,7 @@ export interface WorkerOptions {
   backoff?: BackoffPolicy;
   /** Compiled trial child entry (default: dist/worker/trial-child.js next to this module). */
   childScript?: string;
-  /** Environment of trial children (default: this process's). */
+  /** Environment of trial children (default: this process's, less NPF_TOKEN: trials never need the token). */
   childEnv?: NodeJS.ProcessEnv;
 }
 
@@ -69,6 +70,11 @@ const schema = z.object({
   leaseWaitMs: z.number().int().min(0).optional(),
   backend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).optional(),
 });
+
+function withoutToken(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NPF_TOKEN: _token, ...rest } = env;
+  return rest;
+}
 
 export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions {
   const parsed = schema.safeParse({
@@ -104,9 +110,9 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     httpListen: opts.httpListen === undefined ? '0.0.0.0:9465' : opts.httpListen,
     log: opts.log ?? ((line: string) => process.stderr.write(`${line}\n`)),
     drainGraceMs: opts.drainGraceMs ?? 25_000,
-    killGraceMs: opts.killGraceMs ?? 3_000,
+    killGraceMs: opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     leaseWaitMs: opts.leaseWaitMs ?? 10_000,
     backoff: opts.backoff ?? DEFAULT_BACKOFF,
-    childEnv: opts.childEnv ?? process.env,
+    childEnv: opts.childEnv ?? withoutToken(process.env),
   };
 }

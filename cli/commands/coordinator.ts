@@ -2,6 +2,7 @@
  * `npf coordinator`: run a coordinator (gRPC SweepService + WorkerService, /metrics, /healthz,
  * /readyz) until SIGTERM/SIGINT, with its state in --data-dir (SQLite + artifacts).
  */
+import { readSecretFile } from '../../common/secret-file.js';
 import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
 import { resolveToken } from '../connection.js';
 import { startCoordinator } from '../../coordinator/main.js';
@@ -22,7 +23,9 @@ const USAGE = `usage: npf coordinator --data-dir DIR [options]
   --retry-backoff-ms N      backoff before the 2nd attempt, doubling after (default 1000)
   --max-trials-per-sweep N  ceiling on one sweep's trials (default 10000); a spec can only lower it
   --nats URL                publish task/sweep events to NATS JetStream (docs/events.md)
-  --nats-required           refuse to start when NATS is unreachable (default: warn, buffer, retry)`;
+  --nats-required           refuse to start when NATS is unreachable (default: warn, buffer, retry)
+  --nats-token-file FILE    NATS authentication token, read from FILE
+  --nats-max-bytes N        byte limit of the events stream (default 1073741824 = 1 GiB; -1: none)`;
 
 const SPEC = defineCommand({
   command: 'coordinator',
@@ -43,6 +46,8 @@ const SPEC = defineCommand({
     'max-trials-per-sweep': { kind: 'int', min: 1 },
     nats: { kind: 'string' },
     'nats-required': { kind: 'boolean' },
+    'nats-token-file': { kind: 'string' },
+    'nats-max-bytes': { kind: 'int', min: -1 },
   },
   check: (v) => (!!v['tls-cert'] !== !!v['tls-key'] ? ['give both --tls-cert and --tls-key, or neither'] : []),
 });
@@ -79,7 +84,14 @@ export async function run(argv: string[]): Promise<number> {
     heartbeatIntervalMs: values['heartbeat-ms'],
     maxAttempts: values['max-attempts'],
     retryBackoffMs: values['retry-backoff-ms'],
-    nats: values.nats ? { url: values.nats, required: !!values['nats-required'] } : undefined,
+    nats: values.nats
+      ? {
+          url: values.nats,
+          required: !!values['nats-required'],
+          token: values['nats-token-file'] ? readSecretFile('--nats-token-file', values['nats-token-file']) : undefined,
+          maxBytes: values['nats-max-bytes'],
+        }
+      : undefined,
     log: (line) => console.error(`[coordinator] ${new Date().toISOString()} ${line}`),
   });
   console.log(`npf coordinator: gRPC ${c.grpcAddress}${c.httpAddress ? `, http://${c.httpAddress}/metrics` : ''}, data ${dataDir}`);

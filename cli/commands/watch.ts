@@ -1,4 +1,5 @@
 /** `npf watch <sweep>`: follow a sweep's events, one line each, until it completes. */
+import { readSecretFile } from '../../common/secret-file.js';
 import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
 import { SOURCE_FLAGS, SOURCE_USAGE, openSweepAccess, resolveSweep } from '../sweep-access.js';
 import { followSweepFromNats } from '../../events/follow-sweep.js';
@@ -12,12 +13,13 @@ when the sweep finishes: 0 when it completed, 1 when it ended failed or cancelle
 
   --from-start              replay the sweep's past events first
   --nats URL                follow the sweep (by id) from NATS JetStream instead
+  --nats-token-file FILE    NATS authentication token, read from FILE
 ${SOURCE_USAGE}`;
 
 const SPEC = defineCommand({
   command: 'watch',
   usage: USAGE,
-  flags: { ...SOURCE_FLAGS, 'from-start': { kind: 'boolean' }, nats: { kind: 'string' } },
+  flags: { ...SOURCE_FLAGS, 'from-start': { kind: 'boolean' }, nats: { kind: 'string' }, 'nats-token-file': { kind: 'string' } },
   positionals: { min: 1, max: 1, what: 'sweep (id or name)' },
 });
 
@@ -31,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     if (values.nats) {
       const r = await followSweepFromNats({
         url: values.nats,
+        token: values['nats-token-file'] ? readSecretFile('--nats-token-file', values['nats-token-file']) : undefined,
         sweepId: positionals[0],
         fromStart: !!values['from-start'],
         signal: abort.signal,

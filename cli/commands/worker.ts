@@ -1,12 +1,17 @@
 /**
  * `npf worker`: lease trials from a coordinator and run them, each in a child process.
  * SIGTERM/SIGINT drain: no new leases, running trials get --drain-grace-s to finish (default
- * 25 s: Kubernetes gives 30), the rest are killed and handed back, then exit 0.
+ * 25 s), the rest are killed and handed back, then exit 0. Under Kubernetes give
+ * --termination-grace-s (the pod's terminationGracePeriodSeconds) instead: the drain grace is
+ * then what fits before the kubelet's SIGKILL, with a margin (worker/drain-budget.ts).
  */
+import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { InvalidInputError } from '../../common/errors.js';
 import type { BackendName } from '../../science/types.js';
 import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
 import { CONNECTION_FLAGS, resolveToken } from '../connection.js';
+import { resolveDrainGraceMs } from '../../worker/drain-budget.js';
 import { startWorker } from '../../worker/main.js';
 
 const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
@@ -18,11 +23,15 @@ const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
   --cpus N                  CPU cores offered (default: all cores)
   --gpus N                  GPU devices offered (default 0)
   --memory-mb N             memory offered in MiB (default: total memory)
+  --memory-headroom-mb N    keep N MiB of that for this process and native memory (default 0)
   --concurrency N           trials at once (default: --cpus)
   --work-dir DIR            checkpoint cache and scratch (default ./.npf-worker)
   --backend B               backend for specs that say auto: wasm, cpu, tensorflow, tensorflow-gpu
   --http HOST:PORT          /metrics and /healthz (default 0.0.0.0:9465; 'off' to disable)
-  --drain-grace-s S         on SIGTERM, seconds running trials may go on (default 25)`;
+  --drain-grace-s S         on SIGTERM, seconds running trials may go on (default 25)
+  --termination-grace-s S   seconds between SIGTERM and SIGKILL (Kubernetes: the pod's
+                            terminationGracePeriodSeconds): the drain grace is what fits in S
+                            with a 5 s margin, or --drain-grace-s is checked to fit`;
 
 const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'];
 
@@ -40,6 +49,8 @@ const SPEC = defineCommand({
     backend: { kind: 'string', choices: BACKENDS },
     http: { kind: 'string' },
     'drain-grace-s': { kind: 'number', min: 0 },
+    'termination-grace-s': { kind: 'number', min: 0 },
+    'memory-headroom-mb': { kind: 'int', min: 0 },
   },
 });
 
@@ -50,6 +61,20 @@ export async function run(argv: string[]): Promise<number> {
   const token = resolveToken(values);
   const { cpus, concurrency } = values;
   const graceS = values['drain-grace-s'];
+  const terminationS = values['termination-grace-s'];
+  const drainGraceMs = resolveDrainGraceMs({
+    drainGraceMs: graceS === undefined ? undefined : Math.round(graceS * 1000),
+    terminationGraceMs: terminationS === undefined ? undefined : Math.round(terminationS * 1000),
+  });
+  // Headroom: the container limit also holds this parent process, gRPC buffers and the trials'
+  // native (non-V8) memory, which the per-trial memory_mb does not count.
+  const headroomMb = values['memory-headroom-mb'] ?? 0;
+  let memoryMb = values['memory-mb'];
+  if (headroomMb > 0) {
+    const whole = memoryMb ?? Math.floor(totalmem() / (1024 * 1024));
+    memoryMb = whole - headroomMb;
+    if (memoryMb < 1) throw new InvalidInputError(`--memory-headroom-mb ${headroomMb}: leaves nothing of ${whole} MiB to offer`, { headroomMb, memoryMb: whole });
+  }
 
   // A signal while still registering: nothing is leased yet, so there is nothing to hand back.
   const early = (sig: NodeJS.Signals) => {
@@ -62,12 +87,12 @@ export async function run(argv: string[]): Promise<number> {
     coordinator,
     token: token || undefined,
     tls: values['tls-ca'] ? { caFile: values['tls-ca'] } : values.tls ? {} : undefined,
-    resources: { cpu: cpus === 0 ? undefined : cpus, gpu: values.gpus, memoryMb: values['memory-mb'] },
+    resources: { cpu: cpus === 0 ? undefined : cpus, gpu: values.gpus, memoryMb },
     concurrency,
     workDir: resolve(values['work-dir'] ?? '.npf-worker'),
     backend: values.backend as BackendName | undefined,
     httpListen: values.http === 'off' ? null : values.http,
-    drainGraceMs: graceS === undefined ? undefined : Math.round(graceS * 1000),
+    drainGraceMs,
   });
   process.off('SIGTERM', early);
   process.off('SIGINT', early);

@@ -1,20 +1,28 @@
 # npf-sweep GPU worker image: TensorFlow.js on @tensorflow/tfjs-node-gpu (libtensorflow 2.9 with
-# CUDA 11 / cuDNN 8) on an NVIDIA CUDA runtime base, with Node 20 copied from the official image.
+# CUDA 11 / cuDNN 8) on an NVIDIA CUDA runtime base, with Node copied from the official image.
 # Build from the repository root:
 #   docker build -f deploy/docker/worker-gpu.Dockerfile -t registry.example.com/npf-sweep/worker-gpu:0.1.0 .
 # Run: the host needs the NVIDIA driver and container toolkit (docker run --gpus all ...); on
 # Kubernetes the NVIDIA device plugin (deploy/k8s/overlays/gpu requests nvidia.com/gpu: 1).
-ARG CUDA_IMAGE=nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04
+# Dependencies come from deploy/docker/gpu/package-lock.json: the runtime dependencies of
+# package.json plus tfjs-node-gpu, locked (npm run gen:gpu-lock). Its install script downloads
+# libtensorflow; that layer is rebuilt only when the lockfile changes, never for a source change.
+# Base images are pinned by digest (deploy/docker/pin-images.sh updates them).
 
-FROM node:20-bookworm-slim AS node
+ARG NODE_IMAGE=node:24.18.0-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
+ARG CUDA_IMAGE=nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04@sha256:85fb7ac694079fff1061a0140fd5b5a641997880e12112d92589c3bbb1e8b7ca
+ARG DEBIAN_IMAGE=debian:bookworm-slim@sha256:3783cc01769c7b2b1b83a5c5ad96c815348e28ed7da68e2e3687004faa906251
+
+FROM ${NODE_IMAGE} AS node
 
 # Fashion-MNIST from Debian (not packaged for the Ubuntu base).
-FROM debian:bookworm-slim AS datasets
+FROM ${DEBIAN_IMAGE} AS datasets
 RUN apt-get update \
  && apt-get install -y --no-install-recommends dataset-fashion-mnist \
  && rm -rf /var/lib/apt/lists/*
 
-FROM ${CUDA_IMAGE} AS build
+# Node on the CUDA base, with the toolchain for native addons (built against this base's glibc).
+FROM ${CUDA_IMAGE} AS toolchain
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=node /usr/local/lib/node_modules /usr/local/lib/node_modules
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
@@ -23,13 +31,20 @@ RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+
+# Runtime dependencies with tfjs-node-gpu: from the GPU lockfile alone.
+FROM toolchain AS deps
+COPY deploy/docker/gpu/package.json deploy/docker/gpu/package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm rebuild better-sqlite3 @tensorflow/tfjs-node-gpu --no-audit --no-fund
+
+# The TypeScript build (platform-independent JavaScript): the repository's lockfile, then the sources.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-# tfjs-node-gpu's install script downloads libtensorflow (GPU) and its Node addon at build time.
-# It is not in package.json (it cannot be installed everywhere); the science core loads it
-# dynamically when present.
-RUN npm ci --no-audit --no-fund \
- && npm prune --omit=dev --no-audit --no-fund \
- && npm install --no-save --omit=dev --no-audit --no-fund @tensorflow/tfjs-node-gpu@4.22.0
+RUN npm run build
 
 FROM ${CUDA_IMAGE}
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
@@ -41,11 +56,11 @@ RUN apt-get update \
  && mkdir -p /work && chown npf:npf /work
 COPY --from=datasets /usr/share/datasets/fashion-mnist /usr/share/datasets/fashion-mnist
 WORKDIR /app
-COPY --from=build /app/package.json /app/package-lock.json ./
-COPY --from=build /app/bin ./bin
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json ./
+COPY bin ./bin
+COPY data ./data
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/data ./data
 ENV NODE_ENV=production
 USER 10001:10001
 EXPOSE 9465

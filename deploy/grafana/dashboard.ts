@@ -1,6 +1,6 @@
 /**
  * The npf-sweep Grafana dashboard: sweep progress, throughput, epoch durations, failures and
- * retries, workers and slot use, and the test accuracy of finished trials.
+ * retries, workers and slot use, events (NATS), and the test accuracy of finished trials.
  * `npm run gen:dashboard` writes it to deploy/grafana/npf-sweep.json; a test checks that the
  * committed JSON equals this function's output.
  * Metric names are the runtime contract's (deploy/metrics-contract.ts).
@@ -235,6 +235,47 @@ export function buildNpfSweepDashboard(): Dashboard {
       unit: 'bytes',
       min: 0,
       queries: [{ expr: 'sum by (instance, backend) (npf_worker_tfjs_bytes)', legend: '{{instance}} {{backend}}' }],
+    });
+
+  // NATS: the coordinator's publisher (npf_nats_*) and the server, through the exporter sidecar
+  // (job npf-nats; names in NATS_EXPORTER_METRICS of the metrics contract).
+  b.row('Events (NATS)')
+    .panel({
+      type: 'timeseries',
+      title: 'Events dropped and NATS disconnects',
+      description: 'Events the coordinator gave up publishing (buffer overflow while NATS was unreachable) and its lost connections, per minute.',
+      w: 8,
+      unit: 'short',
+      min: 0,
+      queries: [
+        { expr: 'sum(increase(npf_nats_events_dropped_total[1m]))', legend: 'events dropped' },
+        { expr: 'sum(increase(npf_nats_disconnects_total[1m]))', legend: 'disconnects' },
+      ],
+    })
+    .panel({
+      type: 'timeseries',
+      title: 'Events stream size',
+      description: 'Bytes stored in each JetStream stream (the events stream is capped at 1 GiB and drops its oldest events beyond it), and the server storage limit.',
+      w: 8,
+      unit: 'bytes',
+      min: 0,
+      queries: [
+        { expr: 'sum by (stream_name) (jetstream_stream_total_bytes{job="npf-nats"})', legend: '{{stream_name}}' },
+        { expr: 'max(jetstream_server_max_storage{job="npf-nats"})', legend: 'server max_file_store' },
+      ],
+    })
+    .panel({
+      type: 'timeseries',
+      title: 'NATS server: messages in, connections, slow consumers',
+      description: 'Messages received per second, client connections and slow consumers of the NATS server.',
+      w: 8,
+      unit: 'short',
+      min: 0,
+      queries: [
+        { expr: `sum(rate(gnatsd_varz_in_msgs{job="npf-nats"}[${RATE}]))`, legend: 'messages in /s' },
+        { expr: 'sum(gnatsd_varz_connections{job="npf-nats"})', legend: 'connections' },
+        { expr: 'sum(gnatsd_varz_slow_consumers{job="npf-nats"})', legend: 'slow consumers' },
+      ],
     });
 
   b.row('Accuracy of finished trials')

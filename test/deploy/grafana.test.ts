@@ -10,7 +10,7 @@ import type { Dashboard, Panel, QueryPanel } from '../../deploy/grafana/dashboar
 import { DashboardBuilder } from '../../deploy/grafana/dashboard-builder.js';
 import { buildNpfSweepDashboard } from '../../deploy/grafana/dashboard.js';
 import { DASHBOARD_FILE, renderDashboardJson } from '../../deploy/grafana/dashboard-file.js';
-import { CONTRACT_METRICS, contractSeriesNames } from '../../deploy/metrics-contract.js';
+import { CONTRACT_METRICS, NATS_EXPORTER_METRICS, SCRAPE_JOBS, contractSeriesNames, natsExporterMetricNamesIn } from '../../deploy/metrics-contract.js';
 import { checkPromqlParses, npfMetricNamesIn, ROOT } from './tools.js';
 
 const committed = JSON.parse(readFileSync(join(ROOT, DASHBOARD_FILE), 'utf8')) as Dashboard;
@@ -93,6 +93,17 @@ describe('deploy/grafana - dashboard', () => {
     expect(unknown).toEqual([]);
   });
 
+  it('deploy/grafana - every NATS exporter series a query names is a known exporter series, on the npf-nats job', () => {
+    const known = new Set(NATS_EXPORTER_METRICS.map((m) => m.name));
+    const natsExprs = exprs.filter((e) => natsExporterMetricNamesIn(e).length > 0);
+    expect(natsExprs.length).toBeGreaterThanOrEqual(3);
+    for (const e of natsExprs) {
+      for (const n of natsExporterMetricNamesIn(e)) expect(known.has(n), `${n} in ${e}`).toBe(true);
+      expect(e, 'scoped to the exporter job').toContain(`job="${SCRAPE_JOBS.nats}"`);
+    }
+    expect(natsExporterMetricNamesIn('rate(gnatsd_varz_in_msg[1m]) + jetstream_stream_total_bytes')).toEqual(['gnatsd_varz_in_msg', 'jetstream_stream_total_bytes']);
+  });
+
   it('deploy/grafana - the panels cover progress, throughput, epochs, failures, workers and accuracy', () => {
     const used = new Set(exprs.flatMap(npfMetricNamesIn));
     for (const m of [
@@ -102,6 +113,7 @@ describe('deploy/grafana - dashboard', () => {
       'npf_task_retries_total', 'npf_leases_expired_total', 'npf_worker_trial_failures_total',
       'npf_workers_connected', 'npf_resource_used', 'npf_resource_capacity',
       'npf_trial_best_test_accuracy_bucket', 'npf_trial_best_test_accuracy_sum', 'npf_trial_best_test_accuracy_count',
+      'npf_nats_events_dropped_total', 'npf_nats_disconnects_total',
     ]) {
       expect(used, m).toContain(m);
     }

@@ -4,14 +4,16 @@
  * - plus an unknown-field walk over @kubernetes/client-node's model type maps, because the
  *   JSON schemas allow extra properties and a misspelt field (`terminationGracePeriodSecond`)
  *   would otherwise pass here and be dropped or refused by the API server.
- * CRDs (ServiceMonitor, PrometheusRule) are not covered by kubernetes-models (the
- * @kubernetes-models/prometheus-operator package is not installed): their required fields are
- * checked by hand in the tests.
+ * CRDs (KEDA ScaledObject, cert-manager Issuer/Certificate, ServiceMonitor, PrometheusRule) are
+ * not covered by kubernetes-models: crd-schemas.ts checks their shape with strict zod schemas.
  */
 import * as k8s from '@kubernetes/client-node';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
-import { ConfigMap, PersistentVolumeClaim, Secret, Service } from 'kubernetes-models/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
+import { ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { K8sObject } from './tools.js';
 
 interface Validatable {
@@ -26,6 +28,10 @@ const MODELS: Record<string, { model: new (data: never) => Validatable; typeName
   'v1/PersistentVolumeClaim': { model: PersistentVolumeClaim as never, typeName: 'V1PersistentVolumeClaim' },
   'v1/Secret': { model: Secret as never, typeName: 'V1Secret' },
   'v1/Service': { model: Service as never, typeName: 'V1Service' },
+  'v1/ServiceAccount': { model: ServiceAccount as never, typeName: 'V1ServiceAccount' },
+  'networking.k8s.io/v1/NetworkPolicy': { model: NetworkPolicy as never, typeName: 'V1NetworkPolicy' },
+  'policy/v1/PodDisruptionBudget': { model: PodDisruptionBudget as never, typeName: 'V1PodDisruptionBudget' },
+  'scheduling.k8s.io/v1/PriorityClass': { model: PriorityClass as never, typeName: 'V1PriorityClass' },
 };
 
 /** Whether validateK8sObject knows this apiVersion/kind. */

@@ -16,6 +16,11 @@ const rulesText = readFileSync(RULES, 'utf8');
 const groups = parseRuleGroups(rulesText);
 const rules = groups.flatMap((g) => g.rules) as { record?: string; alert?: string; expr: string; labels?: Record<string, string>; annotations?: Record<string, string> }[];
 
+/** The anchor GitHub gives a Markdown heading: lower case, punctuation dropped, spaces to dashes. */
+function githubAnchor(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+}
+
 const tmpDirs: string[] = [];
 afterEach(() => {
   for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -43,7 +48,8 @@ describe('deploy/prometheus - rules', () => {
     expect(r.status).toBe(0);
     // The unit-test file covers at least these alerts.
     const tested = new Set([...readFileSync(RULES_TEST, 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]));
-    for (const a of ['NpfCoordinatorDown', 'NpfSweepStalled', 'NpfTasksFailing', 'NpfNoWorkers', 'NpfLeaseExpiryRateHigh']) expect(tested).toContain(a);
+    // Every alert has a unit test (each case of the coordinator alerts, the missing target included).
+    for (const a of rules.filter((r) => r.alert)) expect(tested, a.alert).toContain(a.alert);
   });
 
   it('deploy/prometheus - the unit tests bite: a rule that no longer fires makes promtool test rules fail', () => {
@@ -62,7 +68,7 @@ describe('deploy/prometheus - rules', () => {
   it('deploy/prometheus - the required alerts exist with a severity, a summary and a description', () => {
     const alerts = rules.filter((r) => r.alert);
     expect(alerts.map((a) => a.alert)).toEqual(
-      expect.arrayContaining(['NpfCoordinatorDown', 'NpfNoWorkers', 'NpfLeaseExpiryRateHigh', 'NpfTasksFailing', 'NpfSweepStalled']),
+      expect.arrayContaining(['NpfCoordinatorDown', 'NpfCoordinatorMissing', 'NpfNoWorkers', 'NpfLeaseExpiryRateHigh', 'NpfTasksFailing', 'NpfSweepStalled', 'NpfNatsEventsDropped', 'NpfNatsDown']),
     );
     for (const a of alerts) {
       expect(['critical', 'warning', 'info'], a.alert).toContain(a.labels?.severity);
@@ -70,6 +76,24 @@ describe('deploy/prometheus - rules', () => {
       expect(a.annotations?.description?.length ?? 0, a.alert).toBeGreaterThan(40);
     }
     expect(alerts.find((a) => a.alert === 'NpfCoordinatorDown')!.expr).toBe(`up{job="${SCRAPE_JOBS.coordinator}"} == 0`);
+    // A missing target has no `up` series at all: only absent() sees it.
+    expect(alerts.find((a) => a.alert === 'NpfCoordinatorMissing')!.expr).toBe(`absent(up{job="${SCRAPE_JOBS.coordinator}"})`);
+    expect(alerts.find((a) => a.alert === 'NpfNatsEventsDropped')!.expr).toContain('npf_nats_events_dropped_total');
+  });
+
+  it('deploy/prometheus - every alert links a runbook section that exists in docs/runbooks.md', () => {
+    const runbooks = readFileSync(join(ROOT, 'docs/runbooks.md'), 'utf8');
+    const anchors = new Set([...runbooks.matchAll(/^#{1,6} (.+)$/gm)].map((m) => githubAnchor(m[1])));
+    for (const a of rules.filter((r) => r.alert)) {
+      const url = a.annotations?.runbook_url ?? '';
+      expect(url, a.alert).toBe(`docs/runbooks.md#${githubAnchor(a.alert!)}`);
+      expect(anchors.has(url.split('#')[1]), `${a.alert}: anchor ${url}`).toBe(true);
+    }
+    // Links from the manifests' comments resolve too.
+    for (const f of ['deploy/k8s/base/pod-disruption-budgets.yaml', 'deploy/k8s/components/tls/kustomization.yaml']) {
+      for (const m of readFileSync(join(ROOT, f), 'utf8').matchAll(/docs\/runbooks\.md#([a-z0-9-]+)/g)) expect(anchors.has(m[1]), `${f}: #${m[1]}`).toBe(true);
+    }
+    expect(githubAnchor("Draining the coordinator's node")).toBe('draining-the-coordinators-node');
   });
 
   it('deploy/prometheus - every metric the rules name is a contract metric, every npf: series a recorded rule', () => {
@@ -97,6 +121,9 @@ describe('deploy/prometheus - scrape configuration', () => {
     const text = readFileSync(join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8');
     expect(text).toContain(`job_name: ${SCRAPE_JOBS.coordinator}`);
     expect(text).toContain(`job_name: ${SCRAPE_JOBS.worker}`);
+    // The Kubernetes example names the NATS exporter's job the way the rules expect.
+    expect(readFileSync(join(ROOT, 'deploy/prometheus/prometheus-kubernetes.yml'), 'utf8')).toMatch(/regex: coordinator\|worker\|nats\n/);
+    expect(SCRAPE_JOBS.nats).toBe('npf-nats');
     expect(text).toContain("'localhost:9464'");
     expect(text).toContain("'localhost:9465'");
   });

@@ -27,14 +27,14 @@ export function runTool(bin: string, args: string[], install: string): ToolRun {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** kubectl from $KUBECTL or PATH (CI: Debian's kubernetes-client, installed by .ci/run). */
+/** kubectl from $KUBECTL or PATH (1.27+: the manifests use kustomize v5 syntax; .ci/run checks). */
 export const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [key: string]: unknown };
 
 /** `kubectl kustomize <dir>` parsed into objects. */
 export function kustomize(dir: string): K8sObject[] {
-  const r = runTool(KUBECTL, ['kustomize', dir], 'apt-get install kubernetes-client (or set $KUBECTL)');
+  const r = runTool(KUBECTL, ['kustomize', dir], 'kubectl 1.27+ (or set $KUBECTL)');
   if (r.status !== 0) throw new Error(`kubectl kustomize ${dir} failed (${r.status}):\n${r.stderr}`);
   return parseYamlStream(r.stdout);
 }
