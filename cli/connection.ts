@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { InvalidInputError } from '../common/errors.js';
 import type { FlagSpecs } from './args.js';
+import { clientTlsFromFlags } from '../common/grpc-client-credentials.js';
 import { SweepClient } from './sweep-client.js';
 
 export const CONNECTION_FLAGS = {
@@ -13,12 +14,16 @@ export const CONNECTION_FLAGS = {
   'token-file': { kind: 'string' },
   tls: { kind: 'boolean' },
   'tls-ca': { kind: 'string' },
+  'tls-cert': { kind: 'string' },
+  'tls-key': { kind: 'string' },
 } as const satisfies FlagSpecs;
 
 export const CONNECTION_USAGE = `  --coordinator HOST:PORT   coordinator gRPC address (default env NPF_COORDINATOR or 127.0.0.1:7070)
   --token TOKEN             bearer token (or env NPF_TOKEN, or --token-file)
   --token-file FILE         read the token from FILE
-  --tls-ca FILE             use TLS, trusting this CA (--tls for the system roots)`;
+  --tls-ca FILE             use TLS, trusting this CA (--tls for the system roots)
+  --tls-cert FILE           mutual TLS: this client's certificate (PEM) ...
+  --tls-key FILE            ... and its key (for a coordinator started with --tls-client-ca)`;
 
 export interface ConnectionFlags {
   coordinator?: string;
@@ -26,6 +31,8 @@ export interface ConnectionFlags {
   'token-file'?: string;
   tls?: boolean;
   'tls-ca'?: string;
+  'tls-cert'?: string;
+  'tls-key'?: string;
 }
 
 /** The bearer token from --token-file, --token or NPF_TOKEN (in that order). */
@@ -46,6 +53,5 @@ export function resolveToken(flags: { token?: string; 'token-file'?: string }): 
 export function connect(flags: ConnectionFlags): SweepClient {
   const address = flags.coordinator ?? process.env.NPF_COORDINATOR ?? '127.0.0.1:7070';
   if (!/^(\[[^\]]+\]|[^:\s]+):\d+$/.test(address)) throw new InvalidInputError(`--coordinator ${address}: expected HOST:PORT`);
-  const tls = flags['tls-ca'] ? { caFile: flags['tls-ca'] } : flags.tls ? {} : undefined;
-  return new SweepClient({ address, token: resolveToken(flags), tls });
+  return new SweepClient({ address, token: resolveToken(flags), tls: clientTlsFromFlags(flags) });
 }

@@ -3,7 +3,7 @@
  * that add the bearer token, and turn failures into one sentence: an unreachable coordinator
  * ("cannot reach coordinator at X: ..."), a refused token, or the server's own message.
  */
-import fs from 'node:fs';
+import { clientCredentials, type ClientTls } from '../common/grpc-client-credentials.js';
 import * as grpc from '@grpc/grpc-js';
 import {
   SweepServiceClient,
@@ -14,15 +14,14 @@ import {
   type SweepInfo,
   type WatchSweepResponse,
 } from '../gen/npf/v1/sweep.js';
-import { InvalidInputError } from '../common/errors.js';
 import { CoordinatorCallError, CoordinatorUnreachableError } from './errors.js';
 
 export interface SweepClientOptions {
   /** host:port */
   address: string;
   token?: string;
-  /** TLS with this CA (system roots when caFile is absent). */
-  tls?: { caFile?: string };
+  /** TLS with this CA (system roots when caFile is absent); certFile/keyFile for mutual TLS. */
+  tls?: ClientTls;
   /** Per-call deadline (default 30 s). */
   timeoutMs?: number;
 }
@@ -49,18 +48,7 @@ export class SweepClient {
   private readonly md = new grpc.Metadata();
 
   constructor(private readonly opts: SweepClientOptions) {
-    let creds = grpc.credentials.createInsecure();
-    if (opts.tls) {
-      let ca: Buffer | null = null;
-      if (opts.tls.caFile) {
-        try {
-          ca = fs.readFileSync(opts.tls.caFile);
-        } catch (e) {
-          throw new InvalidInputError(`cannot read the CA file ${opts.tls.caFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-        }
-      }
-      creds = grpc.credentials.createSsl(ca);
-    }
+    const creds = clientCredentials(opts.tls);
     if (opts.token) this.md.set('authorization', `Bearer ${opts.token}`);
     this.client = new SweepServiceClient(opts.address, creds);
   }

@@ -18,7 +18,7 @@ export function toArtifactRef(a: PbArtifactRef): ArtifactRef {
   return { name: a.name, sha256: a.sha256, size: a.size, epoch: a.epoch };
 }
 
-/** The lease as sent to a worker; the parent checkpoint travels as `gates_from`. */
+/** The lease as sent to a worker; the parent checkpoint travels as `gates_from`, an earlier attempt's resume state as `resume_from`. */
 export function toTaskLease(l: Lease): TaskLease {
   return {
     taskId: l.taskId,
@@ -26,6 +26,7 @@ export function toTaskLease(l: Lease): TaskLease {
     fencingToken: l.fencingToken,
     specJson: l.specJson,
     gatesFrom: l.parentCheckpoint,
+    resumeFrom: l.resumeFrom,
     resources: l.resources,
     gpuIndex: l.gpuIndex,
   };

@@ -28,7 +28,9 @@ function statusOf(err: unknown): GrpcFailure {
   if (err instanceof LimitExceededError) return { code: status.RESOURCE_EXHAUSTED, details: err.message };
   // Spec errors (SweepSpecError with file:line), bad ids, bad JSON, artifact mismatches.
   if (err instanceof InvalidInputError) return { code: status.INVALID_ARGUMENT, details: err.message };
-  if (err instanceof NpfError) return { code: status.INTERNAL, details: err.message };
+  // Any other error is the coordinator's own: its message (a store error can name the database
+  // file) stays in the log; the client gets the generic sentence and the error code in the trailers.
+  if (err instanceof NpfError) return { code: status.INTERNAL, details: INTERNAL_DETAILS };
   return { code: status.INTERNAL, details: INTERNAL_DETAILS };
 }
 

@@ -19,6 +19,7 @@ import type { LayerStack } from './models/network.js';
 import { readCheckpoint } from './checkpoint/checkpoint-io.js';
 import { CheckpointError } from './checkpoint/errors.js';
 import { gatesFromCheckpoint } from './checkpoint/model-checkpoint.js';
+import { decodeResumeState } from './checkpoint/resume-state.js';
 import { planRegime, type RegimePlan } from './regimes.js';
 import { buildTrialModel } from './train/trial-model.js';
 import { trainLoop } from './train/train-loop.js';
@@ -83,7 +84,8 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps
   let measure: MeasureHook | undefined;
   try {
     measure = spec.measure ? await (deps.measure ?? kernelMeasures)(spec, dataset) : undefined;
-    const checkpointDir = opts.checkpointDir ?? (spec.checkpoints ? await mkdtemp(join(tmpdir(), 'npf-checkpoints-')) : tmpdir());
+    const checkpointDir = opts.checkpointDir ?? (spec.checkpoints || opts.resumeEveryMs !== undefined ? await mkdtemp(join(tmpdir(), 'npf-checkpoints-')) : tmpdir());
+    const resume = opts.resume ? decodeResumeState(await readCheckpoint(opts.resume), spec, opts.resume.path) : undefined;
     return await trainLoop({
       spec,
       model,
@@ -95,6 +97,8 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps
       onProgress: opts.onProgress,
       measure,
       readEvery: deps.readEvery,
+      resume,
+      resumeEveryMs: opts.resumeEveryMs,
     });
   } finally {
     measure?.dispose?.();

@@ -166,7 +166,13 @@ export interface TrialResult {
   checkpoints: CheckpointInfo[];
   npk?: NpkPoint[];
   ntkSplit?: NtkSplitPoint[];
+  /** Training time of this trial, ms (an earlier, interrupted attempt's time included when resumed). */
   wallMs: number;
+  /**
+   * The epoch this run continued from: an earlier, interrupted attempt's resume state
+   * (RunTrialOptions.resume) held the trial as of the end of this epoch. Absent: trained from the start.
+   */
+  resumedFromEpoch?: number;
 }
 
 /** Progress events a trial emits while it runs. */
@@ -176,7 +182,11 @@ export type TrialProgress =
   | { kind: 'epoch'; record: EpochRecord }
   | { kind: 'checkpoint'; checkpoint: CheckpointInfo }
   | { kind: 'npk'; point: NpkPoint }
-  | { kind: 'ntk-split'; point: NtkSplitPoint };
+  | { kind: 'ntk-split'; point: NtkSplitPoint }
+  /** A resume state was written (RunTrialOptions.resumeEveryMs): the trial as of the end of `checkpoint.epoch`. */
+  | { kind: 'resume-point'; checkpoint: CheckpointInfo }
+  /** The trial continues from a resume state, after `fromEpoch`. */
+  | { kind: 'resumed'; fromEpoch: number };
 
 export interface RunTrialOptions {
   /**
@@ -189,4 +199,17 @@ export interface RunTrialOptions {
   signal?: AbortSignal;
   /** Where checkpoints are written (default: a fresh temp dir). */
   checkpointDir?: string;
+  /**
+   * Continue from this resume state, written by an earlier, interrupted attempt of the same
+   * trial (verified against its SHA-256; refused when it belongs to another trial): weights,
+   * optimiser state, data-order position, best-so-far, epoch records and the named checkpoints
+   * written so far are restored, and training goes on after its epoch (docs/resume.md).
+   */
+  resume?: CheckpointRef;
+  /**
+   * Write a resume state (`resume.npfckpt` in checkpointDir, announced as a 'resume-point'
+   * progress event) at the end of an epoch once this long has passed since the trial started or
+   * since the last one; 0: after every epoch. Absent: none is written.
+   */
+  resumeEveryMs?: number;
 }

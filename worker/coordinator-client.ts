@@ -3,7 +3,7 @@
  * add the bearer token and a deadline to every call, and `classify` of a failed call. Nothing
  * here retries; worker-retry.ts decides.
  */
-import { readFileSync } from 'node:fs';
+import { clientCredentials, type ClientTls } from '../common/grpc-client-credentials.js';
 import * as grpc from '@grpc/grpc-js';
 import { errorCodeOf, notFoundCode } from '../common/error-metadata.js';
 import { describeError } from '../common/errors.js';
@@ -32,7 +32,7 @@ export interface CoordinatorClientOptions {
   address: string;
   token?: string;
   /** TLS: the CA that signed the coordinator's certificate (system roots when tls is {} without caFile). */
-  tls?: { caFile?: string };
+  tls?: ClientTls;
 }
 
 /** A cancellable in-flight call (the lease long-poll is cancelled when draining). */
@@ -97,9 +97,7 @@ export class CoordinatorClient {
   constructor(opts: CoordinatorClientOptions) {
     this.address = opts.address;
     this.token = opts.token;
-    const creds = opts.tls
-      ? grpc.credentials.createSsl(opts.tls.caFile ? readFileSync(opts.tls.caFile) : null)
-      : grpc.credentials.createInsecure();
+    const creds = clientCredentials(opts.tls);
     this.client = new WorkerServiceClient(opts.address, creds, {
       // Reconnect quickly after a coordinator restart; worker-retry.ts owns the visible backoff.
       'grpc.initial_reconnect_backoff_ms': 200,

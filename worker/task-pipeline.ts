@@ -12,7 +12,10 @@
 import { mkdir, rm } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
-import { describeError } from '../common/errors.js';
+import { describeError, InvalidInputError } from '../common/errors.js';
+
+/** A task id as a folder name may hold it: the coordinator's are sha256 hex. */
+const TASK_ID_FORM = /^[A-Za-z0-9_-]{1,128}$/;
 import type { ArtifactRef, TaskLease } from '../gen/npf/v1/sweep.js';
 import { resolveTrialSpec } from '../science/trial-spec.js';
 import type { CheckpointRef, TrialProgress, TrialSpec } from '../science/types.js';
@@ -108,7 +111,15 @@ export class TaskPipeline {
       });
   }
 
+  /**
+   * The task's own folder under the work dir, removed when the task ends: named from the lease, so
+   * the lease's task id and fencing token are checked first (letters, digits, - and _ only; a
+   * whole number), never a path that leaves tasks/ (a hostile or broken coordinator's '../..').
+   */
   private taskDir(lease: TaskLease): string {
+    if (!TASK_ID_FORM.test(lease.taskId) || !Number.isSafeInteger(lease.fencingToken) || lease.fencingToken < 0) {
+      throw new InvalidInputError(`lease refused: task id '${lease.taskId.slice(0, 80)}' or fencing token ${lease.fencingToken} is not of the expected form`, { taskId: lease.taskId });
+    }
     return join(this.o.options.workDir, 'tasks', `${lease.taskId.slice(0, 16)}-a${lease.fencingToken}`);
   }
 

@@ -1,6 +1,7 @@
 /**
  * WorkerOptions (docs/runtime-contract.md) validated once into a fully resolved form.
  */
+import type { ClientTls } from '../common/grpc-client-credentials.js';
 import { cpus, totalmem } from 'node:os';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -22,7 +23,7 @@ export interface WorkerOptions {
   /** host:port of the coordinator's gRPC endpoint. */
   coordinator: string;
   token?: string;
-  tls?: { caFile?: string };
+  tls?: ClientTls;
   resources?: Partial<WorkerResources>;
   /** Trials run at once (default: floor(cpu), at least 1). */
   concurrency?: number;
@@ -51,7 +52,7 @@ export interface WorkerOptions {
 
 export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'token' | 'tls' | 'backend' | 'resources' | 'httpListen' | 'registry' | 'childScript' | 'childEnv'>> & {
   token?: string;
-  tls?: { caFile?: string };
+  tls?: ClientTls;
   backend?: BackendName;
   resources: WorkerResources;
   httpListen: string | null;

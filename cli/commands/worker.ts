@@ -12,6 +12,7 @@ import type { BackendName } from '../../science/types.js';
 import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
 import { CONNECTION_FLAGS, resolveToken } from '../connection.js';
 import { resolveDrainGraceMs } from '../../worker/drain-budget.js';
+import { clientTlsFromFlags } from '../../common/grpc-client-credentials.js';
 import { startWorker } from '../../worker/main.js';
 
 const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
@@ -20,6 +21,8 @@ const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
   --token TOKEN             bearer token (or env NPF_TOKEN, or --token-file)
   --token-file FILE         read the token from FILE
   --tls-ca FILE             use TLS, trusting this CA (--tls for the system roots)
+  --tls-cert FILE           mutual TLS: this worker's certificate (PEM) ...
+  --tls-key FILE            ... and its key (for a coordinator started with --tls-client-ca)
   --cpus N                  CPU cores offered (default: all cores)
   --gpus N                  GPU devices offered (default 0)
   --memory-mb N             memory offered in MiB (default: total memory)
@@ -86,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
   const worker = await startWorker({
     coordinator,
     token: token || undefined,
-    tls: values['tls-ca'] ? { caFile: values['tls-ca'] } : values.tls ? {} : undefined,
+    tls: clientTlsFromFlags(values),
     resources: { cpu: cpus === 0 ? undefined : cpus, gpu: values.gpus, memoryMb },
     concurrency,
     workDir: resolve(values['work-dir'] ?? '.npf-worker'),

@@ -14,7 +14,7 @@ import { parseTrialResult } from '../trial-result-schema.js';
 import { requireId, type CoreContext } from './context.js';
 import { checkFence } from './fence.js';
 import type { Leasing } from './leasing.js';
-import type { ArtifactRef, CompletionOutcome, CompletionReport, Lease } from './types.js';
+import { RESUME_ARTIFACT, type ArtifactRef, type CompletionOutcome, type CompletionReport, type Lease } from './types.js';
 
 /** Most items one CompleteTasks call may carry. */
 export const MAX_BATCH = 256;
@@ -145,6 +145,8 @@ export class Completion {
       }
     }
     life.setState(row, 'succeeded', { lease_expires_ms: null, error: null });
+    // Its resume state is of no further use once it has a result.
+    store.artifacts.remove(taskId, RESUME_ARTIFACT);
     // The text as sent: validated above, and not worth a second stringify per completion.
     store.results.record(taskId, fencingToken, result.status, r.resultJson, now);
     life.recordAttempt(row, 'succeeded', null);

@@ -8,7 +8,7 @@ import { leaseExpiry } from '../lease-policy.js';
 import { placeTasks, type Candidate, type HeldAllocation } from '../scheduler.js';
 import type { LeaseWorkerRow } from '../store/workers.js';
 import { requireId, type CoreContext } from './context.js';
-import type { Lease } from './types.js';
+import { RESUME_ARTIFACT, type Lease } from './types.js';
 
 /** Longest a LeaseTasks call may wait for work. */
 const MAX_WAIT_MS = 120_000;
@@ -95,6 +95,8 @@ export class Leasing {
       const specJson = store.tasks.specJson(p.taskId);
       const attempt = row.attempt + 1;
       const parent = row.parent_task_id ? life.parentCheckpoint(row) : undefined;
+      // An earlier attempt's resume state (a first attempt has none to look up).
+      const resume = row.attempt > 0 ? store.artifacts.get(row.task_id, RESUME_ARTIFACT) : undefined;
       life.setState(row, 'leased', {
         attempt,
         tries: row.tries + 1,
@@ -112,6 +114,7 @@ export class Leasing {
         fencingToken: attempt,
         specJson,
         parentCheckpoint: parent ? { name: parent.name, sha256: parent.sha256, size: parent.size, epoch: parent.epoch } : undefined,
+        resumeFrom: resume ? { name: resume.name, sha256: resume.sha256, size: resume.size, epoch: resume.epoch } : undefined,
         resources: { cpu: row.cpu, gpu: row.gpu, memoryMb: row.memory_mb },
         gpuIndex: p.gpuIndices[0] ?? -1,
       });

@@ -2,6 +2,7 @@
  * The coordinator core's own types: what its operations take and answer. Plain data, no gRPC:
  * the rpc edge (grpc-mapping.ts) converts these to and from the generated messages.
  */
+import { RESUME_CHECKPOINT_NAME } from '../../science/checkpoint/resume-state.js';
 import type { AggregateOptions } from '../results/aggregate-table.js';
 import type { ResourceRequest } from '../sweep-types.js';
 import type { RetryPolicy } from '../lease-policy.js';
@@ -26,6 +27,13 @@ export interface CoreObserver {
   trialResult?(sweepId: string, regime: string, bestTestAccuracy: number): void;
 }
 
+/**
+ * The artifact name of a task's resume state (science/checkpoint/resume-state.ts), uploaded by a
+ * running attempt; the next attempt of the task is leased with it and continues from its epoch.
+ * Removed when the task succeeds.
+ */
+export const RESUME_ARTIFACT = RESUME_CHECKPOINT_NAME;
+
 /** A stored file of a task attempt (a checkpoint), named e.g. 'best' or 'best@10'. */
 export interface ArtifactRef {
   name: string;
@@ -47,6 +55,8 @@ export interface Lease {
   specJson: string;
   /** The parent's checkpoint that gives the trial its gates (flnpf, stage), when it has a parent. */
   parentCheckpoint?: ArtifactRef;
+  /** The resume state an earlier, interrupted attempt uploaded (artifact RESUME_ARTIFACT), if any. */
+  resumeFrom?: ArtifactRef;
   resources: ResourceRequest;
   /** GPU device to use, or -1 for none. */
   gpuIndex: number;

@@ -14,6 +14,11 @@ export class ArtifactTable {
     return this.db.all<ArtifactRow>('SELECT * FROM artifacts WHERE task_id = ? ORDER BY name', taskId);
   }
 
+  /** Forget one named artifact of a task (its bytes stay in the content store). */
+  remove(taskId: string, name: string): void {
+    this.db.run('DELETE FROM artifacts WHERE task_id = ? AND name = ?', taskId, name);
+  }
+
   record(a: Omit<ArtifactRow, 'created_at_ms'>, now: number): void {
     this.db.run(
       'INSERT OR REPLACE INTO artifacts (task_id, name, attempt, sha256, size, epoch, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',

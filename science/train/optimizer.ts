@@ -12,6 +12,10 @@ import type { OptimizerSpec } from '../types.js';
 export interface Optimizer {
   /** Apply one update from `grads` (keyed by variable name). Call inside tf.tidy. */
   apply(grads: tf.NamedTensorMap): void;
+  /** The optimiser's state tensors, in a fixed order (Adam: m then v per variable; RMSprop: ms; SGD: none): what a resume state saves. */
+  readonly slots: readonly tf.Variable[];
+  /** Updates applied so far (Adam's bias correction needs it); restored with the slots. */
+  step: number;
   dispose(): void;
 }
 
@@ -31,10 +35,13 @@ function zeroState(shape: number[]): tf.Variable {
 
 class Sgd implements Optimizer {
   private readonly lr: tf.Scalar;
+  readonly slots: readonly tf.Variable[] = [];
+  step = 0;
   constructor(private readonly vars: tf.Variable[], lr: number) {
     this.lr = tf.keep(tf.scalar(lr));
   }
   apply(grads: tf.NamedTensorMap): void {
+    this.step += 1;
     for (const v of this.vars) tf.tidy(() => v.assign(tf.sub(v, tf.mul(grads[v.name], this.lr))));
   }
   dispose(): void {
@@ -53,14 +60,17 @@ class Adam implements Optimizer {
   private readonly c1 = tf.keep(tf.scalar(1 - ADAM_BETA1));
   private readonly c2 = tf.keep(tf.scalar(1 - ADAM_BETA2));
   private readonly eps = tf.keep(tf.scalar(EPSILON));
-  private t = 0;
+  step = 0;
   constructor(private readonly vars: tf.Variable[], private readonly lr: number) {
     this.m = vars.map((x) => zeroState(x.shape));
     this.v = vars.map((x) => zeroState(x.shape));
   }
+  get slots(): readonly tf.Variable[] {
+    return [...this.m, ...this.v];
+  }
   apply(grads: tf.NamedTensorMap): void {
-    this.t += 1;
-    const lrT = tf.scalar((this.lr * Math.sqrt(1 - ADAM_BETA2 ** this.t)) / (1 - ADAM_BETA1 ** this.t));
+    this.step += 1;
+    const lrT = tf.scalar((this.lr * Math.sqrt(1 - ADAM_BETA2 ** this.step)) / (1 - ADAM_BETA1 ** this.step));
     // One tidy per variable: a VCONV dense kernel is 134 MB, and a dozen such temporaries per
     // variable held until the step's tidy ends would overflow the wasm heap.
     this.vars.forEach((w, i) => tf.tidy(() => {
@@ -84,11 +94,16 @@ class RmsProp implements Optimizer {
   private readonly c = tf.keep(tf.scalar(1 - RMSPROP_RHO));
   private readonly eps = tf.keep(tf.scalar(EPSILON));
   private readonly lr: tf.Scalar;
+  step = 0;
   constructor(private readonly vars: tf.Variable[], lr: number) {
     this.ms = vars.map((x) => zeroState(x.shape));
     this.lr = tf.keep(tf.scalar(lr));
   }
+  get slots(): readonly tf.Variable[] {
+    return this.ms;
+  }
   apply(grads: tf.NamedTensorMap): void {
+    this.step += 1;
     this.vars.forEach((w, i) => tf.tidy(() => {
       const g = grads[w.name];
       const ms = this.ms[i];

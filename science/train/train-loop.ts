@@ -1,6 +1,8 @@
 /**
  * The epoch loop of one trial: seeded shuffles, steps, one loss read-back every `readEvery`
- * steps, test evaluation, best-so-far tracking, checkpoints, divergence and cancellation.
+ * steps, test evaluation, best-so-far tracking, checkpoints, divergence and cancellation; resume
+ * states written every `resumeEveryMs` at an epoch's end, and a run continued from one
+ * (science/checkpoint/resume-state.ts, docs/resume.md).
  *
  * A trial's status moves running -> succeeded | diverged | cancelled, once, at the end.
  */
@@ -18,6 +20,8 @@ import type { TrialModel } from './trial-model.js';
 import { checkpointTensors } from '../checkpoint/model-checkpoint.js';
 import { writeCheckpoint } from '../checkpoint/checkpoint-io.js';
 import type { CheckpointHeader } from '../checkpoint/format.js';
+import { RESUME_CHECKPOINT_NAME, resumeIdentity, type ResumeHeader, type ResumeState, type TensorGroup } from '../checkpoint/resume-state.js';
+import { CheckpointError } from '../checkpoint/errors.js';
 
 export interface TrainLoopOptions {
   spec: TrialSpec;
@@ -34,6 +38,10 @@ export interface TrainLoopOptions {
   readEvery?: number;
   /** Clock, ms. Default performance.now. */
   now?: () => number;
+  /** Continue from this resume state (decoded and checked against the spec by the caller). */
+  resume?: ResumeState;
+  /** Write a resume state at an epoch's end once this long has passed since the last (0: every epoch). Absent: never. */
+  resumeEveryMs?: number;
 }
 
 interface Evaluation {
@@ -81,6 +89,23 @@ function disposeSnapshot(s: Snapshot | undefined): void {
   for (const t of s?.tensors ?? []) t.tensor.dispose();
 }
 
+/** Assign saved values to the variables of the same name and shape; a missing or misshapen one is refused. */
+function restoreInto(targets: ReadonlyArray<{ name: string; tensor: tf.Tensor }>, saved: TensorGroup, what: string): void {
+  const byName = new Map(saved.map((t) => [t.name, t]));
+  for (const { name, tensor } of targets) {
+    const s = byName.get(name);
+    if (!s || s.shape.join('x') !== tensor.shape.join('x')) {
+      throw new CheckpointError(RESUME_CHECKPOINT_NAME, 'wrong-shape', `${what} ${name}: ${s ? `shape ${s.shape.join('x')}, the network's is ${tensor.shape.join('x')}` : 'missing'}`);
+    }
+    tf.tidy(() => (tensor as tf.Variable).assign(tf.tensor(s.values, s.shape)));
+  }
+}
+
+/** A snapshot (kept tensors) from saved values. */
+function snapshotFrom(epoch: number, testAccuracy: number, saved: TensorGroup): Snapshot {
+  return { epoch, testAccuracy, tensors: saved.map((t) => ({ name: t.name, tensor: tf.keep(tf.tensor(t.values, t.shape)) })) };
+}
+
 export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
   const { spec, model, dataset, signal, onProgress } = opts;
   const now = opts.now ?? (() => performance.now());
@@ -103,6 +128,12 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
   let divergedAtEpoch: number | undefined;
   let best = { accuracy: -1, epoch: 0 };
   let bestSnapshot: Snapshot | undefined;
+  /** Named checkpoints written, with their tensors' values: a resume state carries them. */
+  const saved: Array<{ name: string; epoch: number; testAccuracy: number; tensors: TensorGroup }> = [];
+  const resume = opts.resume;
+  const firstEpoch = resume ? resume.meta.epoch + 1 : 1;
+  const earlierWallMs = resume?.meta.wallMs ?? 0;
+  let lastResumePoint = start;
 
   const emit = (e: TrialProgress): void => onProgress?.(e);
 
@@ -120,10 +151,49 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
       seed: spec.seed,
       tensors: tensors.map((t) => ({ name: t.name, shape: t.tensor.shape })),
     };
-    const ref = await writeCheckpoint(opts.checkpointDir, { header, data: tensors.map((t) => t.tensor.dataSync() as Float32Array) });
+    const data = tensors.map((t) => t.tensor.dataSync() as Float32Array);
+    const ref = await writeCheckpoint(opts.checkpointDir, { header, data });
     const info: CheckpointInfo = { name, path: ref.path, sha256: ref.sha256, epoch, testAccuracy };
     checkpoints.push(info);
+    if (opts.resumeEveryMs !== undefined) saved.push({ name, epoch, testAccuracy, tensors: tensors.map((t, i) => ({ name: t.name, shape: t.tensor.shape, values: data[i] })) });
     emit({ kind: 'checkpoint', checkpoint: info });
+  };
+
+  /** The trial as of the end of `epoch`, as resume.npfckpt; announced as a 'resume-point'. */
+  const writeResumePoint = async (epoch: number): Promise<void> => {
+    const groups: Array<{ name: string; tensor: { shape: number[] }; values: Float32Array }> = [];
+    for (const t of checkpointTensors(model)) groups.push({ name: `model.${t.name}`, tensor: t.tensor, values: t.tensor.dataSync() as Float32Array });
+    optimizer.slots.forEach((v, i) => groups.push({ name: `opt.${i}`, tensor: v, values: v.dataSync() as Float32Array }));
+    for (const t of bestSnapshot?.tensors ?? []) groups.push({ name: `best.${t.name}`, tensor: t.tensor, values: t.tensor.dataSync() as Float32Array });
+    for (const s of saved) for (const t of s.tensors) groups.push({ name: `saved.${s.name}.${t.name}`, tensor: t, values: t.values });
+    const last = epochs[epochs.length - 1];
+    const header: ResumeHeader = {
+      format: 'npf-checkpoint',
+      version: 1,
+      arch: spec.arch,
+      inputShape: dataset.inputShape,
+      outputs: model.plan.outputs,
+      regime: spec.regime,
+      name: RESUME_CHECKPOINT_NAME,
+      epoch,
+      testAccuracy: last?.testAccuracy ?? 0,
+      seed: spec.seed,
+      tensors: groups.map((g) => ({ name: g.name, shape: g.tensor.shape })),
+      resume: {
+        trial: resumeIdentity(spec),
+        epoch,
+        optimizer: { name: spec.optimizer.name, step: optimizer.step, slots: optimizer.slots.length },
+        best,
+        hasBest: bestSnapshot !== undefined,
+        epochs: [...epochs],
+        npk: [...npk],
+        ntkSplit: [...ntkSplit],
+        saved: saved.map(({ name, epoch: e, testAccuracy }) => ({ name, epoch: e, testAccuracy })),
+        wallMs: earlierWallMs + now() - start,
+      },
+    };
+    const ref = await writeCheckpoint(opts.checkpointDir, { header, data: groups.map((g) => g.values) });
+    emit({ kind: 'resume-point', checkpoint: { name: RESUME_CHECKPOINT_NAME, path: ref.path, sha256: ref.sha256, epoch, testAccuracy: header.testAccuracy } });
   };
 
   const measureAt = async (epoch: number): Promise<void> => {
@@ -141,9 +211,32 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
 
   emit({ kind: 'started', backend: opts.backend, backendNote: opts.backendNote, trainExamples: train.n, testExamples: test.n, stepsPerEpoch: steps });
   try {
-    await measureAt(0);
+    if (resume) {
+      // Weights, optimiser state, best-so-far, records and named checkpoints as of its epoch.
+      restoreInto(checkpointTensors(model), resume.model, 'weights');
+      restoreInto(optimizer.slots.map((v, i) => ({ name: String(i), tensor: v })), resume.slots, 'optimiser state');
+      optimizer.step = resume.meta.optimizer.step;
+      best = { ...resume.meta.best };
+      if (resume.meta.hasBest) bestSnapshot = snapshotFrom(best.epoch, best.accuracy, resume.best);
+      epochs.push(...resume.meta.epochs);
+      npk.push(...resume.meta.npk);
+      ntkSplit.push(...resume.meta.ntkSplit);
+      for (const s of resume.meta.saved) {
+        const snap = snapshotFrom(s.epoch, s.testAccuracy, resume.saved.get(s.name) ?? []);
+        try {
+          await save(s.name, s.epoch, s.testAccuracy, snap.tensors);
+        } finally {
+          disposeSnapshot(snap);
+        }
+      }
+      // The data order: the finished epochs' shuffles are drawn and dropped.
+      for (let e = 1; e < firstEpoch; e++) permutation(train.n, shuffleRng);
+      emit({ kind: 'resumed', fromEpoch: resume.meta.epoch });
+    } else {
+      await measureAt(0);
+    }
     let lastYield = now();
-    for (let epoch = 1; epoch <= spec.epochs && status === 'running'; epoch++) {
+    for (let epoch = firstEpoch; epoch <= spec.epochs && status === 'running'; epoch++) {
       const epochStart = now();
       const order = permutation(train.n, shuffleRng);
       let acc = tf.scalar(0);
@@ -211,6 +304,10 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
       }
       if (wantBestAt.has(epoch) && bestSnapshot) await save(`best@${epoch}`, bestSnapshot.epoch, bestSnapshot.testAccuracy, bestSnapshot.tensors);
       await measureAt(epoch);
+      if (opts.resumeEveryMs !== undefined && epoch < spec.epochs && now() - lastResumePoint >= opts.resumeEveryMs) {
+        await writeResumePoint(epoch);
+        lastResumePoint = now();
+      }
     }
     if (status === 'running') status = 'succeeded';
     if (status !== 'cancelled') {
@@ -236,6 +333,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
     ...(divergedAtEpoch !== undefined ? { divergedAtEpoch } : {}),
     checkpoints,
     ...(opts.measure ? { npk, ntkSplit } : {}),
-    wallMs: now() - start,
+    wallMs: earlierWallMs + now() - start,
+    ...(resume ? { resumedFromEpoch: resume.meta.epoch } : {}),
   };
 }

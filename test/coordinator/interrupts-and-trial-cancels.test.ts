@@ -7,7 +7,7 @@ import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveTrialRef } from '../../coordinator/core/sweeps.js';
 import type { TaskLease } from '../../gen/npf/v1/sweep.js';
-import { fixtureResult, fixtureTask, refused, startHarness, submitFixtures, type Harness } from './harness.js';
+import { fixtureResult, fixtureTask, refused, startHarness, submitFixtures, uploadArtifact, type Harness } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -64,6 +64,27 @@ describe('coordinator interrupts', () => {
     expect(r.code).toBe(status.FAILED_PRECONDITION);
     // The expiry (a lost worker, not an interrupt) counted.
     expect(h.c.core.taskState(t.taskId)).toMatchObject({ state: 'pending', tries: 1 });
+  });
+});
+
+describe('coordinator resume states', () => {
+  it('resume - the next attempt of an interrupted task is leased with the resume state the last one uploaded; success forgets it', async () => {
+    h = await startHarness();
+    const t = fixtureTask();
+    await submitFixtures(h, [t]);
+    const w = await h.register();
+    const [l1] = await h.lease(w);
+    expect(l1.resumeFrom).toBeUndefined();
+    // The running attempt uploads resume states as it goes; the latest one counts.
+    await uploadArtifact(h, l1, 'resume', Buffer.from('state after epoch 1'));
+    const latest = await uploadArtifact(h, l1, 'resume', Buffer.from('state after epoch 2'));
+    await h.w('failTask', { workerId: w, taskId: t.taskId, fencingToken: 1, error: 'worker was stopped (draining)', retryable: true, interrupted: true });
+    const [l2] = await h.lease(w);
+    expect(l2.fencingToken).toBe(2);
+    expect(l2.resumeFrom).toMatchObject({ name: 'resume', sha256: latest.sha256, size: latest.size });
+    await h.w('completeTask', { workerId: w, taskId: t.taskId, fencingToken: 2, resultJson: JSON.stringify({ ...fixtureResult(0.9), resumedFromEpoch: 2 }), artifacts: [] });
+    expect(h.c.core.artifactsOf(t.taskId).map((a) => a.name)).not.toContain('resume');
+    expect(h.c.core.result(t.taskId)?.resumedFromEpoch).toBe(2);
   });
 });
 
