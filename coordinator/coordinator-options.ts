@@ -36,6 +36,12 @@ export interface CoordinatorOptions {
   synchronous?: 'full' | 'normal';
   /** Publish task and sweep events to NATS JetStream (docs/events.md). required: fail start-up when unreachable. */
   nats?: { url: string; required?: boolean };
+  /**
+   * The web dashboard at / of the HTTP listener (beside /metrics), read-only, behind the token:
+   * 'loopback' (default) answers loopback clients only (a port-forward or SSH tunnel counts),
+   * 'all' answers any client, 'off' serves none.
+   */
+  ui?: 'loopback' | 'all' | 'off';
   /** prom-client registry (default: a fresh one). */
   registry?: Registry;
   /** Clock, Unix ms (default Date.now). */
@@ -74,6 +80,7 @@ const schema = z.object({
   nats: z.object({ url: z.string().min(1), required: z.boolean().optional() }).optional(),
   releaseLeasesAtStart: z.string().min(1).optional(),
   maxTrialsPerSweep: z.number().int().positive().default(LIMITS.maxTrialsPerSweep),
+  ui: z.enum(['loopback', 'all', 'off']).default('loopback'),
 });
 
 export type ResolvedCoordinatorOptions = z.infer<typeof schema> & {
