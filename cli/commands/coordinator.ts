@@ -11,7 +11,9 @@ const USAGE = `usage: npf coordinator --data-dir DIR [options]
 
   --data-dir DIR            state: DIR/npf.db (SQLite) and DIR/artifacts/ (required)
   --listen HOST:PORT        gRPC address (default 127.0.0.1:7070; beyond loopback give TLS)
-  --http HOST:PORT          /metrics, /healthz, /readyz (default 127.0.0.1:9464; 'off' to disable)
+  --http HOST:PORT          /metrics, /healthz, /readyz and the web dashboard at / (default 127.0.0.1:9464; 'off' to disable)
+  --ui loopback|all|off     who the dashboard answers (default loopback: this machine, a port-forward or an
+                            SSH tunnel); it always asks for the token (sign in, or Authorization: Bearer)
   --token TOKEN             bearer token every call must carry (or env NPF_TOKEN, or --token-file)
   --token-file FILE         read the token from FILE
   --tls-cert FILE           serve TLS with this certificate (PEM) ...
@@ -48,6 +50,7 @@ const SPEC = defineCommand({
     'nats-required': { kind: 'boolean' },
     'nats-token-file': { kind: 'string' },
     'nats-max-bytes': { kind: 'int', min: -1 },
+    ui: { kind: 'string', choices: ['loopback', 'all', 'off'] },
   },
   check: (v) => (!!v['tls-cert'] !== !!v['tls-key'] ? ['give both --tls-cert and --tls-key, or neither'] : []),
 });
@@ -62,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
   const { help, values } = parseCommandArgs(SPEC, argv);
   if (help) return printUsage(SPEC);
   const dataDir = values['data-dir']!;
+  const ui = (values.ui ?? 'loopback') as 'loopback' | 'all' | 'off';
   const token = resolveToken(values);
   if (!token) console.error('npf coordinator: WARNING: no --token/NPF_TOKEN: every client is accepted');
   // Loopback unless told otherwise; beyond loopback without TLS the token travels in clear.
@@ -92,9 +96,10 @@ export async function run(argv: string[]): Promise<number> {
           maxBytes: values['nats-max-bytes'],
         }
       : undefined,
+    ui,
     log: (line) => console.error(`[coordinator] ${new Date().toISOString()} ${line}`),
   });
-  console.log(`npf coordinator: gRPC ${c.grpcAddress}${c.httpAddress ? `, http://${c.httpAddress}/metrics` : ''}, data ${dataDir}`);
+  console.log(`npf coordinator: gRPC ${c.grpcAddress}${c.httpAddress ? `, http://${c.httpAddress}/metrics` : ''}${c.httpAddress && ui !== 'off' ? `, dashboard http://${c.httpAddress}/ (${ui})` : ''}, data ${dataDir}`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string): void => {
       console.error(`npf coordinator: ${sig}: stopping`);
