@@ -118,13 +118,29 @@ export interface EpochRecord {
   durationMs: number;
 }
 
+/**
+ * One nu_t measurement (science/npk/nu.ts, docs/nu.md). `method` says how nu was obtained:
+ * 'full-rank' (exact inverse), 'pseudo-inverse' (H_hat singular, y in its range) or 'undefined'
+ * (y has a component in H_hat's null space: nu is null and `reason` says why). Results stored by
+ * earlier versions may hold 'cholesky' (full rank) or 'ridge' (a regularised value, which the
+ * aggregation treats as undefined).
+ */
 export interface NpkPoint {
   epoch: number;
-  nu: number;
-  /** Condition number of H_hat (2-norm, from its eigenvalues). */
+  /** nu = y^T H_hat^-1 y, or null when undefined. */
+  nu: number | null;
+  method: 'full-rank' | 'pseudo-inverse' | 'undefined' | 'cholesky' | 'ridge';
+  reason?: string;
+  /** Condition number of H_hat (2-norm, from its eigenvalues; capped at 1 / eps_float64). */
   conditionNumber: number;
-  /** What was done to invert H_hat: 'cholesky', or 'ridge' with the added jitter. */
-  method: 'cholesky' | 'ridge';
+  /** Numerical rank of H_hat and the size n of the kernel subset. */
+  rank?: number;
+  n?: number;
+  /** Relative eigenvalue cut-off (eigenvalues <= cutoff * lambda_max count as zero). */
+  cutoff?: number;
+  /** Share of ||y||^2 in H_hat's numerical null space. */
+  nullSpaceFraction?: number;
+  /** Legacy 'ridge' points: the ridge that was added. */
   ridge?: number;
 }
 

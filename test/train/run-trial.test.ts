@@ -156,7 +156,9 @@ describe('train - runTrial', () => {
     const r = await runTrial(s, {}, { loadDataset: async () => binary, readEvery: 4 });
     expect(r.npk?.map((p) => p.epoch)).toEqual([0, 2, 4]);
     for (const p of r.npk ?? []) {
-      expect(Number.isFinite(p.nu) && p.nu > 0).toBe(true);
+      expect(p.method).toBe('full-rank');
+      expect(p.n).toBe(20);
+      expect(typeof p.nu === 'number' && Number.isFinite(p.nu) && p.nu > 0).toBe(true);
       expect(p.conditionNumber).toBeGreaterThanOrEqual(1);
     }
     // Training moves the gates, so the kernel (and nu) changes.
