@@ -70,8 +70,11 @@ export interface CheckpointRequest {
 export interface MeasureSpec {
   /** nu_t = y^T H_hat^-1 y on a fixed subset, every `every` epochs (and at epoch 0). */
   npk?: { every: number; examplesPerClass: number };
-  /** Trace and Frobenius norm of K_v and K_phi (DNPFL only), every `every` epochs (and at 0). */
-  ntkSplit?: { every: number; examplesPerClass: number };
+  /**
+   * Trace and Frobenius norm of K_v and K_phi (DNPFL only), every `every` epochs (and at 0).
+   * Gradients w.r.t. the weight matrices only unless includeBias (default false).
+   */
+  ntkSplit?: { every: number; examplesPerClass: number; includeBias?: boolean };
 }
 
 export type InitName =
@@ -146,8 +149,13 @@ export interface NpkPoint {
 
 export interface NtkSplitPoint {
   epoch: number;
-  /** Which scalar output was differentiated, e.g. 'true-class-logit'. */
+  /** Which scalar output was differentiated: 'true-class-logit', or 'output' for a 1-output network. */
   output: string;
+  /**
+   * Which parameters the gradients are taken with respect to: 'weights' (the weight matrices, the
+   * default) or 'weights+biases'. Absent in results stored by earlier versions, which used both.
+   */
+  parameters?: 'weights' | 'weights+biases';
   valueTrace: number;
   valueFrobenius: number;
   featureTrace: number;

@@ -178,6 +178,31 @@ describe('train - runTrial', () => {
     }
   });
 
+  it('train - the NTK split: weights only by default, biases on request, recorded in each point', async () => {
+    const base = { regime: 'dnpfl', epochs: 1 } as const;
+    const weights = await runTrial(spec({ ...base, measure: { ntkSplit: { every: 1, examplesPerClass: 3 } } }), {}, deps);
+    const withBias = await runTrial(spec({ ...base, measure: { ntkSplit: { every: 1, examplesPerClass: 3, includeBias: true } } }), {}, deps);
+    expect(weights.ntkSplit![0].parameters).toBe('weights');
+    expect(withBias.ntkSplit![0].parameters).toBe('weights+biases');
+    // Same network at epoch 0: the bias gradients add a PSD Gram matrix, so both traces grow.
+    expect(withBias.ntkSplit![0].valueTrace).toBeGreaterThan(weights.ntkSplit![0].valueTrace);
+    expect(withBias.ntkSplit![0].featureTrace).toBeGreaterThan(weights.ntkSplit![0].featureTrace);
+  });
+
+  it('train - the NTK split runs on a 1-output network (binary-mnist shaped): the output itself is differentiated', async () => {
+    const r = await runTrial(
+      spec({ dataset: { name: 'binary-mnist' }, regime: 'dnpfl', optimizer: { name: 'rmsprop', lr: 1e-3 }, epochs: 1, measure: { ntkSplit: { every: 1, examplesPerClass: 4 } } }),
+      {},
+      { loadDataset: async () => syntheticBinaryDataset(), readEvery: 4 },
+    );
+    expect(r.ntkSplit?.map((p) => p.epoch)).toEqual([0, 1]);
+    for (const p of r.ntkSplit ?? []) {
+      expect(p.output).toBe('output');
+      expect(p.valueTrace).toBeGreaterThan(0);
+      expect(p.featureTrace).toBeGreaterThan(0);
+    }
+  });
+
   it('train - nu on a 10-class task is refused with the field named (nu needs -1/+1 targets)', async () => {
     await expect(runTrial(spec({ measure: { npk: { every: 1, examplesPerClass: 2 } } }), {}, deps)).rejects.toThrow(/measure\.npk: .*1-output/);
   });
