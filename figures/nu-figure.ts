@@ -38,7 +38,7 @@ export function nuSubtitle(points: readonly CurvePoint[], undefinedEpochs: reado
 /** Pure: the vega-lite spec of nu_t over epochs. */
 export function buildNuFigure(points: readonly CurvePoint[] | undefined, opts: NuFigureOptions = {}): Figure {
   const rows = bandRows(FIGURE, 'nu', requireNonEmpty(FIGURE, 'nu', points), 'nu_t');
-  const yScale = opts.logY ? { type: 'log' } : { zero: false };
+  const yScale: object = opts.logY ? { type: 'log' } : { zero: false };
   const counts = points!
     .filter((p) => p.of !== undefined && p.n !== undefined && p.n < p.of)
     .map((p) => ({ epoch: p.epoch, mean: p.mean, label: `${p.n}/${p.of}` }));
@@ -69,5 +69,5 @@ export function buildNuFigure(points: readonly CurvePoint[] | undefined, opts: N
       layer: [...bandLayers('nu_t', { value: '#1f77b4' }, yScale), ...countLayer],
       config: BASE_CONFIG,
     },
-  } as Figure;
+  };
 }

@@ -127,7 +127,6 @@ describe('npk - nu = y^T H_hat^{-1} y', () => {
   });
 
   it('an input whose gates are all off in a layer has a zero row in H: nu is undefined, with the reason', () => {
-    const n = 4;
     const width = 2;
     const dIn = 4;
     const X = Float32Array.of(1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1); // linearly independent rows
