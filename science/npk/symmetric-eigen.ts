@@ -40,13 +40,20 @@ export function symmetricEigen(a: ArrayLike<number>, n: number): SymmetricEigen 
   const d = new Float64Array(n + 1);
   const e = new Float64Array(n + 1);
   tridiagonalise(m, n, d, e, true);
-  implicitQl(d, e, n, m);
+  // QL rotates pairs of columns of Q; on the transpose they are pairs of contiguous rows.
+  const qt: Float64Array[] = [new Float64Array(0)];
+  for (let j = 1; j <= n; j++) {
+    const row = new Float64Array(n + 1);
+    for (let i = 1; i <= n; i++) row[i] = m[i][j];
+    qt.push(row);
+  }
+  implicitQl(d, e, n, qt);
   const order = Array.from({ length: n }, (_, k) => k + 1).sort((i, j) => d[i] - d[j]);
   const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
   order.forEach((src, k) => {
     values[k] = d[src];
-    for (let i = 0; i < n; i++) vectors[i * n + k] = m[i + 1][src];
+    for (let i = 0; i < n; i++) vectors[i * n + k] = qt[src][i + 1];
   });
   return { values, vectors };
 }
@@ -142,10 +149,11 @@ function tridiagonalise(a: Float64Array[], n: number, d: Float64Array, e: Float6
 }
 
 /**
- * Implicit QL on the tridiagonal (d, e); eigenvalues are left in d[1..n]. With z (the Q of the
- * reduction), its columns become the eigenvectors of the original matrix.
+ * Implicit QL on the tridiagonal (d, e); eigenvalues are left in d[1..n]. With zt (the transpose
+ * of the reduction's Q, one row per column of Q), its rows become the eigenvectors of the
+ * original matrix: row i belongs to d[i].
  */
-function implicitQl(d: Float64Array, e: Float64Array, n: number, z: Float64Array[] | undefined): void {
+function implicitQl(d: Float64Array, e: Float64Array, n: number, zt: Float64Array[] | undefined): void {
   for (let i = 2; i <= n; i++) e[i - 1] = e[i];
   e[n] = 0;
   for (let l = 1; l <= n; l++) {
@@ -189,11 +197,13 @@ function implicitQl(d: Float64Array, e: Float64Array, n: number, z: Float64Array
           p = s * r;
           d[i + 1] = g + p;
           g = c * r - b;
-          if (z) {
+          if (zt) {
+            const zi = zt[i];
+            const zi1 = zt[i + 1];
             for (let k = 1; k <= n; k++) {
-              const zf = z[k][i + 1];
-              z[k][i + 1] = s * z[k][i] + c * zf;
-              z[k][i] = c * z[k][i] - s * zf;
+              const zf = zi1[k];
+              zi1[k] = s * zi[k] + c * zf;
+              zi[k] = c * zi[k] - s * zf;
             }
           }
         }
