@@ -32,6 +32,6 @@ for (const n of [200, 400]) {
   const y = Float64Array.from({ length: n }, (_, i) => (i < n / 2 ? -1 : 1));
   const { h } = time(`n=${n} npkFromGates (dIn=${dIn}, w=${width}, d-1=${hidden})`, () => npkFromGates(gates, width, X, n, dIn));
   time(`n=${n} symmetricEigenvalues`, () => symmetricEigenvalues(h, n));
-  const r = time(`n=${n} nuFromNpk (eigenvalues + Cholesky)`, () => nuFromNpk(h, y));
-  console.log(`n=${n} nu=${r.nu.toPrecision(6)} cond=${r.conditionNumber.toExponential(3)} method=${r.method}`);
+  const r = time(`n=${n} nuFromNpk (eigenvalues + eigenvectors)`, () => nuFromNpk(h, y));
+  console.log(`n=${n} nu=${r.nu === null ? 'undefined' : r.nu.toPrecision(6)} rank=${r.rank} cond=${r.conditionNumber.toExponential(3)} method=${r.method}`);
 }

@@ -39,6 +39,7 @@ for (let rep = 0; rep < 2; rep++) {
     n,
     output: trueClassLogit(net.logits, X, labels),
     outputName: TRUE_CLASS_LOGIT,
+    parameters: 'weights+biases',
     valueVars: net.valueVars,
     featureVars: net.featureVars,
   });

@@ -55,7 +55,7 @@ export function buildFigures(input: FiguresInput, paper?: PaperReference, source
     });
   };
   many(input.stages, 'stages', (s, t) => buildStagesFigure(withPaperStages(s.points, paper, s.paperSetting), { title: t, references: s.references }));
-  many(input.nu, 'nu', (n, t) => buildNuFigure(n.points, { title: t }));
+  many(input.nu, 'nu', (n, t) => buildNuFigure(n.points, { title: t, undefinedEpochs: n.undefinedEpochs }));
   many(input.ntkSplit, 'ntk-split', (n, t) => buildNtkSplitFigure(n.series, { title: t }));
   if (input.trials?.length) figures.push(buildTrialCurvesFigure(input.trials, { title }));
   if (figures.length === 0) {

@@ -45,7 +45,10 @@ export interface CurvePoint {
   epoch: number;
   mean: number;
   std: number;
+  /** Runs the mean is over. */
   n?: number;
+  /** Runs measured at this epoch, when some of them gave no value (nu undefined): n of `of`. */
+  of?: number;
 }
 
 /** One NTK-split series: trace or Frobenius norm of K_v (value-net gradients) or K_phi (feature-net gradients). */
@@ -82,6 +85,8 @@ export interface StagesInput {
 export interface NuInput {
   label?: string;
   points: CurvePoint[];
+  /** Epochs where nu was measured but undefined in every run (no point drawn there). */
+  undefinedEpochs?: number[];
 }
 
 /** One NTK-split figure (one per group). */

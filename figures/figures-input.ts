@@ -8,19 +8,24 @@
  *   "v": 1, "title": "table2-fc",
  *   "table2":   [{ "dataset": "mnist", "arch": "fc", "optimizer": "sgd", "regime": "relu", "mean": 97.8, "std": 0.1, "n": 5, "paper": 97.85 }],
  *   "stages":   [{ "label": "GCONV Adam", "points": [{ "stage": 0, "mean": 67.1, "std": 0.4, "n": 5 }], "references": [{ "label": "ReLU 80.32", "value": 80.32 }] }],
- *   "nu":       [{ "points": [{ "epoch": 0, "mean": 1.2e4, "std": 800, "n": 5 }] }],
+ *   "nu":       [{ "points": [{ "epoch": 0, "mean": 1.2e4, "std": 800, "n": 4, "of": 5 }], "undefinedEpochs": [] }],
  *   "ntkSplit": [{ "series": [{ "kernel": "value", "measure": "trace", "points": [{ "epoch": 0, "mean": 3.1, "std": 0.2 }] }] }],
  *   "trials":   [{ "label": "relu seed 0", "regime": "relu", "points": [{ "epoch": 1, "testAccuracy": 91.2 }] }]
  * }
  * Accuracies in percent. Every figure field is optional; stages, nu and ntkSplit hold one entry
- * per figure (group). "paper" values are filled from data/paper/*.csv when absent.
+ * per figure (group). "paper" values are filled from data/paper/*.csv when absent. A nu point's
+ * "of" is the number of runs measured at that epoch when fewer ("n") gave a defined nu;
+ * "undefinedEpochs" lists epochs where none did.
  */
 import { z } from 'zod';
 import { FigureDataError } from './errors.js';
 import type { FiguresInput } from './figure-data.js';
 
 const finite = z.number().finite();
-const curvePoint = z.object({ epoch: finite, mean: finite, std: finite.nonnegative(), n: z.number().int().positive().optional() }).strict();
+const curvePoint = z
+  .object({ epoch: finite, mean: finite, std: finite.nonnegative(), n: z.number().int().positive().optional(), of: z.number().int().positive().optional() })
+  .strict()
+  .refine((p) => p.of === undefined || (p.n !== undefined && p.n <= p.of), { message: 'of (runs measured) needs n (runs in the mean) and n <= of' });
 
 export const figuresInputSchema = z
   .object({
@@ -43,7 +48,7 @@ export const figuresInputSchema = z
           .strict(),
       )
       .optional(),
-    nu: z.array(z.object({ label: z.string().optional(), points: z.array(curvePoint) }).strict()).optional(),
+    nu: z.array(z.object({ label: z.string().optional(), points: z.array(curvePoint), undefinedEpochs: z.array(finite).optional() }).strict()).optional(),
     ntkSplit: z
       .array(
         z

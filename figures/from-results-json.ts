@@ -53,7 +53,17 @@ const resultsJsonSchema = z
       })
       .passthrough()
       .optional(),
-    npkCurves: z.array(z.object({ key: groupKey, points: z.array(z.object({ epoch: z.number(), nu: curveStat }).passthrough()) }).passthrough()).optional(),
+    npkCurves: z
+      .array(
+        z
+          .object({
+            key: groupKey,
+            // mean is null where nu was undefined in every run (n = 0); measured: runs measured at that epoch.
+            points: z.array(z.object({ epoch: z.number(), nu: z.object({ mean: num, std: num, n: z.number() }).passthrough(), measured: z.number().optional() }).passthrough()),
+          })
+          .passthrough(),
+      )
+      .optional(),
     ntkSplitCurves: z
       .array(
         z
@@ -114,7 +124,15 @@ export function figuresInputFromResults(raw: unknown, file = 'results.json', tit
     };
   });
 
-  const nu = (r.npkCurves ?? []).map((c) => ({ label: groupLabel(c.key, true), points: curve(c.points.map((p) => ({ epoch: p.epoch, s: p.nu }))) }));
+  const nu = (r.npkCurves ?? []).map((c) => {
+    const points: CurvePoint[] = c.points.flatMap((p) =>
+      p.nu.mean !== null && Number.isFinite(p.nu.mean) && p.nu.n > 0
+        ? [{ epoch: p.epoch, mean: p.nu.mean, std: p.nu.std ?? 0, n: p.nu.n, ...(p.measured !== undefined && p.measured > p.nu.n ? { of: p.measured } : {}) }]
+        : [],
+    );
+    const undefinedEpochs = c.points.filter((p) => p.nu.n === 0 && (p.measured ?? 0) > 0).map((p) => p.epoch);
+    return { label: groupLabel(c.key, true), points, ...(undefinedEpochs.length ? { undefinedEpochs } : {}) };
+  });
 
   const ntkSplit = (r.ntkSplitCurves ?? []).map((c) => {
     const series: NtkSplitSeries[] = [

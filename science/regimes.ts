@@ -46,9 +46,16 @@ export interface RegimePlan {
   trainsFeature: boolean;
   /** For featureSource 'checkpoint': which checkpoint of the ReLU parent trial gives the gates. */
   parentCheckpoint?: ParentCheckpoint;
+  /**
+   * For featureSource 'checkpoint': the trial's own identity ('flnpf', 'stage-<k>'), mixed into
+   * the names of its random streams (train/trial-streams.ts). A ReLU parent and its dependant
+   * share the seed; this keeps the dependant's value network, head and minibatch order
+   * independent of the parent's, so only the gates are shared (docs/regimes.md).
+   */
+  streamScope?: string;
 }
 
-type Gates = Omit<RegimePlan, 'regime' | 'trainsFeature'>;
+type Gates = Omit<RegimePlan, 'regime' | 'trainsFeature' | 'streamScope'>;
 
 interface RegimeDefinition {
   /** The paper's spelling (Table 2 header, figure legend). */
@@ -139,7 +146,9 @@ export function planRegime(regime: Regime, stage?: number, stageEvery = DEFAULT_
     }
     k = stage;
   }
-  return { regime, ...def.gates(k, stageEvery), trainsFeature: def.trainsFeature };
+  const gates = def.gates(k, stageEvery);
+  const streamScope = gates.featureSource === 'checkpoint' ? (def.staged ? `${regime}-${k}` : regime) : undefined;
+  return { regime, ...gates, trainsFeature: def.trainsFeature, ...(streamScope ? { streamScope } : {}) };
 }
 
 /**

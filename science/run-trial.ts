@@ -20,7 +20,7 @@ import { readCheckpoint } from './checkpoint/checkpoint-io.js';
 import { CheckpointError } from './checkpoint/errors.js';
 import { gatesFromCheckpoint } from './checkpoint/model-checkpoint.js';
 import { decodeResumeState } from './checkpoint/resume-state.js';
-import { planRegime, type RegimePlan } from './regimes.js';
+import { isStaged, planRegime, regimeDisplayName, type RegimePlan } from './regimes.js';
 import { buildTrialModel } from './train/trial-model.js';
 import { trainLoop } from './train/train-loop.js';
 import type { MeasureHook, MeasureHookFactory } from './train/measure-hook.js';
@@ -55,9 +55,11 @@ async function loadGates(spec: TrialSpec, regime: RegimePlan, plan: NetworkPlan,
   if (regime.featureSource !== 'checkpoint' || !gates) return undefined;
   const content = await readCheckpoint(gates);
   const wanted = regime.parentCheckpoint;
-  // FLNPF takes any ReLU checkpoint (npf train --gates-from may name 'final'); stage k needs the best-so-far weights of its epoch.
-  if (wanted?.atEpoch !== undefined && content.header.name !== wanted.name) {
-    throw new CheckpointError(gates.path, 'wrong-kind', `stage ${spec.stage} needs the ReLU run's '${wanted.name}' weights, this file holds '${content.header.name}'`);
+  // FLNPF takes only the ReLU run's 'best' weights, stage k the best-so-far weights of its epoch (docs/regimes.md).
+  if (wanted && content.header.name !== wanted.name) {
+    const who = isStaged(spec.regime) ? `stage ${spec.stage}` : regimeDisplayName(spec.regime);
+    const what = wanted.atEpoch === undefined ? `best-test-accuracy ('${wanted.name}')` : `'${wanted.name}'`;
+    throw new CheckpointError(gates.path, 'wrong-kind', `${who} needs the ReLU run's ${what} weights, this file holds '${content.header.name}' (epoch ${content.header.epoch})`);
   }
   return gatesFromCheckpoint(content, plan, gates.path);
 }

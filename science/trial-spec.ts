@@ -82,7 +82,7 @@ export const trialSpecSchema = z
     measure: z
       .object({
         npk: z.object({ every: positiveInt, examplesPerClass: positiveInt }).strict().optional(),
-        ntkSplit: z.object({ every: positiveInt, examplesPerClass: positiveInt }).strict().optional(),
+        ntkSplit: z.object({ every: positiveInt, examplesPerClass: positiveInt, includeBias: z.boolean().optional() }).strict().optional(),
       })
       .strict()
       .optional(),

@@ -70,8 +70,11 @@ export interface CheckpointRequest {
 export interface MeasureSpec {
   /** nu_t = y^T H_hat^-1 y on a fixed subset, every `every` epochs (and at epoch 0). */
   npk?: { every: number; examplesPerClass: number };
-  /** Trace and Frobenius norm of K_v and K_phi (DNPFL only), every `every` epochs (and at 0). */
-  ntkSplit?: { every: number; examplesPerClass: number };
+  /**
+   * Trace and Frobenius norm of K_v and K_phi (DNPFL only), every `every` epochs (and at 0).
+   * Gradients w.r.t. the weight matrices only unless includeBias (default false).
+   */
+  ntkSplit?: { every: number; examplesPerClass: number; includeBias?: boolean };
 }
 
 export type InitName =
@@ -118,20 +121,41 @@ export interface EpochRecord {
   durationMs: number;
 }
 
+/**
+ * One nu_t measurement (science/npk/nu.ts, docs/nu.md). `method` says how nu was obtained:
+ * 'full-rank' (exact inverse), 'pseudo-inverse' (H_hat singular, y in its range) or 'undefined'
+ * (y has a component in H_hat's null space: nu is null and `reason` says why). Results stored by
+ * earlier versions may hold 'cholesky' (full rank) or 'ridge' (a regularised value, which the
+ * aggregation treats as undefined).
+ */
 export interface NpkPoint {
   epoch: number;
-  nu: number;
-  /** Condition number of H_hat (2-norm, from its eigenvalues). */
+  /** nu = y^T H_hat^-1 y, or null when undefined. */
+  nu: number | null;
+  method: 'full-rank' | 'pseudo-inverse' | 'undefined' | 'cholesky' | 'ridge';
+  reason?: string;
+  /** Condition number of H_hat (2-norm, from its eigenvalues; capped at 1 / eps_float64). */
   conditionNumber: number;
-  /** What was done to invert H_hat: 'cholesky', or 'ridge' with the added jitter. */
-  method: 'cholesky' | 'ridge';
+  /** Numerical rank of H_hat and the size n of the kernel subset. */
+  rank?: number;
+  n?: number;
+  /** Relative eigenvalue cut-off (eigenvalues <= cutoff * lambda_max count as zero). */
+  cutoff?: number;
+  /** Share of ||y||^2 in H_hat's numerical null space. */
+  nullSpaceFraction?: number;
+  /** Legacy 'ridge' points: the ridge that was added. */
   ridge?: number;
 }
 
 export interface NtkSplitPoint {
   epoch: number;
-  /** Which scalar output was differentiated, e.g. 'true-class-logit'. */
+  /** Which scalar output was differentiated: 'true-class-logit', or 'output' for a 1-output network. */
   output: string;
+  /**
+   * Which parameters the gradients are taken with respect to: 'weights' (the weight matrices, the
+   * default) or 'weights+biases'. Absent in results stored by earlier versions, which used both.
+   */
+  parameters?: 'weights' | 'weights+biases';
   valueTrace: number;
   valueFrobenius: number;
   featureTrace: number;

@@ -226,7 +226,7 @@ export function progressPrinter(write: (s: string) => void, isTty: boolean, epoc
         break;
       case 'npk':
         clearBar();
-        write(`nu at epoch ${e.point.epoch}: ${e.point.nu}\n`);
+        write(`nu at epoch ${e.point.epoch}: ${e.point.nu === null ? `undefined (${e.point.reason ?? e.point.method})` : `${e.point.nu} (${e.point.method})`}\n`);
         break;
       case 'ntk-split':
         clearBar();

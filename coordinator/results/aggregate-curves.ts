@@ -18,11 +18,19 @@ export type CurveGroupKey = Omit<TrialKey, 'seed'>;
 
 export interface NpkCurvePoint {
   epoch: number;
-  /** nu_t = y^T H_hat^-1 y. */
+  /**
+   * nu_t = y^T H_hat^-1 y over the seeds where it is defined (n of them; mean NaN when none).
+   * An undefined value (y in H_hat's null space) or a ridge-regularised one from an older result
+   * is never averaged in.
+   */
   nu: CurveStat;
+  /** Seeds measured at this epoch (nu.n of them gave a defined nu). */
+  measured: number;
+  /** Seeds where nu was undefined at this epoch (including legacy ridge values). */
+  undefinedSeeds: number[];
+  /** Seeds whose defined nu came from the pseudo-inverse (H_hat singular, y in its range). */
+  pseudoInverseSeeds: number[];
   conditionNumber: CurveStat;
-  /** Seeds whose H_hat needed a ridge to invert at this epoch. */
-  ridgeSeeds: number[];
 }
 
 export interface NpkCurve {
@@ -74,6 +82,15 @@ function epochs<T extends { epoch: number }>(runs: Array<{ points: T[] }>): numb
   return [...new Set(runs.flatMap((r) => r.points.map((p) => p.epoch)))].sort((a, b) => a - b);
 }
 
+/**
+ * Whether a point's nu may enter a mean: a finite value from the exact inverse or the
+ * pseudo-inverse ('cholesky' is the full-rank method of results stored by earlier versions).
+ * 'undefined' and legacy 'ridge' values (a number the ridge made) are left out.
+ */
+export function nuIsDefined(p: NpkPoint): boolean {
+  return (p.method === 'full-rank' || p.method === 'pseudo-inverse' || p.method === 'cholesky') && typeof p.nu === 'number' && Number.isFinite(p.nu);
+}
+
 /** nu_t curves: one per (dataset, arch, optimizer, lr, regime[, stage]), mean +- std of nu over seeds per epoch. */
 export function aggregateNpkCurves(outcomes: readonly TrialOutcome[], opts: { std?: StdConvention } = {}): NpkCurve[] {
   const convention = opts.std ?? 'population';
@@ -81,12 +98,18 @@ export function aggregateNpkCurves(outcomes: readonly TrialOutcome[], opts: { st
     key,
     seeds: runs.map((r) => r.seed),
     points: epochs(runs).map((epoch) => {
-      const at = runs.map((r) => ({ seed: r.seed, p: r.points.find((p) => p.epoch === epoch) })).filter((x) => x.p);
+      const at = runs.flatMap((r) => {
+        const p = r.points.find((q) => q.epoch === epoch);
+        return p ? [{ seed: r.seed, p }] : [];
+      });
+      const defined = at.filter((x) => nuIsDefined(x.p));
       return {
         epoch,
-        nu: stat(at.map((x) => x.p!.nu), convention),
-        conditionNumber: stat(at.map((x) => x.p!.conditionNumber), convention),
-        ridgeSeeds: at.filter((x) => x.p!.method === 'ridge').map((x) => x.seed),
+        nu: stat(defined.map((x) => x.p.nu as number), convention),
+        measured: at.length,
+        undefinedSeeds: at.filter((x) => !nuIsDefined(x.p)).map((x) => x.seed),
+        pseudoInverseSeeds: defined.filter((x) => x.p.method === 'pseudo-inverse').map((x) => x.seed),
+        conditionNumber: stat(at.map((x) => x.p.conditionNumber), convention),
       };
     }),
   }));

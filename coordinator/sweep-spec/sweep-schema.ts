@@ -9,7 +9,7 @@
  *   axes: { datasets, archs, optimizers: [{name, lrs}], regimes, stages?, seeds | seedCount }
  *   epochs: n | { default?, <regime>? }
  *   checkpointEvery (10), batchSize (32), backend (auto), loss?, init?, gate {beta 4, eps 0.1}
- *   measure? { npk?: {every, examplesPerClass}, ntkSplit?: {every, examplesPerClass} }
+ *   measure? { npk?: {every, examplesPerClass}, ntkSplit?: {every, examplesPerClass, includeBias?} }
  *   resources { cpu 1, gpu 0, memoryMb 2048 } (per arch: axes.archs[i].resources)
  *   limits { maxTrials 5000 }, select? { metric: mean, over: lr }
  */
@@ -138,7 +138,7 @@ export const sweepSchema = strictObject({
   loss: oneOf('loss', ['cross-entropy', 'squared'] as const).optional(),
   init: oneOf('init', ['glorot-uniform', 'sign-sqrt2'] as const).optional(),
   gate: strictObject({ beta: positiveNumber.default(4), eps: z.number().min(0).finite().default(0.1) }).default({}),
-  measure: strictObject({ npk: measureEntry.optional(), ntkSplit: measureEntry.optional() }).optional(),
+  measure: strictObject({ npk: measureEntry.optional(), ntkSplit: measureEntry.extend({ includeBias: z.boolean().optional() }).optional() }).optional(),
   resources: resourcesSchema.default({}),
   limits: strictObject({ maxTrials: positiveInt.default(DEFAULT_MAX_TRIALS) }).default({}),
   select: strictObject({ metric: oneOf('select metric', ['mean'] as const), over: oneOf('select axis', ['lr'] as const) }).optional(),

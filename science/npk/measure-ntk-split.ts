@@ -1,5 +1,5 @@
 /**
- * The trainer's entry point for the NTK split (docs/protocol.md "NTK split", DNPFL on MNIST).
+ * The trainer's entry point for the NTK split (docs/protocol.md "NTK split", docs/ntk-split.md; DNPFL on MNIST).
  */
 import type { NtkSplitPoint } from '../types.js';
 import type { NtkSplitInput } from './ntk-split.js';
@@ -9,6 +9,8 @@ export interface MeasureNtkSplitInput extends NtkSplitInput {
   epoch: number;
   /** Which scalar `output` computes, recorded in the point, e.g. 'true-class-logit' (TRUE_CLASS_LOGIT). */
   outputName: string;
+  /** Which parameters valueVars / featureVars hold, recorded in the point. */
+  parameters: 'weights' | 'weights+biases';
 }
 
 /**
@@ -23,6 +25,7 @@ export function measureNtkSplit(input: MeasureNtkSplitInput): NtkSplitPoint {
   return {
     epoch: input.epoch,
     output: input.outputName,
+    parameters: input.parameters,
     valueTrace: v.trace,
     valueFrobenius: v.frobenius,
     featureTrace: f.trace,

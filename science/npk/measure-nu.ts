@@ -1,5 +1,6 @@
 /**
- * The trainer's entry point for the NPK experiment (docs/protocol.md "NPK experiment", Figure 2 middle).
+ * The trainer's entry point for the NPK experiment (docs/protocol.md "NPK experiment", Figure 2
+ * middle; the method: docs/nu.md).
  */
 import type { NpkPoint } from '../types.js';
 import type { LambdaScale } from './npk-from-gates.js';
@@ -30,16 +31,25 @@ export interface MeasureNuInput {
 /**
  * nu_t = y^T H_hat^{-1} y at one epoch, where
  * Lambda = prod_l (A_l A_l^T) elementwise (Definition 4.2), H = (X X^T) (Hadamard) Lambda
- * (Lemma 4.1), H_hat = H / trace(H). See nuFromNpk for the solver, the condition number and the
- * ridge fallback (the authors' notebook inverted H directly, unregularised); call nuFromNpk
- * directly for the extra diagnostics (trace, condition number after the ridge).
+ * (Lemma 4.1), H_hat = H / trace(H). See nuFromNpk for the method (eigen-decomposition with a
+ * relative cut-off; 'undefined' when y has a component in H_hat's null space); call nuFromNpk
+ * directly for the extra diagnostics (trace, y^T H_hat^+ y even when nu is undefined).
  */
 export function measureNu(input: MeasureNuInput): NpkPoint {
   const n = input.y.length;
   expectPositiveInt('y.length', n);
   const { h } = npkFromGates(input.gates, input.width, input.X, n, input.dIn, { scale: input.scale });
   const r = nuFromNpk(h, input.y, input.nu);
-  const point: NpkPoint = { epoch: input.epoch, nu: r.nu, conditionNumber: r.conditionNumber, method: r.method };
-  if (r.ridge !== undefined) point.ridge = r.ridge;
+  const point: NpkPoint = {
+    epoch: input.epoch,
+    nu: r.nu,
+    method: r.method,
+    conditionNumber: r.conditionNumber,
+    rank: r.rank,
+    n,
+    cutoff: r.cutoff,
+    nullSpaceFraction: r.nullSpaceFraction,
+  };
+  if (r.reason !== undefined) point.reason = r.reason;
   return point;
 }

@@ -1,5 +1,5 @@
 /**
- * The NTK split of a DNPFL network (section 5, item 6; docs/protocol.md "NTK split"):
+ * The NTK split of a DNPFL network (section 5, item 6; docs/protocol.md "NTK split", docs/ntk-split.md):
  * K = K^v + K^phi, where K^v is the Gram matrix of per-example gradients of the output with
  * respect to the value-network weights (the "value derivative" of eq. 7) and K^phi the same with
  * respect to the feature-network weights (the "feature derivative", non-zero only with soft gates).
@@ -11,8 +11,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { NpfError, describeError } from '../../common/errors.js';
 import { NpkShapeError, expectPositiveInt } from './errors.js';
 
-/** Per-example scalar output name used by trueClassLogit(). */
+/** Per-example scalar output name used by trueClassLogit() on a network with several outputs. */
 export const TRUE_CLASS_LOGIT = 'true-class-logit';
+
+/** ... and on a 1-output network (binary MNIST: y_hat itself). */
+export const SINGLE_OUTPUT = 'output';
+
+/** The name of the scalar trueClassLogit() differentiates for a network with `outputs` outputs. */
+export function scalarOutputName(outputs: number): string {
+  return outputs === 1 ? SINGLE_OUTPUT : TRUE_CLASS_LOGIT;
+}
 
 export interface NtkSplitInput {
   /** Number of examples n. */
@@ -57,7 +65,9 @@ const maskedSum = tf.customGrad(((z: tf.Tensor, mask: tf.Tensor, save: (t: tf.Te
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (z: tf.Tensor, mask: tf.Tensor) => tf.Scalar;
 
 /**
- * Per-example output of a classifier: the logit of the true class, z(x_s)[label_s].
+ * Per-example output of a classifier: the logit of the true class, z(x_s)[label_s]; for a
+ * 1-output network (binary MNIST's y_hat, trained against -1/+1 targets) the output itself,
+ * whatever the label (scalarOutputName says which).
  * @param logits maps a [1, dIn] input to [1, classes] pre-softmax outputs, built from the
  *   variables with differentiable ops (the caller's model ops).
  * @param X [n, dIn] inputs (kept by the caller; not disposed here).
@@ -74,6 +84,7 @@ export function trueClassLogit(logits: (x: tf.Tensor2D) => tf.Tensor2D, X: tf.Te
   return (s: number) => {
     const z = logits(tf.slice(X, [s, 0], [1, -1])); // X is data, not a variable: no gradient through the slice
     const classes = z.shape[1];
+    if (classes === 1) return maskedSum(z, tf.ones([1, 1])); // a constant mask, not onesLike(z) (no gradient registered)
     if (labels[s] >= classes) {
       throw new NpkShapeError(`labels[${s}] is ${labels[s]} but the network has ${classes} outputs.`, { field: `labels[${s}]`, value: labels[s] });
     }

@@ -9,7 +9,7 @@ import { InvalidInputError } from '../../common/errors.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { flatInputSize } from '../datasets/dataset.js';
 import { measureNtkSplit, measureNu } from '../npk/index.js';
-import { TRUE_CLASS_LOGIT, trueClassLogit } from '../npk/ntk-split.js';
+import { scalarOutputName, trueClassLogit } from '../npk/ntk-split.js';
 import { NTK_SPLIT_NEEDS, measuresNtkSplit } from '../regimes.js';
 import type { TrialSpec } from '../types.js';
 import type { MeasureHook, MeasureHookFactory, MeasurePoints } from './measure-hook.js';
@@ -49,7 +49,10 @@ const due = (epoch: number, every: number | undefined): boolean => every !== und
  *   the ReLU net, or of the feature net of a DGN) on the first `examplesPerClass` training examples
  *   of each class. Needs a 1-output network (binary MNIST, y = -1/+1), as in the paper.
  * - ntkSplit: trace and Frobenius norm of K_v and K_phi (per-example gradients of the true-class
- *   logit w.r.t. the value and the feature network) on the same kind of subset; DNPFL only.
+ *   logit, or of the output of a 1-output network, w.r.t. the value network with the head, and
+ *   w.r.t. the feature network) on the same kind of subset; DNPFL only. Gradients are taken
+ *   w.r.t. the weight matrices only, as the authors did, unless includeBias (docs/ntk-split.md).
+ *   The choice is recorded in each point (`parameters`).
  */
 export const kernelMeasures: MeasureHookFactory = (spec: TrialSpec, dataset: Dataset): MeasureHook => {
   const m = spec.measure ?? {};
@@ -90,12 +93,14 @@ export const kernelMeasures: MeasureHookFactory = (spec: TrialSpec, dataset: Dat
   function ntkAt(epoch: number, model: TrialModel): MeasurePoints['ntkSplit'] {
     const x = tf.tensor2d(ntkX, [ntkIdx.length, dIn]);
     try {
-      const vars = (stack: TrialModel['value']): tf.Variable[] => stack.flatMap((l) => (l.bias ? [l.kernel, l.bias] : [l.kernel]));
+      const includeBias = m.ntkSplit?.includeBias ?? false;
+      const vars = (stack: TrialModel['value']): tf.Variable[] => stack.flatMap((l) => (includeBias && l.bias ? [l.kernel, l.bias] : [l.kernel]));
       return measureNtkSplit({
         epoch,
         n: ntkIdx.length,
         output: trueClassLogit((xs) => model.logits(xs), x, ntkLabels),
-        outputName: TRUE_CLASS_LOGIT,
+        outputName: scalarOutputName(model.plan.outputs),
+        parameters: includeBias ? 'weights+biases' : 'weights',
         valueVars: [...vars(model.value), ...vars([model.head])],
         featureVars: vars(model.feature ?? []),
       });

@@ -18,8 +18,8 @@ import {
   type LayerParams,
   type LayerStack,
 } from '../models/network.js';
-import { rngFor } from '../models/prng.js';
 import type { RegimePlan } from '../regimes.js';
+import { trialRng } from './trial-streams.js';
 
 export interface TrialModel {
   plan: NetworkPlan;
@@ -59,13 +59,14 @@ export interface BuildModelOptions {
 }
 
 /**
- * Build the trial's network. Streams: the value (or ReLU) net and the head draw from 'value',
- * an own-init feature net from 'feature', so FRNPF-II and DNPFL with the same seed share
- * their value-net init, and FLNPF's value net equals FRNPF-II's.
+ * Build the trial's network. Streams (trial-streams.ts): the value (or ReLU) net and the head
+ * draw from 'value', an own-init feature net from 'feature', so ReLU, FRNPF-II and DNPFL with
+ * the same seed share their value-net init. FLNPF and stage k >= 1 draw from 'value:flnpf' /
+ * 'value:stage-<k>': independent of their ReLU parent's init, whose trained weights give the gates.
  */
 export function buildTrialModel(opts: BuildModelOptions): TrialModel {
   const { plan, regime, init, gate, seed } = opts;
-  const valueRng = rngFor(seed, 'value');
+  const valueRng = trialRng(seed, 'value', regime);
   const value = createStack(plan, init, valueRng, true);
   const head = createHead(plan, init, valueRng);
   let feature: LayerStack | undefined;
@@ -73,7 +74,7 @@ export function buildTrialModel(opts: BuildModelOptions): TrialModel {
     case 'none':
       break;
     case 'own-init':
-      feature = createStack(plan, init, rngFor(seed, 'feature'), regime.trainsFeature);
+      feature = createStack(plan, init, trialRng(seed, 'feature', regime), regime.trainsFeature);
       break;
     case 'value-init':
       feature = frozenCopy(value);

@@ -13,6 +13,7 @@ import { buildStagesFigure } from '../../figures/stages-figure.js';
 import { buildTable2Figure } from '../../figures/table2-figure.js';
 import { buildTrialCurvesFigure } from '../../figures/trial-curves-figure.js';
 import { parseFigureSource } from '../../figures/load-figures-input.js';
+import { figuresInputFromResults } from '../../figures/from-results-json.js';
 import { run as plot } from '../../cli/commands/plot.js';
 import { renderReport } from '../../coordinator/results/render-report.js';
 import type { TrialOutcome } from '../../coordinator/sweep-types.js';
@@ -92,6 +93,43 @@ describe('figures - spec builders', () => {
     const trials = await renderSvg('t', buildTrialCurvesFigure(sample.trials).spec);
     for (const label of ['ReLU', 'FRNPF (II)', 'DNPFL', 'test accuracy (%)']) expect(trials).toContain(label);
     expect((trials.match(/<path/g) ?? []).length).toBeGreaterThanOrEqual(9);
+  });
+
+  it('figures - nu: the subtitle and an "n/N" label say in how many runs nu was defined at each epoch', async () => {
+    const all = buildNuFigure([{ epoch: 0, mean: 10, std: 1, n: 2 }, { epoch: 2, mean: 8, std: 1, n: 2 }]);
+    expect(JSON.stringify(all.spec)).toContain('over 2 runs; nu defined in every run at every epoch');
+    const partial = buildNuFigure(
+      [
+        { epoch: 0, mean: 10, std: 1, n: 3 },
+        { epoch: 2, mean: 8, std: 0, n: 1, of: 3 },
+      ],
+      { undefinedEpochs: [4] },
+    );
+    const text = JSON.stringify(partial.spec);
+    expect(text).toContain('over 3 runs; nu undefined in some runs at epochs 2 (1/3); in no run at epochs 4');
+    const svg = await renderSvg('nu', partial.spec);
+    expect(svg).toContain('1/3');
+  });
+
+  it('figures - results.json to nu input: undefined runs are counted, never averaged; epochs with none are listed', () => {
+    const stat = (mean: number | null, n: number) => ({ mean, std: mean === null ? null : 0, n });
+    const input = figuresInputFromResults({
+      npkCurves: [
+        {
+          key: { dataset: 'binary-mnist', arch: 'fc', optimizer: 'rmsprop', lr: 1e-4, regime: 'relu' },
+          points: [
+            { epoch: 0, nu: stat(100, 2), measured: 2 },
+            { epoch: 2, nu: stat(90, 1), measured: 2 },
+            { epoch: 4, nu: stat(null, 0), measured: 2 },
+          ],
+        },
+      ],
+    });
+    expect(input.nu![0].points).toEqual([
+      { epoch: 0, mean: 100, std: 0, n: 2 },
+      { epoch: 2, mean: 90, std: 0, n: 1, of: 2 },
+    ]);
+    expect(input.nu![0].undefinedEpochs).toEqual([4]);
   });
 
   it('figures - empty or broken data gives one clear error naming figure and field', () => {
@@ -187,6 +225,8 @@ describe('figures - rendering and npf plot', () => {
     await expect(plot([dir])).rejects.toThrow(`no results.json or figures-input.json in ${dir} (run 'npf run' first, or pass --input)`);
     writeFileSync(join(dir, 'figures-input.json'), JSON.stringify({ table2: [{ dataset: 'mnist', arch: 'fc', optimizer: 'sgd', regime: 'relu', mean: 'high', std: 0, n: 5 }] }));
     await expect(plot([dir])).rejects.toThrow(`${join(dir, 'figures-input.json')}: field 'table2[0].mean': Expected number, received string`);
+    writeFileSync(join(dir, 'figures-input.json'), JSON.stringify({ nu: [{ points: [{ epoch: 0, mean: 1, std: 0, n: 3, of: 2 }] }] }));
+    await expect(plot([dir])).rejects.toThrow(`field 'nu[0].points[0]': of (runs measured) needs n (runs in the mean) and n <= of`);
     writeFileSync(join(dir, 'figures-input.json'), '{}');
     await expect(plot([dir])).rejects.toThrow('nothing to plot');
     await expect(plot([])).rejects.toThrow('npf plot: expected one sweep directory or sweep, got 0');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cholesky, choleskySolve } from '../../science/npk/cholesky.js';
-import { conditionNumber, symmetricEigenvalues } from '../../science/npk/symmetric-eigen.js';
+import { conditionNumber, symmetricEigen, symmetricEigenvalues } from '../../science/npk/symmetric-eigen.js';
 import { NpkNumericError } from '../../science/npk/errors.js';
 import { maxRelErr, normal, randomMatrix, rng } from './seeded.js';
 
@@ -62,6 +62,33 @@ describe('npk - symmetric eigenvalues', () => {
 
   it('rejects NaN entries with a typed error', () => {
     expect(() => symmetricEigenvalues([1, NaN, NaN, 1], 2)).toThrow(NpkNumericError);
+    expect(() => symmetricEigen([1, NaN, NaN, 1], 2)).toThrow(NpkNumericError);
+  });
+
+  it('eigenvectors: A V = V diag(lambda) and V^T V = I, with repeated, zero and negative eigenvalues; same values as symmetricEigenvalues', () => {
+    const rand = rng(7);
+    for (const n of [1, 2, 3, 8, 40]) {
+      const lambda = Array.from({ length: n }, (_, k) => (k % 4 === 0 ? 0 : k % 4 === 1 ? 1.5 : normal(rand) * 2));
+      const a = withSpectrum(randomOrthogonal(rand, n), lambda);
+      const { values, vectors } = symmetricEigen(a, n);
+      expect(Array.from(values)).toEqual(Array.from(symmetricEigenvalues(a, n)));
+      for (let k = 1; k < n; k++) expect(values[k]).toBeGreaterThanOrEqual(values[k - 1]);
+      for (let k = 0; k < n; k++) {
+        const v = Array.from({ length: n }, (_, i) => vectors[i * n + k]);
+        const av = matVec(a, v, n);
+        for (let i = 0; i < n; i++) expect(Math.abs(av[i] - values[k] * v[i])).toBeLessThan(1e-12 * Math.max(1, ...lambda.map(Math.abs)));
+        for (let j = 0; j < n; j++) {
+          let dot = 0;
+          for (let i = 0; i < n; i++) dot += vectors[i * n + k] * vectors[i * n + j];
+          expect(Math.abs(dot - (j === k ? 1 : 0))).toBeLessThan(1e-12);
+        }
+      }
+    }
+    // [[2,1],[1,2]]: 1 on (1,-1)/sqrt(2), 3 on (1,1)/sqrt(2) (up to sign).
+    const { values, vectors } = symmetricEigen([2, 1, 1, 2], 2);
+    expect(values[0]).toBeCloseTo(1, 12);
+    expect(Math.abs(vectors[0] * vectors[2] + vectors[1] * vectors[3])).toBeLessThan(1e-12);
+    expect(Math.abs(vectors[0] + vectors[2])).toBeLessThan(1e-12);
   });
 
   it('condition number is max|lambda| / min|lambda|, capped at 1/eps for singular matrices', () => {

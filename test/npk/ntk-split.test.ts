@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { TRUE_CLASS_LOGIT, gramRows, kernelSummary, ntkSplitKernels, trueClassLogit } from '../../science/npk/ntk-split.js';
+import { SINGLE_OUTPUT, TRUE_CLASS_LOGIT, gramRows, kernelSummary, ntkSplitKernels, scalarOutputName, trueClassLogit } from '../../science/npk/ntk-split.js';
 import { measureNtkSplit } from '../../science/npk/measure-ntk-split.js';
 import { symmetricEigenvalues } from '../../science/npk/symmetric-eigen.js';
 import { NpkShapeError } from '../../science/npk/errors.js';
@@ -95,15 +95,37 @@ describe('npk - NTK split of a soft-gate DGN', () => {
     expect(maxRelErr(kv, gramOf(gf))).toBeGreaterThan(1e-2);
   });
 
+  it('a 1-output network (binary MNIST): the output itself, whatever the 0/1 label, with the finite-difference kernels', () => {
+    const one = new TinyDgn(9, { dIn, width, hidden, classes: 1, beta: 4, eps: 0.1 });
+    try {
+      expect(scalarOutputName(1)).toBe(SINGLE_OUTPUT);
+      expect(scalarOutputName(10)).toBe(TRUE_CLASS_LOGIT);
+      const out = trueClassLogit(one.logits, X, labels); // labels 1 would be out of range as a class index
+      const feature = one.featureVars.map((v) => Float64Array.from(v.dataSync()));
+      const value = one.valueVars.map((v) => Float64Array.from(v.dataSync()));
+      for (let s = 0; s < n; s++) {
+        const got = tf.tidy(() => out(s).dataSync()[0]);
+        expect(relErr(got, one.logitsF64(xs[s], feature, value)[0])).toBeLessThan(1e-5);
+      }
+      const { kv, kphi } = ntkSplitKernels({ n, output: out, valueVars: one.valueVars, featureVars: one.featureVars });
+      const zeros = labels.map(() => 0);
+      expect(maxRelErr(kv, gramOf(fdGradients(one, xs, zeros, 'value')))).toBeLessThan(1e-3);
+      expect(maxRelErr(kphi, gramOf(fdGradients(one, xs, zeros, 'feature')))).toBeLessThan(1e-3);
+    } finally {
+      one.dispose();
+    }
+  });
+
   it('measureNtkSplit reports trace and Frobenius norm of each kernel and the output name', () => {
     const before = tf.memory().numTensors;
     const input = { n, output: trueClassLogit(net.logits, X, labels), valueVars: net.valueVars, featureVars: net.featureVars };
-    const point = measureNtkSplit({ ...input, epoch: 5, outputName: TRUE_CLASS_LOGIT });
+    const point = measureNtkSplit({ ...input, epoch: 5, outputName: TRUE_CLASS_LOGIT, parameters: 'weights+biases' });
     expect(tf.memory().numTensors).toBe(before);
     const { kv, kphi } = ntkSplitKernels(input);
     expect(point).toEqual({
       epoch: 5,
       output: 'true-class-logit',
+      parameters: 'weights+biases',
       valueTrace: kernelSummary(kv, n).trace,
       valueFrobenius: kernelSummary(kv, n).frobenius,
       featureTrace: kernelSummary(kphi, n).trace,
@@ -116,8 +138,8 @@ describe('npk - NTK split of a soft-gate DGN', () => {
   it("the notebook's output, the sum of the softmax outputs, is identically 1: its kernels vanish", () => {
     const sumOfSoftmax = (s: number) => softmaxSum(net.logits(tf.slice(X, [s, 0], [1, -1]))) as tf.Scalar;
     const before = tf.memory().numTensors;
-    const bad = measureNtkSplit({ n, output: sumOfSoftmax, valueVars: net.valueVars, featureVars: net.featureVars, epoch: 0, outputName: 'softmax-sum' });
-    const good = measureNtkSplit({ n, output: trueClassLogit(net.logits, X, labels), valueVars: net.valueVars, featureVars: net.featureVars, epoch: 0, outputName: TRUE_CLASS_LOGIT });
+    const bad = measureNtkSplit({ n, output: sumOfSoftmax, valueVars: net.valueVars, featureVars: net.featureVars, epoch: 0, outputName: 'softmax-sum', parameters: 'weights+biases' });
+    const good = measureNtkSplit({ n, output: trueClassLogit(net.logits, X, labels), valueVars: net.valueVars, featureVars: net.featureVars, epoch: 0, outputName: TRUE_CLASS_LOGIT, parameters: 'weights+biases' });
     expect(tf.memory().numTensors).toBe(before);
     expect(bad.valueTrace).toBeLessThan(1e-8 * good.valueTrace);
     expect(bad.featureTrace).toBeLessThan(1e-8 * good.featureTrace);

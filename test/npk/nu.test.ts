@@ -45,7 +45,7 @@ function tinyNet(seed: number, X: Float64Array, n: number, dIn = 3, width = 3, h
 }
 
 describe('npk - nu = y^T H_hat^{-1} y', () => {
-  it('matches an independent inverse on a well-conditioned H, via Cholesky', () => {
+  it('matches an independent inverse on a well-conditioned H (full rank)', () => {
     const rand = rng(4);
     const n = 20;
     const b = randomMatrix(rand, n, n + 5);
@@ -53,17 +53,48 @@ describe('npk - nu = y^T H_hat^{-1} y', () => {
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n + 5; k++) h[i * n + j] += b[i * (n + 5) + k] * b[j * (n + 5) + k];
     const y = Array.from({ length: n }, (_, i) => (i % 2 ? 1 : -1));
     const r = nuFromNpk(h, y);
-    expect(r.method).toBe('cholesky');
-    expect(r.ridge).toBeUndefined();
+    expect(r.method).toBe('full-rank');
+    expect(r.rank).toBe(n);
+    expect(r.nullSpaceFraction).toBe(0);
+    expect(r.cutoff).toBe(n * Number.EPSILON);
     const tr = trace(h, n);
-    expect(relErr(r.nu, quadInverse(h.map((v) => v / tr), y, n))).toBeLessThan(1e-9);
+    expect(relErr(r.nu!, quadInverse(h.map((v) => v / tr), y, n))).toBeLessThan(1e-9);
+    expect(r.rangeNu).toBe(r.nu);
     expect(r.conditionNumber).toBeGreaterThan(1);
     expect(r.conditionNumber).toBeLessThan(1e12);
     // H_hat = H / trace(H): nu does not depend on the scale of H.
-    expect(relErr(nuFromNpk(h.map((v) => v * 1e6), y).nu, r.nu)).toBeLessThan(1e-9);
+    expect(relErr(nuFromNpk(h.map((v) => v * 1e6), y).nu!, r.nu!)).toBeLessThan(1e-9);
   });
 
-  it('duplicate inputs make H singular: the ridge path is taken and reported', () => {
+  it('H = [[1,1],[1,1]], y = [1,-1]: undefined (y is in the null space), not the 4e10 a ridge makes', () => {
+    const r = nuFromNpk([1, 1, 1, 1], [1, -1]);
+    expect(r.method).toBe('undefined');
+    expect(r.nu).toBeNull();
+    expect(r.rank).toBe(1);
+    expect(r.nullSpaceFraction).toBeCloseTo(1, 12);
+    expect(r.reason).toMatch(/rank 1 of 2 .* 100% of \|\|y\|\|\^2 lies in its null space/);
+    // The same H with y in its range: the pseudo-inverse value. H_hat = H/2 has eigenvalue 1 on
+    // (1,1)/sqrt(2), so nu = (y . v)^2 / 1 = 2; it is the limit of y^T (H_hat + r I)^-1 y = 2/(1+r).
+    const inRange = nuFromNpk([1, 1, 1, 1], [1, 1]);
+    expect(inRange.method).toBe('pseudo-inverse');
+    expect(inRange.nu).toBeCloseTo(2, 12);
+    expect(inRange.nullSpaceFraction).toBeLessThan(1e-20);
+  });
+
+  it('a y with a small null-space share is still undefined; the tolerance is an option', () => {
+    // H = diag(1, 0): y = (1, 1e-3) has 1e-6 of ||y||^2 in the null space.
+    const r = nuFromNpk([1, 0, 0, 0], [1, 1e-3]);
+    expect(r.method).toBe('undefined');
+    expect(r.nullSpaceFraction).toBeCloseTo(1e-6 / (1 + 1e-6), 15);
+    expect(r.rangeNu).toBeCloseTo(1, 12);
+    expect(nuFromNpk([1, 0, 0, 0], [1, 1e-3], { nullSpaceTolerance: 1e-5 }).method).toBe('pseudo-inverse');
+    // An eigenvalue just above the cut-off counts; one at rounding level does not.
+    expect(nuFromNpk([1, 0, 0, 1e-10], [1, 1]).method).toBe('full-rank');
+    expect(nuFromNpk([1, 0, 0, 1e-17], [1, 1]).method).toBe('undefined');
+    expect(nuFromNpk([1, 0, 0, 1e-10], [1, 1], { cutoffFactor: 1e6 }).method).toBe('undefined');
+  });
+
+  it('duplicate inputs make H singular: undefined when their labels disagree, the pseudo-inverse when they agree', () => {
     const rand = rng(8);
     const n = 6;
     const dIn = 3;
@@ -74,23 +105,38 @@ describe('npk - nu = y^T H_hat^{-1} y', () => {
       const { h } = tinyNet(seed, X, n);
       if (trace(h, n) === 0) continue; // dead tiny net; try another
       found = true;
-      const y = [1, -1, 1, -1, 1, -1]; // duplicates disagree: nu grows as the ridge shrinks
-      const r = nuFromNpk(h, y);
-      expect(r.method).toBe('ridge');
-      expect(r.ridge).toBeGreaterThan(0);
-      expect(r.conditionNumber).toBeGreaterThan(1e12);
-      expect(r.solvedConditionNumber).toBeLessThanOrEqual(1e12);
-      expect(Number.isFinite(r.nu) && r.nu > 0).toBe(true);
-      // nu is y^T (H_hat + ridge I)^{-1} y (the reference loses ~cond * eps = 1e-4 of accuracy).
+      const disagree = nuFromNpk(h, [1, -1, 1, -1, 1, -1]); // examples 0 and 3 are equal, labelled 1 and -1
+      expect(disagree.method).toBe('undefined');
+      expect(disagree.nu).toBeNull();
+      expect(disagree.rank).toBeLessThan(n);
+      expect(disagree.nullSpaceFraction).toBeGreaterThan(0.01);
+      const y = [1, -1, 1, 1, 1, -1]; // examples 0 and 3 agree: y is in the range of H
+      const agree = nuFromNpk(h, y);
+      expect(agree.method).toBe('pseudo-inverse');
+      // The pseudo-inverse value is the limit of the ridge-regularised one as the ridge goes to 0.
       const tr = trace(h, n);
-      const ridged = h.map((v) => v / tr);
-      for (let i = 0; i < n; i++) ridged[i * n + i] += r.ridge!;
-      expect(relErr(r.nu, quadInverse(ridged, y, n))).toBeLessThan(1e-4);
-      // The first ridge is 1e-10 * trace(H_hat)/n, doubled: r = 1e-10/n * 2^k.
-      const k = Math.log2(r.ridge! / (1e-10 / n));
-      expect(Math.abs(k - Math.round(k))).toBeLessThan(1e-9);
+      const ridged = (r: number) => {
+        const m = h.map((v) => v / tr);
+        for (let i = 0; i < n; i++) m[i * n + i] += r;
+        return quadInverse(m, y, n);
+      };
+      expect(relErr(agree.nu!, ridged(1e-9))).toBeLessThan(1e-5);
+      expect(relErr(agree.nu!, ridged(1e-7))).toBeLessThan(1e-3);
     }
     expect(found).toBe(true);
+  });
+
+  it('an input whose gates are all off in a layer has a zero row in H: nu is undefined, with the reason', () => {
+    const width = 2;
+    const dIn = 4;
+    const X = Float32Array.of(1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1); // linearly independent rows
+    const on = Float32Array.of(1, 0, 0, 1, 1, 1, 1, 1);
+    const deadAt2 = Float32Array.of(1, 1, 1, 0, 0, 0, 1, 1); // example 2: every gate off
+    const p = measureNu({ epoch: 6, gates: [on, deadAt2], width, X, dIn, y: [1, -1, 1, -1] });
+    expect(p.method).toBe('undefined');
+    expect(p.nu).toBeNull();
+    expect(p.reason).toMatch(/null space/);
+    expect(p).toMatchObject({ epoch: 6, rank: 3, n: 4 });
   });
 
   it('measureNu: gate activity in, NpkPoint out, equal to nu of the enumerated NPK', () => {
@@ -106,9 +152,15 @@ describe('npk - nu = y^T H_hat^{-1} y', () => {
       const ref = nuFromNpk(h, y);
       expect(point.epoch).toBe(4);
       expect(point.method).toBe(ref.method);
-      expect(relErr(point.nu, ref.nu)).toBeLessThan(1e-3); // X went through float32
+      expect(point.rank).toBe(ref.rank);
+      if (ref.nu === null) {
+        expect(point.nu).toBeNull();
+        checked++;
+        continue;
+      }
+      expect(relErr(point.nu!, ref.nu)).toBeLessThan(1e-3); // X went through float32
       const frac = measureNu({ epoch: 4, gates, width, X: Float32Array.from(X), dIn, y, scale: 'per-layer-fraction' });
-      expect(relErr(frac.nu, point.nu)).toBeLessThan(1e-6);
+      expect(relErr(frac.nu!, point.nu!)).toBeLessThan(1e-6);
       checked++;
     }
     expect(checked).toBeGreaterThan(3);
@@ -123,10 +175,11 @@ describe('npk - nu = y^T H_hat^{-1} y', () => {
     const gates = Array.from({ length: 5 }, () => Float32Array.from({ length: n * width }, () => (rand() < 0.5 ? 1 : 0)));
     const y = Array.from({ length: n }, (_, i) => (i < n / 2 ? -1 : 1));
     const point = measureNu({ epoch: 0, gates, width, X, dIn, y });
-    expect(point.method).toBe('cholesky');
+    expect(point.method).toBe('full-rank');
+    expect(point.rank).toBe(n);
     const { h } = npkFromGates(gates, width, X, n, dIn);
     const tr = trace(h, n);
-    expect(relErr(point.nu, quadInverse(h.map((v) => v / tr), y, n))).toBeLessThan(1e-6);
+    expect(relErr(point.nu!, quadInverse(h.map((v) => v / tr), y, n))).toBeLessThan(1e-6);
   });
 
   it('all gates off gives H = 0 and a typed error, not NaN', () => {
@@ -136,8 +189,10 @@ describe('npk - nu = y^T H_hat^{-1} y', () => {
     expect(() => measureNu({ epoch: 0, gates, width: 2, X, dIn: 2, y: [1, -1, 1, -1] })).toThrow(NpkNumericError);
   });
 
-  it('rejects mismatched sizes and non-finite labels', () => {
+  it('rejects mismatched sizes, non-finite or all-zero labels and bad options', () => {
     expect(() => nuFromNpk(new Float64Array(9), [1, 2])).toThrow(NpkShapeError);
     expect(() => nuFromNpk(Float64Array.of(1, 0, 0, 1), [1, NaN])).toThrow(/y\[1\] is NaN/);
+    expect(() => nuFromNpk(Float64Array.of(1, 0, 0, 1), [0, 0])).toThrow(NpkShapeError);
+    expect(() => nuFromNpk(Float64Array.of(1, 0, 0, 1), [1, 1], { cutoffFactor: 0 })).toThrow(NpkShapeError);
   });
 });

@@ -3,16 +3,18 @@ import { aggregateNpkCurves, aggregateNtkSplitCurves } from '../../coordinator/r
 import { aggregateStages } from '../../coordinator/results/aggregate-stages.js';
 import { parseStagesCsv, parseTable2Csv } from '../../coordinator/results/paper-reference.js';
 import { outcome } from './fixtures.js';
+import type { NpkPoint } from '../../science/types.js';
 
 const npkKey = { dataset: 'binary-mnist', arch: 'fc', optimizer: 'rmsprop', lr: 1e-4, regime: 'relu' };
-const npk = (nus: number[], ridgeAt = -1) =>
-  nus.map((nu, i) => ({ epoch: i * 2, nu, conditionNumber: 10 * (i + 1), method: i === ridgeAt ? ('ridge' as const) : ('cholesky' as const) }));
+type Method = NpkPoint['method'];
+const npk = (nus: Array<number | null>, methods: Record<number, Method> = {}): NpkPoint[] =>
+  nus.map((nu, i) => ({ epoch: i * 2, nu, conditionNumber: 10 * (i + 1), method: methods[i] ?? (nu === null ? 'undefined' : 'full-rank') }));
 
 describe('results - nu_t curves', () => {
   it('mean +- std of nu per epoch over finished seeds', () => {
     const os = [
       outcome({ ...npkKey, seed: 0 }, 'succeeded', 0.99, { npk: npk([100, 80, 60]) }),
-      outcome({ ...npkKey, seed: 1 }, 'succeeded', 0.99, { npk: npk([120, 90], 1) }),
+      outcome({ ...npkKey, seed: 1 }, 'succeeded', 0.99, { npk: npk([120, 90], { 1: 'pseudo-inverse' }) }),
       outcome({ ...npkKey, seed: 2 }, 'failed'),
       outcome({ ...npkKey, seed: 3 }, 'diverged', 0.5, { npk: npk([1, 1, 1]) }),
     ];
@@ -22,9 +24,30 @@ describe('results - nu_t curves', () => {
     expect(curve.points.map((p) => p.epoch)).toEqual([0, 2, 4]);
     expect(curve.points[0].nu).toEqual({ mean: 110, std: 10, n: 2 });
     expect(curve.points[1].nu).toEqual({ mean: 85, std: 5, n: 2 });
-    expect(curve.points[1].ridgeSeeds).toEqual([1]);
+    expect(curve.points[1].pseudoInverseSeeds).toEqual([1]);
     expect(curve.points[2].nu).toEqual({ mean: 60, std: 0, n: 1 });
+    expect(curve.points[2].measured).toBe(1);
     expect(aggregateNpkCurves(os, { std: 'sample' })[0].points[2].nu.std).toBeNull();
+  });
+
+  it('an undefined nu, or a ridge value of an older result, is counted but never averaged in', () => {
+    const os = [
+      outcome({ ...npkKey, seed: 0 }, 'succeeded', 0.99, { npk: npk([100, null, 60]) }),
+      outcome({ ...npkKey, seed: 1 }, 'succeeded', 0.99, { npk: npk([4e10, null, 80], { 0: 'ridge' }) }),
+      outcome({ ...npkKey, seed: 2 }, 'succeeded', 0.99, { npk: npk([200, 50, 70], { 0: 'cholesky' }) }),
+    ];
+    const [curve] = aggregateNpkCurves(os);
+    expect(curve.points[0].nu).toEqual({ mean: 150, std: 50, n: 2 });
+    expect(curve.points[0].measured).toBe(3);
+    expect(curve.points[0].undefinedSeeds).toEqual([1]);
+    expect(curve.points[1].nu).toEqual({ mean: 50, std: 0, n: 1 });
+    expect(curve.points[1].undefinedSeeds).toEqual([0, 1]);
+    expect(curve.points[2].nu.n).toBe(3);
+    expect(curve.points[2].undefinedSeeds).toEqual([]);
+    // No defined seed at an epoch: n = 0 and no mean, not a mean of undefined values.
+    const [none] = aggregateNpkCurves([outcome({ ...npkKey, seed: 0 }, 'succeeded', 0.99, { npk: npk([null]) })]);
+    expect(none.points[0].nu.n).toBe(0);
+    expect(Number.isNaN(none.points[0].nu.mean)).toBe(true);
   });
 });
 

@@ -60,11 +60,11 @@ describe('spec - ready sweeps in sweeps/', () => {
     expect(tasks.filter((t) => t.key.regime === 'stage').every((t) => t.spec.epochs === 80)).toBe(true);
   });
 
-  it('nu-t.yaml matches the protocol', async () => {
+  it("nu-t.yaml matches the protocol: the paper's w = 100, d = 5 is 4 hidden layers (d counts the output layer)", async () => {
     const [t] = expandSweep(await loadSweepFile(join(sweepsDir, 'nu-t.yaml'), { env }));
     expect(t.spec).toMatchObject({
       dataset: { name: 'binary-mnist' },
-      arch: { kind: 'fc', width: 100, depth: 5, bias: false },
+      arch: { kind: 'fc', width: 100, depth: 4, bias: false },
       init: 'sign-sqrt2',
       loss: 'squared',
       optimizer: { name: 'rmsprop', lr: 1e-4 },

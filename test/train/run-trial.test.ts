@@ -156,7 +156,9 @@ describe('train - runTrial', () => {
     const r = await runTrial(s, {}, { loadDataset: async () => binary, readEvery: 4 });
     expect(r.npk?.map((p) => p.epoch)).toEqual([0, 2, 4]);
     for (const p of r.npk ?? []) {
-      expect(Number.isFinite(p.nu) && p.nu > 0).toBe(true);
+      expect(p.method).toBe('full-rank');
+      expect(p.n).toBe(20);
+      expect(typeof p.nu === 'number' && Number.isFinite(p.nu) && p.nu > 0).toBe(true);
       expect(p.conditionNumber).toBeGreaterThanOrEqual(1);
     }
     // Training moves the gates, so the kernel (and nu) changes.
@@ -173,6 +175,31 @@ describe('train - runTrial', () => {
       // Frobenius norm of a PSD matrix lies between trace / sqrt(n) and trace.
       expect(p.valueFrobenius).toBeLessThanOrEqual(p.valueTrace * (1 + 1e-9));
       expect(p.valueFrobenius).toBeGreaterThanOrEqual(p.valueTrace / Math.sqrt(9) - 1e-9);
+    }
+  });
+
+  it('train - the NTK split: weights only by default, biases on request, recorded in each point', async () => {
+    const base = { regime: 'dnpfl', epochs: 1 } as const;
+    const weights = await runTrial(spec({ ...base, measure: { ntkSplit: { every: 1, examplesPerClass: 3 } } }), {}, deps);
+    const withBias = await runTrial(spec({ ...base, measure: { ntkSplit: { every: 1, examplesPerClass: 3, includeBias: true } } }), {}, deps);
+    expect(weights.ntkSplit![0].parameters).toBe('weights');
+    expect(withBias.ntkSplit![0].parameters).toBe('weights+biases');
+    // Same network at epoch 0: the bias gradients add a PSD Gram matrix, so both traces grow.
+    expect(withBias.ntkSplit![0].valueTrace).toBeGreaterThan(weights.ntkSplit![0].valueTrace);
+    expect(withBias.ntkSplit![0].featureTrace).toBeGreaterThan(weights.ntkSplit![0].featureTrace);
+  });
+
+  it('train - the NTK split runs on a 1-output network (binary-mnist shaped): the output itself is differentiated', async () => {
+    const r = await runTrial(
+      spec({ dataset: { name: 'binary-mnist' }, regime: 'dnpfl', optimizer: { name: 'rmsprop', lr: 1e-3 }, epochs: 1, measure: { ntkSplit: { every: 1, examplesPerClass: 4 } } }),
+      {},
+      { loadDataset: async () => syntheticBinaryDataset(), readEvery: 4 },
+    );
+    expect(r.ntkSplit?.map((p) => p.epoch)).toEqual([0, 1]);
+    for (const p of r.ntkSplit ?? []) {
+      expect(p.output).toBe('output');
+      expect(p.valueTrace).toBeGreaterThan(0);
+      expect(p.featureTrace).toBeGreaterThan(0);
     }
   });
 
