@@ -21,7 +21,7 @@ import type { CheckpointHeader } from '../checkpoint/format.js';
 import { makeStackedBatch } from './stacked-batch.js';
 import type { StackedModel } from './stacked-model.js';
 import type { StackedOptimizer } from './stacked-optimizer.js';
-import { stackedMeanSquaredError, stackedSoftmaxCrossEntropy } from './stacked-ops.js';
+import { fusedTrainStep, stackedLoss } from './fused-step.js';
 
 /** One member of the stack: its resolved spec and its own run options. */
 export interface FusedMemberRun {
@@ -105,7 +105,6 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
   const test: BatchSource = dataset.test;
   const steps = batchCount(train.n, shared.batchSize);
   const outputs = model.plan.outputs;
-  const lossOf = shared.loss === 'squared' ? stackedMeanSquaredError : stackedSoftmaxCrossEntropy;
 
   const all = opts.members.map((run, i) => new Member(i, run));
   /** Members still in the stack, in stack order (active[j] is slice j). */
@@ -203,7 +202,7 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
           outputs === 1
             ? tf.sum(tf.cast(tf.equal(tf.greater(logits, 0), tf.greater(target, 0)), 'float32'), [1, 2])
             : tf.sum(tf.cast(tf.equal(tf.argMax(logits, 2), tf.argMax(target, 1)), 'float32'), 1);
-        return [tf.add(lossSum, tf.mul(lossOf(logits, target), data.size)), tf.add(correct, hit)];
+        return [tf.add(lossSum, tf.mul(stackedLoss(shared.loss, logits, target), data.size)), tf.add(correct, hit)];
       });
       lossSum.dispose();
       correct.dispose();
@@ -238,10 +237,7 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
         const next = tf.tidy(() => {
           const x = tf.tensor3d(data.x, [k, data.size, exampleSize]);
           const target = tf.reshape(makeTarget(data.labels, data.targets, outputs), [k, data.size, outputs]);
-          const forward = model.trainingForward(x);
-          const { value, grads } = tf.engine().gradients(() => lossOf(forward(), target), model.trainable);
-          optimizer.apply(model.trainable, grads);
-          return tf.add(acc, tf.mul(value, data.size));
+          return fusedTrainStep(model, optimizer, shared.loss, x, target, acc);
         });
         acc.dispose();
         state.acc = next;

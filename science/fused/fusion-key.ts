@@ -1,10 +1,12 @@
 /**
  * Which trials can train together as one stack: a pure function of the spec. Trials with the
- * same key share everything a stack shares (data, network shape, regime, batch size, epochs,
- * loss, initialiser, soft-gate shape, optimiser kind, backend) and may differ in what each
- * member keeps for itself: seed, step size, parent gates and the checkpoints it writes.
+ * same key share everything a stack shares (data, network shape, how the regime trains, batch
+ * size, epochs, loss, initialiser, soft-gate shape, optimiser kind, backend) and may differ in
+ * what each member keeps for itself: seed, step size, where its frozen gates come from, and
+ * the checkpoints it writes.
  */
 import type { TrialSpec } from '../types.js';
+import { planRegime } from '../train/regime.js';
 
 /**
  * Why `spec` cannot be fused with anything, or undefined when it can:
@@ -30,18 +32,22 @@ function canonical(value: unknown): string {
 }
 
 /**
- * The fusion key of `spec`, or undefined when it cannot be fused (fusionBlocker). Stage 0 trains
- * its own-init gates and stage k >= 1 gates from a parent, so they are different stacks; stage
- * k >= 1 members of different k (different parents) share one.
+ * How a regime trains, which is all a stack needs to agree on: ReLU ('self'), a frozen
+ * hard-gating network (FRNPF-II, FRNPF-DI, FLNPF, every stage: they differ only in where the
+ * frozen weights come from, which is each member's own), or a trainable soft-gating one (DNPFL).
  */
+export function trainingShape(spec: TrialSpec): string {
+  const plan = planRegime(spec.regime, spec.stage, spec.stageEvery);
+  return `${plan.gating}${plan.trainsFeature ? '+trained-feature' : ''}`;
+}
+
+/** The fusion key of `spec`, or undefined when it cannot be fused (fusionBlocker). */
 export function fusionKey(spec: TrialSpec): string | undefined {
   if (fusionBlocker(spec)) return undefined;
-  const gatesFromParent = spec.regime === 'flnpf' || (spec.regime === 'stage' && (spec.stage ?? 0) > 0);
   return canonical({
     dataset: spec.dataset,
     arch: spec.arch,
-    regime: spec.regime,
-    gatesFromParent,
+    shape: trainingShape(spec),
     gate: spec.gate,
     optimizer: spec.optimizer.name,
     loss: spec.loss,
@@ -60,11 +66,14 @@ export function fusionMismatch(first: TrialSpec, spec: TrialSpec): string | unde
   const blocker = fusionBlocker(spec) ?? fusionBlocker(first);
   if (blocker) return blocker;
   if (fusionKey(first) === fusionKey(spec)) return undefined;
-  const fields: (keyof TrialSpec)[] = ['dataset', 'arch', 'regime', 'stage', 'gate', 'optimizer', 'loss', 'init', 'epochs', 'batchSize', 'backend'];
+  const fields: (keyof TrialSpec)[] = ['dataset', 'arch', 'regime', 'gate', 'optimizer', 'loss', 'init', 'epochs', 'batchSize', 'backend'];
   for (const f of fields) {
-    const a = f === 'optimizer' ? first.optimizer.name : f === 'stage' ? (first.stage ?? 0) > 0 : first[f];
-    const b = f === 'optimizer' ? spec.optimizer.name : f === 'stage' ? (spec.stage ?? 0) > 0 : spec[f];
-    if (canonical(a) !== canonical(b)) return `${f} differs (${canonical(a)} vs ${canonical(b)})`;
+    const a = f === 'optimizer' ? first.optimizer.name : f === 'regime' ? trainingShape(first) : first[f];
+    const b = f === 'optimizer' ? spec.optimizer.name : f === 'regime' ? trainingShape(spec) : spec[f];
+    if (canonical(a) !== canonical(b)) {
+      if (f === 'regime') return `regime differs (${first.regime} trains as '${a}', ${spec.regime} as '${b}')`;
+      return `${f} differs (${canonical(a)} vs ${canonical(b)})`;
+    }
   }
   return 'the specs differ in a shared setting';
 }

@@ -77,8 +77,9 @@ export async function runFusedTrials(members: readonly FusedTrialInput[], deps: 
   const stacked: { index: number; member: StackedMember }[] = [];
   for (const [i, spec] of specs.entries()) {
     try {
-      const featureFromCheckpoint = await loadGates(spec, planRegime(spec.regime, spec.stage, spec.stageEvery), plan);
-      stacked.push({ index: i, member: { seed: spec.seed, featureFromCheckpoint } });
+      const regime = planRegime(spec.regime, spec.stage, spec.stageEvery);
+      const featureFromCheckpoint = await loadGates(spec, regime, plan);
+      stacked.push({ index: i, member: { seed: spec.seed, regime, featureFromCheckpoint } });
     } catch (error) {
       settle(i, { ok: false, error });
     }

@@ -1,5 +1,5 @@
 /**
- * K networks of the same plan and regime held as one stack: every parameter is one variable
+ * K networks of the same plan that train alike (fusion-key.ts) held as one stack: every parameter is one variable
  * with the member axis first (a kernel [K, in, out], a bias [K, out]). Member k's initial
  * weights are exactly those its unfused trial would draw (each member is first built by
  * buildTrialModel from its own seed and gates, then stacked), so fusion changes nothing a
@@ -16,7 +16,7 @@ import { buildTrialModel, type TrialModel } from '../train/trial-model.js';
 import type { CheckpointParts } from '../checkpoint/model-checkpoint.js';
 import { stackedDense, stackedDenseForward } from './stacked-ops.js';
 
-/** One layer of every member: kernel [K, in, out], bias [K, out]. */
+/** One layer of every member: kernel held transposed [K, out, in] (stacked-ops.ts says why), bias [K, out]. */
 export interface StackedLayer {
   kernel: tf.Variable;
   bias?: tf.Variable;
@@ -24,12 +24,18 @@ export interface StackedLayer {
 
 export interface StackedMember {
   seed: number;
+  /**
+   * This member's own regime plan (default: the stack's): members of one stack train alike but
+   * may take their frozen gates from different sources (own init, value-net copy, parent).
+   */
+  regime?: RegimePlan;
   /** The frozen gating network of FLNPF / stage k >= 1 (ownership passes to the stack). */
   featureFromCheckpoint?: LayerStack;
 }
 
 export interface BuildStackedOptions {
   plan: NetworkPlan;
+  /** How the stack trains (gating, whether the feature net trains); every member's must agree. */
   regime: RegimePlan;
   init: InitName;
   gate: GateSpec;
@@ -47,7 +53,7 @@ export interface StackedModel {
   trainingForward(x: tf.Tensor): () => tf.Tensor3D;
   /** Logits [K, B, outputs] of a batch shared by every member ([B, inputs]) or of one batch each. */
   logits(x: tf.Tensor): tf.Tensor3D;
-  /** Member i's parameters as [in, out] / [out] slices, named as its unfused checkpoint names them. Call inside tf.tidy or dispose them. */
+  /** Member i's parameters as [in, out] / [out] tensors, named as its unfused checkpoint names them. Call inside tf.tidy or dispose them. */
   memberParts(i: number): CheckpointParts;
   /**
    * Keep only the members at `indices` (ascending): the stack's variables are replaced by
@@ -64,7 +70,7 @@ interface Stack {
 }
 
 function stackLayer(layers: { kernel: tf.Tensor; bias?: tf.Tensor }[], trainable: boolean): StackedLayer {
-  const kernel = tf.tidy(() => tf.variable(tf.stack(layers.map((l) => l.kernel)), trainable));
+  const kernel = tf.tidy(() => tf.variable(tf.stack(layers.map((l) => tf.transpose(l.kernel))), trainable));
   const bias = layers[0].bias ? tf.tidy(() => tf.variable(tf.stack(layers.map((l) => l.bias as tf.Tensor)), trainable)) : undefined;
   return { kernel, bias };
 }
@@ -83,7 +89,7 @@ function gatherLayer(layer: StackedLayer, idx: tf.Tensor1D): StackedLayer {
 
 function memberLayer(layer: StackedLayer, i: number): { kernel: tf.Tensor; bias?: tf.Tensor } {
   const slice = (v: tf.Variable): tf.Tensor => tf.squeeze(tf.slice(v, [i], [1]), [0]);
-  return { kernel: slice(layer.kernel), bias: layer.bias ? slice(layer.bias) : undefined };
+  return { kernel: tf.transpose(slice(layer.kernel)), bias: layer.bias ? slice(layer.bias) : undefined };
 }
 
 /** Build the stack of `members` (each from its own seed and gates, as buildTrialModel would). */
@@ -94,7 +100,11 @@ export function buildStackedModel(opts: BuildStackedOptions): StackedModel {
   let s: Stack;
   try {
     for (const m of opts.members) {
-      singles.push(buildTrialModel({ plan, regime, init: opts.init, gate, seed: m.seed, featureFromCheckpoint: m.featureFromCheckpoint }));
+      const own = m.regime ?? regime;
+      if (own.gating !== regime.gating || own.trainsFeature !== regime.trainsFeature) {
+        throw new Error(`a ${own.regime} member cannot join a stack that trains like ${regime.regime}`);
+      }
+      singles.push(buildTrialModel({ plan, regime: own, init: opts.init, gate, seed: m.seed, featureFromCheckpoint: m.featureFromCheckpoint }));
     }
     const hasFeature = singles[0].feature !== undefined;
     s = {

@@ -27,55 +27,74 @@ function addBias(q: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
   return tf.add(q, tf.expandDims(b, 1)) as tf.Tensor3D;
 }
 
-// dx = dy W^T, dW = x^T dy, db = sum over the batch rows: per member, as ops.ts does for one model.
-const denseBias = custom((x: tf.Tensor3D, w: tf.Tensor3D, b: tf.Tensor2D, save: Saver) => {
-  save([x, w]);
+/*
+ * Kernels are held transposed, Wt [K, out, in], so that the big operand of every product is
+ * the unpacked left one: XNNPACK repacks (and transposes) its right operand on every call,
+ * which for a 784 x 128 kernel costs more than the product itself at batch 32. Per member:
+ *   q  = (Wt h^T)^T          right operand h^T: in x B
+ *   dh = dq Wt               right operand Wt as stored (the unfused path transposes W first)
+ *   dWt = dq^T h             right operand h: B x in
+ * Each output element is the same sum of the same products, in the same order, as the
+ * unfused layer's (its products are h W, dq W^T, h^T dq), so the values are identical.
+ */
+
+function forwardT(h: tf.Tensor, wt: tf.Tensor): tf.Tensor3D {
+  return transposeMembers(stackedMatMul(wt, transposeMembers(h)));
+}
+
+// The kernel Wt is read from the closure, not through `save`: tfjs saves by copying, which for
+// Wt is the whole stacked kernel on every step, and Wt (a variable) outlives the backward pass
+// anyway. Activations must be saved: the forward's intermediates are freed before backprop.
+const denseBias = custom((x: tf.Tensor3D, wt: tf.Tensor3D, b: tf.Tensor2D, save: Saver) => {
+  save([x]);
   return {
-    value: addBias(stackedMatMul(x, w), b),
-    gradFunc: (dy, [xs, ws]) => [stackedMatMul(dy, transposeMembers(ws)), stackedMatMul(transposeMembers(xs), dy), tf.sum(dy, 1)],
+    value: addBias(forwardT(x, wt), b),
+    gradFunc: (dy, [xs]) => [stackedMatMul(dy, wt), stackedMatMul(transposeMembers(dy), xs), tf.sum(dy, 1)],
   };
 });
 
-const denseNoBias = custom((x: tf.Tensor3D, w: tf.Tensor3D, save: Saver) => {
-  save([x, w]);
+const denseNoBias = custom((x: tf.Tensor3D, wt: tf.Tensor3D, save: Saver) => {
+  save([x]);
   return {
-    value: stackedMatMul(x, w),
-    gradFunc: (dy, [xs, ws]) => [stackedMatMul(dy, transposeMembers(ws)), stackedMatMul(transposeMembers(xs), dy)],
+    value: forwardT(x, wt),
+    gradFunc: (dy, [xs]) => [stackedMatMul(dy, wt), stackedMatMul(transposeMembers(dy), xs)],
   };
 });
 
 // Fed by the data: dx is never used, so it is not computed (a zero tensor stands in).
-const denseBiasInput = custom((x: tf.Tensor3D, w: tf.Tensor3D, b: tf.Tensor2D, save: Saver) => {
+const denseBiasInput = custom((x: tf.Tensor3D, wt: tf.Tensor3D, b: tf.Tensor2D, save: Saver) => {
   save([x]);
   return {
-    value: addBias(stackedMatMul(x, w), b),
-    gradFunc: (dy, [xs]) => [tf.zerosLike(xs), stackedMatMul(transposeMembers(xs), dy), tf.sum(dy, 1)],
+    value: addBias(forwardT(x, wt), b),
+    gradFunc: (dy, [xs]) => [tf.zerosLike(xs), stackedMatMul(transposeMembers(dy), xs), tf.sum(dy, 1)],
   };
 });
 
-const denseNoBiasInput = custom((x: tf.Tensor3D, w: tf.Tensor3D, save: Saver) => {
+const denseNoBiasInput = custom((x: tf.Tensor3D, wt: tf.Tensor3D, save: Saver) => {
   save([x]);
   return {
-    value: stackedMatMul(x, w),
-    gradFunc: (dy, [xs]) => [tf.zerosLike(xs), stackedMatMul(transposeMembers(xs), dy)],
+    value: forwardT(x, wt),
+    gradFunc: (dy, [xs]) => [tf.zerosLike(xs), stackedMatMul(transposeMembers(dy), xs)],
   };
 });
 
 /**
- * Dense layer of every member, q[k] = x[k] W[k] (+ b[k]): x [K, B, n], kernel [K, n, m], bias
- * [K, m]. `isInput`: x is the data batch, whose gradient is not needed.
+ * Dense layer of every member, q[k] = x[k] W[k] (+ b[k]): x [K, B, n], transposed kernel
+ * kernelT [K, m, n] (Wt[k] = W[k]^T, a variable), bias [K, m]. `isInput`: x is the data batch,
+ * whose gradient is not needed.
  */
-export function stackedDense(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | undefined, isInput = false): tf.Tensor3D {
-  if (bias) return (isInput ? denseBiasInput : denseBias)(x, kernel, bias) as tf.Tensor3D;
-  return (isInput ? denseNoBiasInput : denseNoBias)(x, kernel) as tf.Tensor3D;
+export function stackedDense(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor | undefined, isInput = false): tf.Tensor3D {
+  if (bias) return (isInput ? denseBiasInput : denseBias)(x, kernelT, bias) as tf.Tensor3D;
+  return (isInput ? denseNoBiasInput : denseNoBias)(x, kernelT) as tf.Tensor3D;
 }
 
 /**
  * The same layer without a tape, for evaluation: x may be one batch shared by every member
  * ([B, n], the test set) or one batch per member ([K, B, n]).
  */
-export function stackedDenseForward(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor3D {
-  const q = stackedMatMul(x, kernel);
+export function stackedDenseForward(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor3D {
+  const xT = x.rank === 2 ? tf.transpose(x) : transposeMembers(x);
+  const q = transposeMembers(stackedMatMul(kernelT, xT));
   return bias ? addBias(q, bias) : q;
 }
 

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerName } from '../types.js';
 import { ADAM_BETA1, ADAM_BETA2, EPSILON, RMSPROP_RHO } from '../train/optimizer.js';
+import { fusedAdam, fusedSgd } from './fused-updates.js';
 
 export interface StackedOptimizer {
   /** Apply one update; grads[i] belongs to vars[i] (the stack's trainable variables). Call inside tf.tidy. */
@@ -68,7 +69,7 @@ abstract class Base implements StackedOptimizer {
 
 class StackedSgd extends Base {
   apply(vars: tf.Variable[], grads: tf.Tensor[]): void {
-    vars.forEach((v, i) => tf.tidy(() => v.assign(tf.sub(v, tf.mul(grads[i], this.lrFor(v.rank))))));
+    vars.forEach((v, i) => tf.tidy(() => v.assign(fusedSgd(v, grads[i], this.lrs) ?? tf.sub(v, tf.mul(grads[i], this.lrFor(v.rank))))));
   }
 }
 
@@ -92,10 +93,21 @@ class StackedAdam extends Base {
     this.t += 1;
     const t = this.t;
     const corrected = Float32Array.from(this.doubleLrs, (lr) => (lr * Math.sqrt(1 - ADAM_BETA2 ** t)) / (1 - ADAM_BETA1 ** t));
+    const [ms, vs] = [this.m, this.v];
+    // One pass per variable where the backend allows (fused-updates.ts), the same ops otherwise.
+    const fused = vars.map((w, i) => fusedAdam(w, grads[i], ms[i], vs[i], corrected, { c1: 1 - ADAM_BETA1, c2: 1 - ADAM_BETA2, eps: EPSILON }));
+    if (fused.every((f) => f !== undefined)) {
+      vars.forEach((w, i) => {
+        const [w2, m2, v2] = fused[i] as tf.Tensor[];
+        ms[i].assign(m2);
+        vs[i].assign(v2);
+        w.assign(w2);
+      });
+      return;
+    }
     // Made here, in the caller's tidy: made inside a variable's tidy, it would die with it.
     const lrT = new Map<number, tf.Tensor>();
     for (const w of vars) if (!lrT.has(w.rank)) lrT.set(w.rank, perMember(corrected, w.rank));
-    const [ms, vs] = [this.m, this.v];
     vars.forEach((w, i) => tf.tidy(() => {
       const g = grads[i];
       const m = ms[i];

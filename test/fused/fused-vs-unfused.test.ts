@@ -8,6 +8,8 @@ import { FusionError, runFusedTrials, type FusedOutcome } from '../../science/fu
 import { resolveTrialSpec } from '../../science/trial-spec.js';
 import type { CheckpointInfo, TrialProgress, TrialResult, TrialSpec } from '../../science/types.js';
 import { CheckpointError } from '../../science/checkpoint/errors.js';
+import type { Dataset, Split } from '../../science/datasets/dataset.js';
+import { mulberry32 } from '../../science/models/prng.js';
 import { syntheticBinaryDataset, syntheticDataset } from '../train/synthetic-data.js';
 
 const data = syntheticDataset(200, 96);
@@ -113,6 +115,31 @@ describe('fused - a fused member is its unfused trial', () => {
     ];
     const fusedStages = results(await runFusedTrials(stages.map((s) => ({ spec: s })), deps));
     expect(fusedStages.map(comparable)).toEqual((await unfused(stages)).map(comparable));
+
+    // Every frozen-gate regime in one stack: own-init, value-init copy, parent checkpoints.
+    const mixed = [
+      spec({ regime: 'frnpf-ii', seed: 50 }),
+      spec({ regime: 'frnpf-di', seed: 51 }),
+      spec({ regime: 'stage', stage: 0, seed: 52 }),
+      ...flnpf,
+      ...stages,
+    ];
+    const fusedMixed = results(await runFusedTrials(mixed.map((s) => ({ spec: s })), deps));
+    expect(fusedMixed.map(comparable)).toEqual((await unfused(mixed)).map(comparable));
+  });
+
+  it("fused - at the paper's size (784-128x5-10, batch 32, XNNPACK's full-size tiles) members still equal their unfused runs", async () => {
+    const rng = mulberry32(3);
+    const split = (n: number): Split => ({ x: Float32Array.from({ length: n * 784 }, () => rng.next()), labels: Int32Array.from({ length: n }, () => Math.floor(rng.next() * 10)), n });
+    const mnistShaped: Dataset = { name: 'mnist', inputShape: [28, 28, 1], numClasses: 10, classNames: [...'0123456789'], train: split(96), test: split(40) };
+    const mdeps = { loadDataset: async () => mnistShaped, readEvery: 2 };
+    for (const regime of ['relu', 'dnpfl'] as const) {
+      const specs = [1, 2].map((seed) => spec({ regime, seed, arch: { kind: 'fc', width: 128, depth: 5 }, batchSize: 32, epochs: 2, optimizer: { name: 'adam', lr: 3e-4 * seed } }));
+      const fused = results(await runFusedTrials(specs.map((s) => ({ spec: s })), mdeps));
+      const alone: TrialResult[] = [];
+      for (const s of specs) alone.push(await runTrial(s, {}, mdeps));
+      expect(fused.map(comparable), regime).toEqual(alone.map(comparable));
+    }
   });
 
   it('fused - squared loss on a one-output dataset, sign-sqrt2 init without biases', async () => {

@@ -16,10 +16,17 @@ describe('fused - which trials share a stack', () => {
     expect(fusionKey(spec({ seed: 9, optimizer: { name: 'sgd', lr: 0.001 }, checkpoints: { best: true } }))).toBe(k);
     const fl = fusionKey(spec({ regime: 'flnpf', gatesFrom: ref }));
     expect(fusionKey(spec({ regime: 'flnpf', gatesFrom: { ...ref, path: '/y/b.ckpt' }, seed: 4 }))).toBe(fl);
-    // Stage k >= 1 members of different k share a stack (gates from parents); stage 0 does not.
-    const s1 = fusionKey(spec({ regime: 'stage', stage: 1, gatesFrom: ref }));
-    expect(fusionKey(spec({ regime: 'stage', stage: 3, gatesFrom: ref }))).toBe(s1);
-    expect(fusionKey(spec({ regime: 'stage', stage: 0 }))).not.toBe(s1);
+    // Every regime with frozen hard gates trains alike (the gates' source is each member's own):
+    // frnpf-ii, frnpf-di, flnpf and stages of any k share a stack; relu and dnpfl have their own.
+    const hard = [
+      spec({ regime: 'frnpf-ii' }),
+      spec({ regime: 'frnpf-di' }),
+      spec({ regime: 'stage', stage: 0 }),
+      spec({ regime: 'stage', stage: 1, gatesFrom: ref }),
+      spec({ regime: 'stage', stage: 3, gatesFrom: ref }),
+    ].map(fusionKey);
+    expect(new Set([...hard, fl]).size).toBe(1);
+    expect(new Set([fl, k, fusionKey(spec({ regime: 'dnpfl' }))]).size).toBe(3);
   });
 
   it('fused - every shared setting changes the key and is named by fusionMismatch', () => {
@@ -29,6 +36,7 @@ describe('fused - which trials share a stack', () => {
       [{ dataset: { name: 'mnist', trainSubset: { first: 100 } } }, 'dataset'],
       [{ arch: { kind: 'fc', width: 64, depth: 5 } }, 'arch'],
       [{ regime: 'dnpfl' }, 'regime'],
+      [{ regime: 'frnpf-ii' }, 'regime'],
       [{ gate: { beta: 2, eps: 0.1 } }, 'gate'],
       [{ optimizer: { name: 'adam', lr: 0.1 } }, 'optimizer'],
       [{ loss: 'squared' }, 'loss'],
