@@ -24,7 +24,7 @@ import { mulberry32, permutation, rngFor } from '../science/models/prng.js';
 import { makeBatch, type BatchSource } from '../science/train/batches.js';
 import { lossValue, makeTarget } from '../science/train/loss.js';
 import { createOptimizer } from '../science/train/optimizer.js';
-import { planRegime } from '../science/train/regime.js';
+import { planRegime } from '../science/regimes.js';
 import { trainStep } from '../science/train/train-step.js';
 import { buildTrialModel } from '../science/train/trial-model.js';
 import { makeStackedBatch } from '../science/fused/stacked-batch.js';

@@ -6,7 +6,7 @@
  * the checkpoints it writes.
  */
 import type { TrialSpec } from '../types.js';
-import { planRegime } from '../train/regime.js';
+import { planRegime } from '../regimes.js';
 
 /**
  * Why `spec` cannot be fused with anything, or undefined when it can:

@@ -12,8 +12,9 @@ import { initBackend } from '../backend/init-backend.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { loadDataset as defaultLoadDataset } from '../datasets/index.js';
 import { planNetwork } from '../models/architecture.js';
-import { planRegime } from '../train/regime.js';
+import { planRegime } from '../regimes.js';
 import { biasFor, loadGates, outputsFor } from '../run-trial.js';
+import { checkGates } from '../trial-spec.js';
 import { FusionError } from './errors.js';
 import { fusionBlocker, fusionMismatch } from './fusion-key.js';
 import { fusedTrainLoop } from './fused-train-loop.js';
@@ -22,7 +23,7 @@ import { createStackedOptimizer } from './stacked-optimizer.js';
 
 export { FusionError };
 
-/** One member: its resolved spec and the options runTrial would take for it. */
+/** One member: its resolved spec and the options runTrial would take for it (its gates among them). */
 export interface FusedTrialInput {
   spec: TrialSpec;
   options?: RunTrialOptions;
@@ -73,12 +74,15 @@ export async function runFusedTrials(members: readonly FusedTrialInput[], deps: 
     deps.onOutcome?.(i, outcome);
   };
 
-  // Each member's own gates (its parent's checkpoint); a member whose parent fails stays out.
+  // Each member's own gates (its parent's checkpoint, options.gates); a member whose gates are
+  // missing, refused or unreadable stays out, alone.
   const stacked: { index: number; member: StackedMember }[] = [];
   for (const [i, spec] of specs.entries()) {
     try {
+      const gates = members[i].options?.gates;
+      checkGates(spec, gates);
       const regime = planRegime(spec.regime, spec.stage, spec.stageEvery);
-      const featureFromCheckpoint = await loadGates(spec, regime, plan);
+      const featureFromCheckpoint = await loadGates(spec, regime, plan, gates);
       stacked.push({ index: i, member: { seed: spec.seed, regime, featureFromCheckpoint } });
     } catch (error) {
       settle(i, { ok: false, error });

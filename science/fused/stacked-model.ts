@@ -11,7 +11,7 @@ import type { NetworkPlan } from '../models/architecture.js';
 import type { LayerStack } from '../models/network.js';
 import { gateConst, gateMul, relu, softGateOp } from '../models/ops.js';
 import { hardGate } from '../models/gates.js';
-import type { RegimePlan } from '../train/regime.js';
+import type { RegimePlan } from '../regimes.js';
 import { buildTrialModel, type TrialModel } from '../train/trial-model.js';
 import type { CheckpointParts } from '../checkpoint/model-checkpoint.js';
 import { stackedDense, stackedDenseForward } from './stacked-ops.js';

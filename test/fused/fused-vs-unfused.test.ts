@@ -4,9 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTrial } from '../../science/run-trial.js';
-import { FusionError, runFusedTrials, type FusedOutcome } from '../../science/fused/run-fused-trials.js';
+import { FusionError, runFusedTrials, type FusedOutcome, type FusedTrialInput } from '../../science/fused/run-fused-trials.js';
 import { resolveTrialSpec } from '../../science/trial-spec.js';
-import type { CheckpointInfo, TrialProgress, TrialResult, TrialSpec } from '../../science/types.js';
+import type { CheckpointInfo, CheckpointRef, TrialProgress, TrialResult, TrialSpec } from '../../science/types.js';
 import { CheckpointError } from '../../science/checkpoint/errors.js';
 import type { Dataset, Split } from '../../science/datasets/dataset.js';
 import { mulberry32 } from '../../science/models/prng.js';
@@ -57,9 +57,18 @@ function comparableEvents(events: TrialProgress[]): unknown[] {
   });
 }
 
-async function unfused(specs: TrialSpec[]): Promise<TrialResult[]> {
+/** A member: a spec and, for FLNPF and stage k >= 1, its parent's checkpoint. */
+function member(s: TrialSpec, gates?: CheckpointRef): FusedTrialInput {
+  return { spec: s, options: gates ? { gates } : {} };
+}
+
+/** Each member run alone, with runTrial (specs or members with their gates). */
+async function unfused(members: (TrialSpec | FusedTrialInput)[]): Promise<TrialResult[]> {
   const out: TrialResult[] = [];
-  for (const s of specs) out.push(await runTrial(s, { checkpointDir: tempDir() }, deps));
+  for (const m of members) {
+    const { spec: s, options = {} } = 'spec' in m ? m : { spec: m, options: {} };
+    out.push(await runTrial(s, { ...options, checkpointDir: tempDir() }, deps));
+  }
   return out;
 }
 
@@ -100,31 +109,31 @@ describe('fused - a fused member is its unfused trial', () => {
       const c = r.checkpoints.find((x) => x.name === name) as CheckpointInfo;
       return { path: c.path, sha256: c.sha256 };
     };
-    const flnpf = parents.map((p, i) => spec({ regime: 'flnpf', seed: 21 + i, gatesFrom: ref(p, 'best') }));
-    const fusedFl = results(await runFusedTrials(flnpf.map((s) => ({ spec: s })), deps));
+    const flnpf = parents.map((p, i) => member(spec({ regime: 'flnpf', seed: 21 + i }), ref(p, 'best')));
+    const fusedFl = results(await runFusedTrials(flnpf, deps));
     expect(fusedFl.map(comparable)).toEqual((await unfused(flnpf)).map(comparable));
     // Different parents give different gates: the two members (same value-net seed) differ.
-    const sameSeed = parents.map((p) => spec({ regime: 'flnpf', seed: 30, gatesFrom: ref(p, 'best') }));
-    const pair = results(await runFusedTrials(sameSeed.map((s) => ({ spec: s })), deps));
+    const sameSeed = parents.map((p) => member(spec({ regime: 'flnpf', seed: 30 }), ref(p, 'best')));
+    const pair = results(await runFusedTrials(sameSeed, deps));
     expect(pair[0].epochs[0].trainLoss).not.toBe(pair[1].epochs[0].trainLoss);
 
     // Stage 1 and stage 2 (one ReLU epoch per stage) from different parents, in one stack.
     const stages = [
-      spec({ regime: 'stage', stage: 1, stageEvery: 1, seed: 40, gatesFrom: ref(parents[0], 'best@1') }),
-      spec({ regime: 'stage', stage: 2, stageEvery: 1, seed: 41, gatesFrom: ref(parents[1], 'best@2') }),
+      member(spec({ regime: 'stage', stage: 1, stageEvery: 1, seed: 40 }), ref(parents[0], 'best@1')),
+      member(spec({ regime: 'stage', stage: 2, stageEvery: 1, seed: 41 }), ref(parents[1], 'best@2')),
     ];
-    const fusedStages = results(await runFusedTrials(stages.map((s) => ({ spec: s })), deps));
+    const fusedStages = results(await runFusedTrials(stages, deps));
     expect(fusedStages.map(comparable)).toEqual((await unfused(stages)).map(comparable));
 
     // Every frozen-gate regime in one stack: own-init, value-init copy, parent checkpoints.
     const mixed = [
-      spec({ regime: 'frnpf-ii', seed: 50 }),
-      spec({ regime: 'frnpf-di', seed: 51 }),
-      spec({ regime: 'stage', stage: 0, seed: 52 }),
+      member(spec({ regime: 'frnpf-ii', seed: 50 })),
+      member(spec({ regime: 'frnpf-di', seed: 51 })),
+      member(spec({ regime: 'stage', stage: 0, seed: 52 })),
       ...flnpf,
       ...stages,
     ];
-    const fusedMixed = results(await runFusedTrials(mixed.map((s) => ({ spec: s })), deps));
+    const fusedMixed = results(await runFusedTrials(mixed, deps));
     expect(fusedMixed.map(comparable)).toEqual((await unfused(mixed)).map(comparable));
   });
 
@@ -196,18 +205,21 @@ describe('fused - members leave the stack alone', () => {
     expect([fused[0], fused[2]].map(comparable)).toEqual(alone.map(comparable));
   });
 
-  it('fused - a member whose parent checkpoint is missing fails alone; the stack trains the rest', async () => {
+  it('fused - a member whose parent checkpoint is missing (or not given) fails alone; the stack trains the rest', async () => {
     const [parent] = await unfused([spec({ checkpoints: { best: true } })]);
     const best = parent.checkpoints[0];
-    const specs = [
-      spec({ regime: 'flnpf', seed: 1, gatesFrom: { path: best.path, sha256: best.sha256 } }),
-      spec({ regime: 'flnpf', seed: 2, gatesFrom: { path: join(tempDir(), 'missing.ckpt'), sha256: best.sha256 } }),
+    const members = [
+      member(spec({ regime: 'flnpf', seed: 1 }), { path: best.path, sha256: best.sha256 }),
+      member(spec({ regime: 'flnpf', seed: 2 }), { path: join(tempDir(), 'missing.ckpt'), sha256: best.sha256 }),
+      member(spec({ regime: 'flnpf', seed: 3 })),
     ];
-    const outcomes = await runFusedTrials(specs.map((s) => ({ spec: s })), deps);
+    const outcomes = await runFusedTrials(members, deps);
     expect(outcomes[0].ok).toBe(true);
     expect(outcomes[1].ok).toBe(false);
     expect(!outcomes[1].ok && outcomes[1].error).toBeInstanceOf(CheckpointError);
-    expect(outcomes[0].ok && comparable(outcomes[0].result)).toEqual(comparable((await unfused([specs[0]]))[0]));
+    // No gates at all: refused as runTrial refuses it, naming what is missing.
+    expect(!outcomes[2].ok && String(outcomes[2].error)).toMatch(/needs gates/);
+    expect(outcomes[0].ok && comparable(outcomes[0].result)).toEqual(comparable((await unfused([members[0]]))[0]));
   });
 });
 

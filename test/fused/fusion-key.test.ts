@@ -3,27 +3,25 @@ import { fusionBlocker, fusionKey, fusionMismatch } from '../../science/fused/fu
 import { resolveTrialSpec } from '../../science/trial-spec.js';
 import type { TrialSpec } from '../../science/types.js';
 
-const ref = { path: '/x/a.ckpt', sha256: 'a'.repeat(64) };
-
 function spec(over: Record<string, unknown> = {}): TrialSpec {
   return resolveTrialSpec({ dataset: { name: 'mnist' }, regime: 'relu', optimizer: { name: 'sgd', lr: 0.1 }, epochs: 3, seed: 1, ...over });
 }
 
 describe('fused - which trials share a stack', () => {
-  it('fused - seed, step size, parent gates and requested checkpoints do not change the key', () => {
+  it('fused - seed, step size and requested checkpoints do not change the key (gates are not part of a spec)', () => {
     const k = fusionKey(spec());
     expect(k).toBeDefined();
     expect(fusionKey(spec({ seed: 9, optimizer: { name: 'sgd', lr: 0.001 }, checkpoints: { best: true } }))).toBe(k);
-    const fl = fusionKey(spec({ regime: 'flnpf', gatesFrom: ref }));
-    expect(fusionKey(spec({ regime: 'flnpf', gatesFrom: { ...ref, path: '/y/b.ckpt' }, seed: 4 }))).toBe(fl);
+    const fl = fusionKey(spec({ regime: 'flnpf' }));
+    expect(fusionKey(spec({ regime: 'flnpf', seed: 4 }))).toBe(fl);
     // Every regime with frozen hard gates trains alike (the gates' source is each member's own):
     // frnpf-ii, frnpf-di, flnpf and stages of any k share a stack; relu and dnpfl have their own.
     const hard = [
       spec({ regime: 'frnpf-ii' }),
       spec({ regime: 'frnpf-di' }),
       spec({ regime: 'stage', stage: 0 }),
-      spec({ regime: 'stage', stage: 1, gatesFrom: ref }),
-      spec({ regime: 'stage', stage: 3, gatesFrom: ref }),
+      spec({ regime: 'stage', stage: 1 }),
+      spec({ regime: 'stage', stage: 3 }),
     ].map(fusionKey);
     expect(new Set([...hard, fl]).size).toBe(1);
     expect(new Set([fl, k, fusionKey(spec({ regime: 'dnpfl' }))]).size).toBe(3);
