@@ -38,20 +38,23 @@ export interface RunTrialDeps {
   readEvery?: number;
 }
 
-function outputsFor(spec: TrialSpec, dataset: Dataset): number {
+/** Output units of the network for `dataset` (refuses softmax on a one-output regression set). */
+export function outputsFor(spec: TrialSpec, dataset: Dataset): number {
   if (dataset.numClasses === 1 && spec.loss === 'cross-entropy') {
     throw new TrialSetupError(`dataset ${dataset.name} has one regression output (-1/+1 targets): use loss 'squared', not 'cross-entropy'`, { field: 'loss' });
   }
   return dataset.numClasses;
 }
 
-function biasFor(spec: TrialSpec): boolean {
+/** Whether the network's layers have biases. */
+export function biasFor(spec: TrialSpec): boolean {
   // The nu_t notebook's network has no biases; sign-sqrt2 implies that setting.
   if (spec.init === 'sign-sqrt2') return false;
   return spec.arch.kind === 'fc' ? spec.arch.bias !== false : true;
 }
 
-async function loadGates(spec: TrialSpec, regime: RegimePlan, plan: NetworkPlan, gates: CheckpointRef | undefined): Promise<LayerStack | undefined> {
+/** The frozen gating network of FLNPF / stage k >= 1 from the parent checkpoint `gates` (undefined for other regimes). */
+export async function loadGates(spec: TrialSpec, regime: RegimePlan, plan: NetworkPlan, gates: CheckpointRef | undefined): Promise<LayerStack | undefined> {
   if (regime.featureSource !== 'checkpoint' || !gates) return undefined;
   const content = await readCheckpoint(gates);
   const wanted = regime.parentCheckpoint;

@@ -5,7 +5,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { kernelShape, type NetworkPlan } from '../models/architecture.js';
 import { frozenStackFrom, type LayerStack } from '../models/network.js';
-import type { TrialModel } from '../train/trial-model.js';
 import { CheckpointError } from './errors.js';
 import type { CheckpointContent, CheckpointHeader, TensorEntry } from './format.js';
 
@@ -14,10 +13,23 @@ export interface NamedTensor {
   tensor: tf.Tensor;
 }
 
-function stackTensors(prefix: string, stack: LayerStack): NamedTensor[] {
+/** One layer's tensors (a model's variables, or one member's slice of a fused stack). */
+export interface CheckpointLayer {
+  kernel: tf.Tensor;
+  bias?: tf.Tensor;
+}
+
+/** What a checkpoint is written from: a TrialModel, or one member of a fused stack. */
+export interface CheckpointParts {
+  value: CheckpointLayer[];
+  feature?: CheckpointLayer[];
+  head: CheckpointLayer;
+}
+
+function stackTensors(prefix: string, stack: CheckpointLayer[]): NamedTensor[] {
   return stack.flatMap((p, l) => [
-    { name: `${prefix}.${l}.kernel`, tensor: p.kernel as tf.Tensor },
-    ...(p.bias ? [{ name: `${prefix}.${l}.bias`, tensor: p.bias as tf.Tensor }] : []),
+    { name: `${prefix}.${l}.kernel`, tensor: p.kernel },
+    ...(p.bias ? [{ name: `${prefix}.${l}.bias`, tensor: p.bias }] : []),
   ]);
 }
 
@@ -25,10 +37,10 @@ function stackTensors(prefix: string, stack: LayerStack): NamedTensor[] {
  * The tensors a checkpoint of `model` holds: a ReLU network as 'hidden.<l>.*' + 'head.*';
  * a DGN as 'value.<l>.*', 'feature.<l>.*' and 'head.*'.
  */
-export function checkpointTensors(model: TrialModel): NamedTensor[] {
+export function checkpointTensors(model: CheckpointParts): NamedTensor[] {
   const head = [
-    { name: 'head.kernel', tensor: model.head.kernel as tf.Tensor },
-    ...(model.head.bias ? [{ name: 'head.bias', tensor: model.head.bias as tf.Tensor }] : []),
+    { name: 'head.kernel', tensor: model.head.kernel },
+    ...(model.head.bias ? [{ name: 'head.bias', tensor: model.head.bias }] : []),
   ];
   if (!model.feature) return [...stackTensors('hidden', model.value), ...head];
   return [...stackTensors('value', model.value), ...stackTensors('feature', model.feature), ...head];

@@ -1,0 +1,429 @@
+/**
+ * Fused-training benchmark (not a test): per-trial step time of the unfused path (one trial, K = 1,
+ * science/train's trainStep) against K trials fused into one stack (science/fused), measured side
+ * by side in one run, plus the projected wall time of the Table 2 MNIST sweeps.
+ *
+ *   npm run bench:fusion [-- --backends wasm --regimes relu,dnpfl --k 2,4,8,16 --rounds 5 --steps 60]
+ *
+ * FC 784-128x5-10, batch 32, Adam, random MNIST-shaped data. A step here is what the training
+ * loops do per step: assemble each member's batch from its own shuffled order, upload it, forward,
+ * backward, update. On a shared machine the load moves between measurements, so unfused and fused
+ * cases are measured alternately, `rounds` times each, and medians are compared; process CPU time
+ * per step is reported beside wall time.
+ *
+ * The last line is one JSON object: wasm_speedup and webgpu_speedup (unfused / fused per-trial
+ * step time at the headline K, geometric mean over the regimes; null when that backend is not
+ * in this build) and every case's figures.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { cpus, loadavg } from 'node:os';
+import { initBackend } from '../science/backend/init-backend.js';
+import { planNetwork, type NetworkPlan } from '../science/models/architecture.js';
+import { inputBatchShape } from '../science/models/network.js';
+import { mulberry32, permutation, rngFor } from '../science/models/prng.js';
+import { makeBatch, type BatchSource } from '../science/train/batches.js';
+import { lossValue, makeTarget } from '../science/train/loss.js';
+import { createOptimizer } from '../science/train/optimizer.js';
+import { planRegime } from '../science/regimes.js';
+import { trainStep } from '../science/train/train-step.js';
+import { buildTrialModel } from '../science/train/trial-model.js';
+import { makeStackedBatch } from '../science/fused/stacked-batch.js';
+import { buildStackedModel } from '../science/fused/stacked-model.js';
+import { createStackedOptimizer } from '../science/fused/stacked-optimizer.js';
+import { fusedTrainStep, stackedLoss } from '../science/fused/fused-step.js';
+import type { BackendName, OptimizerName, Regime } from '../science/types.js';
+
+interface Args {
+  backends: string[];
+  regimes: Regime[];
+  optimizers: OptimizerName[];
+  ks: number[];
+  rounds: number;
+  steps: number;
+  batch: number;
+  /** Regimes and optimisers measured for the sweep projection (cost shapes: relu, hard gates, soft gates). */
+  project: boolean;
+}
+
+/** Headline K per backend (the issue's protocol): 8 on wasm, 16 on webgpu. */
+const HEADLINE_K: Record<string, number> = { wasm: 8, webgpu: 16 };
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { backends: ['wasm'], regimes: ['relu', 'dnpfl'], optimizers: ['adam'], ks: [2, 4, 8, 16], rounds: 5, steps: 60, batch: 32, project: true };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--no-projection') {
+      args.project = false;
+      i -= 1;
+      continue;
+    }
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--backends') args.backends = value.split(',');
+    else if (flag === '--regimes') args.regimes = value.split(',') as Regime[];
+    else if (flag === '--k') args.ks = value.split(',').map(Number);
+    else if (flag === '--rounds') args.rounds = Number(value);
+    else if (flag === '--steps') args.steps = Number(value);
+    else if (flag === '--batch') args.batch = Number(value);
+    else throw new Error(`unknown flag ${flag}`);
+  }
+  return args;
+}
+
+const PLAN: NetworkPlan = planNetwork({ kind: 'fc', width: 128, depth: 5 }, [28, 28, 1], 10, true);
+const GATE = { beta: 4, eps: 0.1 };
+const LR: Record<OptimizerName, number> = { adam: 3e-4, sgd: 1e-2, rmsprop: 1e-3 };
+
+/** MNIST-shaped random examples, enough for a few shuffled "epochs" of batches. */
+function randomSource(n: number, seed: number): BatchSource {
+  const rng = mulberry32(seed);
+  return {
+    x: Float32Array.from({ length: n * 784 }, () => rng.next()),
+    labels: Int32Array.from({ length: n }, () => Math.floor(rng.next() * 10)),
+    n,
+  };
+}
+
+const TRAIN = randomSource(4096, 1);
+const TEST = randomSource(1000, 2);
+
+interface Timing {
+  /** Median wall ms per step of the whole case (all K members). */
+  wallMs: number;
+  /** Process CPU ms per step. */
+  cpuMs: number;
+}
+
+/** Time `steps` steps in blocks of 10 (one device read per block); median wall and mean CPU per step. */
+function timeBlocks(step: (i: number) => void, read: () => void, steps: number): Timing {
+  const block = 10;
+  const walls: number[] = [];
+  const c0 = process.cpuUsage();
+  let done = 0;
+  for (let b = 0; b < Math.max(1, Math.floor(steps / block)); b++) {
+    const t0 = performance.now();
+    for (let i = 0; i < block; i++) step(done++);
+    read();
+    walls.push((performance.now() - t0) / block);
+  }
+  const c = process.cpuUsage(c0);
+  walls.sort((a, b) => a - b);
+  return { wallMs: walls[Math.floor(walls.length / 2)], cpuMs: (c.user + c.system) / 1000 / done };
+}
+
+/** One trial, today's path: per step makeBatch + upload + trainStep. */
+function timeUnfused(regime: Regime, optimizer: OptimizerName, steps: number, warmup: number, batch: number): Timing {
+  const model = buildTrialModel({ plan: PLAN, regime: planRegime(regime, regime === 'stage' ? 1 : undefined), init: 'glorot-uniform', gate: GATE, seed: 0 });
+  const opt = createOptimizer({ name: optimizer, lr: LR[optimizer] }, model.trainable);
+  const order = permutation(TRAIN.n, rngFor(0, 'shuffle'));
+  const per = Math.floor(TRAIN.n / batch);
+  let acc = tf.scalar(0);
+  const step = (i: number): void => {
+    const data = makeBatch(TRAIN, 784, batch, i % per, order);
+    const next = tf.tidy(() => {
+      const x = tf.tensor(data.x, inputBatchShape(PLAN, data.size));
+      return trainStep(model, opt, 'cross-entropy', x, makeTarget(data.labels, undefined, 10), acc);
+    });
+    acc.dispose();
+    acc = next;
+  };
+  for (let i = 0; i < warmup; i++) step(i);
+  acc.dataSync();
+  const t = timeBlocks(step, () => acc.dataSync(), steps);
+  acc.dispose();
+  opt.dispose();
+  model.dispose();
+  return t;
+}
+
+/** K trials fused: per step makeStackedBatch + upload + fusedTrainStep. Figures are for the whole stack. */
+function timeFused(regime: Regime, optimizer: OptimizerName, k: number, steps: number, warmup: number, batch: number): Timing {
+  const members = Array.from({ length: k }, (_, i) => ({ seed: i }));
+  const model = buildStackedModel({ plan: PLAN, regime: planRegime(regime, regime === 'stage' ? 1 : undefined), init: 'glorot-uniform', gate: GATE, members });
+  const opt = createStackedOptimizer(optimizer, members.map((_, i) => LR[optimizer] * (1 + i / 10)), model.trainable);
+  const orders = members.map((m) => permutation(TRAIN.n, rngFor(m.seed, 'shuffle')));
+  const per = Math.floor(TRAIN.n / batch);
+  let acc = tf.zeros([k]);
+  const step = (i: number): void => {
+    const data = makeStackedBatch(TRAIN, 784, batch, i % per, orders);
+    const next = tf.tidy(() => {
+      const x = tf.tensor3d(data.x, [k, data.size, 784]);
+      const target = tf.reshape(makeTarget(data.labels, undefined, 10), [k, data.size, 10]);
+      return fusedTrainStep(model, opt, 'cross-entropy', x, target, acc);
+    });
+    acc.dispose();
+    acc = next;
+  };
+  for (let i = 0; i < warmup; i++) step(i);
+  acc.dataSync();
+  const t = timeBlocks(step, () => acc.dataSync(), steps);
+  acc.dispose();
+  opt.dispose();
+  model.dispose();
+  return t;
+}
+
+/** Test evaluation of one trial per 1000 test examples (forward, loss, accuracy), ms; unfused and per member at K. */
+function timeEvaluation(regime: Regime, k: number): { unfusedMs: number; fusedPerMemberMs: number } {
+  const plan = planRegime(regime, regime === 'stage' ? 1 : undefined);
+  const single = buildTrialModel({ plan: PLAN, regime: plan, init: 'glorot-uniform', gate: GATE, seed: 0 });
+  const stack = buildStackedModel({ plan: PLAN, regime: plan, init: 'glorot-uniform', gate: GATE, members: Array.from({ length: k }, (_, i) => ({ seed: i })) });
+  const data = makeBatch(TEST, 784, 1000, 0);
+  const run = (f: () => tf.Tensor): number => {
+    tf.tidy(f).dataSync();
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++) tf.tidy(f).dispose();
+    return (performance.now() - t0) / 3;
+  };
+  const unfusedMs = run(() => {
+    const x = tf.tensor2d(data.x, [1000, 784]);
+    return lossValue('cross-entropy', single.logits(x), makeTarget(data.labels, undefined, 10));
+  });
+  const fusedMs = run(() => {
+    const x = tf.tensor2d(data.x, [1000, 784]);
+    return stackedLoss('cross-entropy', stack.logits(x), makeTarget(data.labels, undefined, 10));
+  });
+  single.dispose();
+  stack.dispose();
+  return { unfusedMs, fusedPerMemberMs: fusedMs / k };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function geomean(xs: number[]): number {
+  return Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+}
+
+interface CaseFigures {
+  backend: string;
+  regime: Regime;
+  optimizer: OptimizerName;
+  unfused_ms_per_trial_step: number;
+  unfused_cpu_ms_per_trial_step: number;
+  fused: { k: number; ms_per_trial_step: number; cpu_ms_per_trial_step: number; speedup: number; cpu_speedup: number }[];
+}
+
+/** Alternate unfused and every fused K, `rounds` times; medians per trial. */
+function measureCase(backend: string, regime: Regime, optimizer: OptimizerName, ks: number[], rounds: number, steps: number, batch: number): CaseFigures {
+  const unfused: Timing[] = [];
+  const fused = new Map<number, Timing[]>(ks.map((k) => [k, []]));
+  for (let r = 0; r < rounds; r++) {
+    unfused.push(timeUnfused(regime, optimizer, steps, 10, batch));
+    for (const k of ks) {
+      const t = timeFused(regime, optimizer, k, Math.max(20, Math.round(steps / Math.sqrt(k))), 5, batch);
+      (fused.get(k) as Timing[]).push({ wallMs: t.wallMs / k, cpuMs: t.cpuMs / k });
+    }
+  }
+  const u = median(unfused.map((t) => t.wallMs));
+  const uc = median(unfused.map((t) => t.cpuMs));
+  return {
+    backend,
+    regime,
+    optimizer,
+    unfused_ms_per_trial_step: u,
+    unfused_cpu_ms_per_trial_step: uc,
+    fused: ks.map((k) => {
+      const ts = fused.get(k) as Timing[];
+      const f = median(ts.map((t) => t.wallMs));
+      const fc = median(ts.map((t) => t.cpuMs));
+      return { k, ms_per_trial_step: f, cpu_ms_per_trial_step: fc, speedup: u / f, cpu_speedup: uc / fc };
+    }),
+  };
+}
+
+/** Table 2 MNIST sweeps (sweeps/fc-mnist-sgd.yaml, sweeps/fc-mnist-adam.yaml). */
+const SWEEPS = [
+  { name: 'fc-mnist-sgd', optimizer: 'sgd' as const, epochs: 300, trialsPerRegime: 15 },
+  { name: 'fc-mnist-adam', optimizer: 'adam' as const, epochs: 100, trialsPerRegime: 5 },
+];
+/**
+ * How the sweep's trials can bundle: trials that train alike and are ready together. FRNPF-II
+ * and FRNPF-DI (frozen hard gates) are ready at the start and share stacks; FLNPF trains the
+ * same way but waits for its ReLU parent, so it bundles in a later wave.
+ */
+const WAVES: { regimes: Regime[]; costAs: Regime }[] = [
+  { regimes: ['relu'], costAs: 'relu' },
+  { regimes: ['frnpf-ii', 'frnpf-di'], costAs: 'frnpf-ii' },
+  { regimes: ['dnpfl'], costAs: 'dnpfl' },
+  { regimes: ['flnpf'], costAs: 'frnpf-ii' },
+];
+const MNIST_STEPS_PER_EPOCH = Math.ceil(60000 / 32);
+const MNIST_TEST_THOUSANDS = 10;
+const WORKERS = 2;
+
+/** Measured per-trial costs of one (cost shape, optimiser): unfused, and fused at some K. */
+interface Costs {
+  stepU: number;
+  evalU: number;
+  fused: Map<number, { step: number; eval: number }>;
+}
+
+/**
+ * Per-member cost of a bundle of b, from the measured K: t(K) = a + c / K (c: the per-step cost
+ * the stack shares, a: each member's own work), fitted through the two measured K nearest b.
+ */
+function perMemberAt(fused: Map<number, { step: number; eval: number }>, b: number): { step: number; eval: number } {
+  const ks = [...fused.keys()].sort((x, y) => x - y);
+  if (b === 1) return { step: Number.NaN, eval: Number.NaN };
+  const exact = fused.get(b);
+  if (exact) return exact;
+  const lo = [...ks].reverse().find((k) => k < b) ?? ks[0];
+  const hi = ks.find((k) => k > b && k !== lo) ?? ks[ks.length - 1];
+  if (lo === hi) return fused.get(lo) as { step: number; eval: number };
+  const fit = (key: 'step' | 'eval'): number => {
+    const [tl, th] = [(fused.get(lo) as { step: number; eval: number })[key], (fused.get(hi) as { step: number; eval: number })[key]];
+    const c = (tl - th) / (1 / lo - 1 / hi);
+    return th - c / hi + c / b;
+  };
+  return { step: fit('step'), eval: fit('eval') };
+}
+
+/** Split n trials into bundles of at most k, as even as possible. */
+function bundles(n: number, k: number): number[] {
+  const count = Math.ceil(n / k);
+  return Array.from({ length: count }, (_, i) => Math.floor(n / count) + (i < n % count ? 1 : 0));
+}
+
+interface Projection {
+  workers: number;
+  k: number;
+  unfused_hours: number;
+  fused_hours: number;
+  per_trial_epoch_s: Record<string, { unfused: number; fused: number; bundle: number }>;
+}
+
+/**
+ * Wall time of both sweeps on this machine: per trial-epoch cost (1875 steps + 10,000 test
+ * images) x epochs, summed over trials and divided over `WORKERS` worker processes. Fused,
+ * each wave's trials run in bundles of at most k; a bundle of b costs b x the per-member cost at
+ * b. FLNPF waits for its ReLU parent, so ReLU then FLNPF (the critical path) bounds it below.
+ */
+function project(costs: Map<string, Costs>, k: number): Projection {
+  let unfusedWork = 0;
+  let fusedWork = 0;
+  let unfusedPath = 0;
+  let fusedPath = 0;
+  const perEpoch: Projection['per_trial_epoch_s'] = {};
+  for (const sweep of SWEEPS) {
+    const pathU: number[] = [];
+    const pathF: number[] = [];
+    for (const wave of WAVES) {
+      const c = costs.get(`${wave.costAs}/${sweep.optimizer}`);
+      if (!c) throw new Error(`no measurement for ${wave.costAs}/${sweep.optimizer}`);
+      const unfusedEpoch = (MNIST_STEPS_PER_EPOCH * c.stepU + MNIST_TEST_THOUSANDS * c.evalU) / 1000;
+      const n = wave.regimes.length * sweep.trialsPerRegime;
+      unfusedWork += n * sweep.epochs * unfusedEpoch;
+      let longest = 0;
+      for (const b of bundles(n, k)) {
+        const m = b === 1 ? { step: c.stepU, eval: c.evalU } : perMemberAt(c.fused, b);
+        const memberEpoch = (MNIST_STEPS_PER_EPOCH * m.step + MNIST_TEST_THOUSANDS * m.eval) / 1000;
+        fusedWork += b * sweep.epochs * memberEpoch;
+        longest = Math.max(longest, b * sweep.epochs * memberEpoch);
+        perEpoch[`${sweep.name}/${wave.regimes.join('+')}`] = { unfused: unfusedEpoch, fused: memberEpoch, bundle: b };
+      }
+      if (wave.costAs !== 'dnpfl' && (wave.regimes.includes('relu') || wave.regimes.includes('flnpf'))) {
+        pathU.push(sweep.epochs * unfusedEpoch);
+        pathF.push(longest);
+      }
+    }
+    unfusedPath = Math.max(unfusedPath, pathU.reduce((a, x) => a + x, 0));
+    fusedPath = Math.max(fusedPath, pathF.reduce((a, x) => a + x, 0));
+  }
+  return {
+    workers: WORKERS,
+    k,
+    unfused_hours: Math.max(unfusedWork / WORKERS, unfusedPath) / 3600,
+    fused_hours: Math.max(fusedWork / WORKERS, fusedPath) / 3600,
+    per_trial_epoch_s: perEpoch,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  console.log('# npf-sweep fused-training benchmark');
+  console.log(`machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; node ${process.version}; tfjs-core ${tf.version_core}`);
+  console.log(
+    `FC 784-128x5-10, batch ${args.batch}, random MNIST-shaped data; per round: unfused (K = 1) then fused K = ${args.ks.join(', ')}, ` +
+      `${args.steps} steps each (fused: steps / sqrt(K), at least 20) in blocks of 10; medians over ${args.rounds} rounds; ms per trial-step (fused: stack step / K)`,
+  );
+  const figures: CaseFigures[] = [];
+  const speedups: Record<string, number | null> = { wasm: null, webgpu: null };
+  const notes: string[] = [];
+  const costs = new Map<string, Costs>();
+  let projection: Projection | undefined;
+  for (const backend of args.backends) {
+    try {
+      await initBackend(backend as BackendName, false);
+    } catch (err) {
+      notes.push(`${backend}: not measured (${(err as Error).message})`);
+      console.log(`\n${backend}: not measured (${(err as Error).message})`);
+      continue;
+    }
+    const headline = HEADLINE_K[backend] ?? 8;
+    const ks = [...new Set([...args.ks, headline])].sort((a, b) => a - b);
+    // Untimed: the first trainings in a process pay for JIT tiers and heap growth.
+    timeUnfused('dnpfl', 'adam', 30, 10, args.batch);
+    timeFused('dnpfl', 'adam', headline, 20, 5, args.batch);
+    console.log(`\n## ${backend}\n`);
+    console.log(`| regime | optimizer | unfused ms/step (cpu) | ${ks.map((k) => `K=${k} ms/trial-step (cpu), speedup`).join(' | ')} |`);
+    console.log(`|---|---|---|${ks.map(() => '---').join('|')}|`);
+    const headlineSpeedups: number[] = [];
+    const cases: [Regime, OptimizerName][] = args.regimes.flatMap((r) => args.optimizers.map((o) => [r, o] as [Regime, OptimizerName]));
+    const projecting = args.project && backend === 'wasm';
+    if (projecting) {
+      for (const shape of ['relu', 'frnpf-ii', 'dnpfl'] as Regime[]) for (const o of ['sgd', 'adam'] as OptimizerName[]) if (!cases.some(([r, oo]) => r === shape && oo === o)) cases.push([shape, o]);
+    }
+    for (const [regime, optimizer] of cases) {
+      const headlineCase = args.regimes.includes(regime) && args.optimizers.includes(optimizer);
+      // Projection-only cases: two K (4 and the headline) are enough for the t(K) = a + c / K fit.
+      const caseKs = headlineCase ? ks : [...new Set([4, headline])];
+      const f = measureCase(backend, regime, optimizer, caseKs, headlineCase ? args.rounds : Math.max(2, Math.ceil(args.rounds / 2)), args.steps, args.batch);
+      figures.push(f);
+      const cells = ks.map((k) => {
+        const x = f.fused.find((c) => c.k === k);
+        return x ? `${x.ms_per_trial_step.toFixed(2)} (${x.cpu_ms_per_trial_step.toFixed(2)}), ${x.speedup.toFixed(2)}x` : '-';
+      });
+      console.log(`| ${regime} | ${optimizer} | ${f.unfused_ms_per_trial_step.toFixed(2)} (${f.unfused_cpu_ms_per_trial_step.toFixed(2)}) | ${cells.join(' | ')} |`);
+      const h = f.fused.find((c) => c.k === headline);
+      if (headlineCase && h) headlineSpeedups.push(h.speedup);
+      if (projecting) {
+        const fused = new Map<number, { step: number; eval: number }>();
+        let evalU = 0;
+        for (const c of f.fused) {
+          const ev = timeEvaluation(regime, c.k);
+          evalU = ev.unfusedMs;
+          fused.set(c.k, { step: c.ms_per_trial_step, eval: ev.fusedPerMemberMs });
+        }
+        costs.set(`${regime}/${optimizer}`, { stepU: f.unfused_ms_per_trial_step, evalU, fused });
+      }
+    }
+    if (backend === 'wasm' || backend === 'webgpu') speedups[backend] = headlineSpeedups.length ? geomean(headlineSpeedups) : null;
+    console.log(`\n${backend}: speedup at K = ${headline} (geometric mean over ${args.regimes.join(', ')}, ${args.optimizers.join(', ')}): ${speedups[backend]?.toFixed(2) ?? 'n/a'}x`);
+    if (projecting) {
+      projection = project(costs, headline);
+      console.log(
+        `\nProjected wall time of fc-mnist-sgd (75 trials x 300 epochs) + fc-mnist-adam (25 x 100) on this machine, ${WORKERS} workers, ` +
+          `from the per-trial-epoch costs above (${MNIST_STEPS_PER_EPOCH} steps + 10,000 test images): unfused ${projection.unfused_hours.toFixed(1)} h, fused (K <= ${headline}) ${projection.fused_hours.toFixed(1)} h`,
+      );
+    }
+  }
+  if (!args.backends.includes('webgpu')) notes.push('webgpu: not requested (--backends); this build has no webgpu backend');
+  console.log(
+    JSON.stringify({
+      wasm_speedup: speedups.wasm === null ? null : Number(speedups.wasm.toFixed(3)),
+      webgpu_speedup: speedups.webgpu === null ? null : Number(speedups.webgpu.toFixed(3)),
+      headline_k: HEADLINE_K,
+      load_average: loadavg(),
+      cases: figures,
+      projection,
+      notes,
+    }),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,127 @@
+/**
+ * The recorded ops of a stack of K models that differ from the single-model ops of
+ * science/models/ops.ts, each with its hand-written gradient. Every tensor carries the member
+ * axis first ([K, B, units]); elementwise ops (relu, gates) are shared with ops.ts unchanged.
+ *
+ * Each op computes, for member k, exactly the kernels its unfused counterpart computes for that
+ * model (the same 2-D products, the same reductions over the same axis order), so a member of a
+ * stack reproduces its unfused run (test/fused/fused-vs-unfused.test.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { stackedMatMul } from './stacked-matmul.js';
+
+type Saver = (tensors: tf.Tensor[]) => void;
+type GradOut = { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
+
+function custom(f: (...args: never[]) => GradOut): (...args: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
+}
+
+/** [K, n, m] -> [K, m, n]: one transpose for the whole stack. */
+function transposeMembers(t: tf.Tensor): tf.Tensor3D {
+  return tf.transpose(t as tf.Tensor3D, [0, 2, 1]);
+}
+
+/** q + b with the bias [K, m] broadcast over each member's batch rows. */
+function addBias(q: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+  return tf.add(q, tf.expandDims(b, 1)) as tf.Tensor3D;
+}
+
+/*
+ * Kernels are held transposed, Wt [K, out, in], so that the big operand of every product is
+ * the unpacked left one: XNNPACK repacks (and transposes) its right operand on every call,
+ * which for a 784 x 128 kernel costs more than the product itself at batch 32. Per member:
+ *   q  = (Wt h^T)^T          right operand h^T: in x B
+ *   dh = dq Wt               right operand Wt as stored (the unfused path transposes W first)
+ *   dWt = dq^T h             right operand h: B x in
+ * Each output element is the same sum of the same products, in the same order, as the
+ * unfused layer's (its products are h W, dq W^T, h^T dq), so the values are identical.
+ */
+
+function forwardT(h: tf.Tensor, wt: tf.Tensor): tf.Tensor3D {
+  return transposeMembers(stackedMatMul(wt, transposeMembers(h)));
+}
+
+// The kernel Wt is read from the closure, not through `save`: tfjs saves by copying, which for
+// Wt is the whole stacked kernel on every step, and Wt (a variable) outlives the backward pass
+// anyway. Activations must be saved: the forward's intermediates are freed before backprop.
+const denseBias = custom((x: tf.Tensor3D, wt: tf.Tensor3D, b: tf.Tensor2D, save: Saver) => {
+  save([x]);
+  return {
+    value: addBias(forwardT(x, wt), b),
+    gradFunc: (dy, [xs]) => [stackedMatMul(dy, wt), stackedMatMul(transposeMembers(dy), xs), tf.sum(dy, 1)],
+  };
+});
+
+const denseNoBias = custom((x: tf.Tensor3D, wt: tf.Tensor3D, save: Saver) => {
+  save([x]);
+  return {
+    value: forwardT(x, wt),
+    gradFunc: (dy, [xs]) => [stackedMatMul(dy, wt), stackedMatMul(transposeMembers(dy), xs)],
+  };
+});
+
+// Fed by the data: dx is never used, so it is not computed (a zero tensor stands in).
+const denseBiasInput = custom((x: tf.Tensor3D, wt: tf.Tensor3D, b: tf.Tensor2D, save: Saver) => {
+  save([x]);
+  return {
+    value: addBias(forwardT(x, wt), b),
+    gradFunc: (dy, [xs]) => [tf.zerosLike(xs), stackedMatMul(transposeMembers(dy), xs), tf.sum(dy, 1)],
+  };
+});
+
+const denseNoBiasInput = custom((x: tf.Tensor3D, wt: tf.Tensor3D, save: Saver) => {
+  save([x]);
+  return {
+    value: forwardT(x, wt),
+    gradFunc: (dy, [xs]) => [tf.zerosLike(xs), stackedMatMul(transposeMembers(dy), xs)],
+  };
+});
+
+/**
+ * Dense layer of every member, q[k] = x[k] W[k] (+ b[k]): x [K, B, n], transposed kernel
+ * kernelT [K, m, n] (Wt[k] = W[k]^T, a variable), bias [K, m]. `isInput`: x is the data batch,
+ * whose gradient is not needed.
+ */
+export function stackedDense(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor | undefined, isInput = false): tf.Tensor3D {
+  if (bias) return (isInput ? denseBiasInput : denseBias)(x, kernelT, bias) as tf.Tensor3D;
+  return (isInput ? denseNoBiasInput : denseNoBias)(x, kernelT) as tf.Tensor3D;
+}
+
+/**
+ * The same layer without a tape, for evaluation: x may be one batch shared by every member
+ * ([B, n], the test set) or one batch per member ([K, B, n]).
+ */
+export function stackedDenseForward(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor3D {
+  const xT = x.rank === 2 ? tf.transpose(x) : transposeMembers(x);
+  const q = transposeMembers(stackedMatMul(kernelT, xT));
+  return bias ? addBias(q, bias) : q;
+}
+
+/**
+ * Softmax cross-entropy of each member, mean over its batch: a [K] vector. The gradient of
+ * member k is (softmax(z_k) - onehot_k) dy_k / B, as for one model.
+ */
+export const stackedSoftmaxCrossEntropy = custom((logits: tf.Tensor3D, onehot: tf.Tensor3D, save: Saver) => {
+  save([logits, onehot]);
+  return {
+    value: tf.mean(tf.sub(tf.logSumExp(logits, 2), tf.sum(tf.mul(logits, onehot), 2)), 1),
+    gradFunc: (dy, [z, oh]) => {
+      const [k, b] = z.shape;
+      return [tf.mul(tf.sub(tf.softmax(z as tf.Tensor3D), oh), tf.div(tf.reshape(dy, [k, 1, 1]), b)), tf.zerosLike(oh)];
+    },
+  };
+}) as (logits: tf.Tensor3D, onehot: tf.Tensor) => tf.Tensor1D;
+
+/** Squared loss of each member (Keras' MSE over its batch and outputs): a [K] vector. */
+export const stackedMeanSquaredError = custom((out: tf.Tensor3D, target: tf.Tensor3D, save: Saver) => {
+  const diff = tf.sub(out, target);
+  save([diff]);
+  return {
+    value: tf.mean(tf.square(diff), [1, 2]),
+    gradFunc: (dy, [d]) => {
+      const [k, b, o] = d.shape;
+      return [tf.mul(d, tf.div(tf.mul(tf.reshape(dy, [k, 1, 1]), 2), b * o)), tf.zerosLike(d)];
+    },
+  };
+}) as (out: tf.Tensor3D, target: tf.Tensor) => tf.Tensor1D;
