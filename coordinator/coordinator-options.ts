@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import { InvalidInputError } from '../common/errors.js';
 import { LIMITS } from './limits.js';
+import { NO_ENV } from './sweep-spec/parse-sweep.js';
 
 export interface CoordinatorOptions {
   /** Directory of the SQLite file npf.db and artifacts/ (by sha256). Created if missing. */
@@ -116,6 +117,6 @@ export function resolveCoordinatorOptions(o: CoordinatorOptions): ResolvedCoordi
     registry,
     now: now ?? Date.now,
     log: log ?? ((line: string) => console.error(`[coordinator] ${line}`)),
-    env: env ?? {},
+    env: env ?? NO_ENV,
   };
 }

@@ -13,6 +13,9 @@ import { LIMITS } from '../limits.js';
 import { SweepSpecError, type SpecIssue } from './errors.js';
 import { sweepSchema, type SweepSpec } from './sweep-schema.js';
 
+/** The coordinator's environment for specs: none. A `${NAME}` then says the client expands variables. */
+export const NO_ENV: Readonly<Record<string, string | undefined>> = Object.freeze({});
+
 export interface ParseSweepOptions {
   /** File name used in messages (default 'sweep.yaml'). */
   file?: string;
@@ -78,7 +81,7 @@ export function parseSweepSpec(text: string, options: ParseSweepOptions = {}): S
   for (const entry of options.set ?? []) applyOverride(doc, entry, file);
 
   const envIssues: SpecIssue[] = [];
-  const noEnv = !options.env || Object.keys(options.env).length === 0;
+  const noEnv = options.env === undefined || options.env === NO_ENV;
   interpolateEnv(doc.contents, [], options.env ?? {}, (path, node, name) =>
     envIssues.push({
       file,
