@@ -18,7 +18,9 @@ const TOKEN = 'restart-token';
 
 /** `npf coordinator` as its own process, so the test can SIGKILL it. */
 function startCoordinatorProcess(e: E2E, name: string, dataDir: string, port: number): Proc {
-  return e.npf(name, ['coordinator', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--http', 'off', '--lease-ttl-ms', '6000', '--heartbeat-ms', '300', '--retry-backoff-ms', '1'], { NPF_TOKEN: TOKEN });
+  // The lease TTL outlasts the outage (kill, a held result, restart) with margin: on a loaded
+  // machine that took more than 6 s, and the held result was then refused as expired.
+  return e.npf(name, ['coordinator', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--http', 'off', '--lease-ttl-ms', '20000', '--heartbeat-ms', '300', '--retry-backoff-ms', '1'], { NPF_TOKEN: TOKEN });
 }
 
 describe('e2e coordinator restart', () => {
