@@ -12,7 +12,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CheckpointInfo, EpochRecord, TrialProgress, TrialResult, TrialSpec, TrialStatus } from '../types.js';
 import type { Dataset } from '../datasets/dataset.js';
-import { permutation, rngFor, type Rng } from '../models/prng.js';
+import { permutation, type Rng } from '../models/prng.js';
+import { planRegime } from '../regimes.js';
+import { trialRng } from '../train/trial-streams.js';
 import { batchCount, makeBatch, type BatchSource } from '../train/batches.js';
 import { makeTarget } from '../train/loss.js';
 import { checkpointTensors, type NamedTensor } from '../checkpoint/model-checkpoint.js';
@@ -80,7 +82,8 @@ class Member {
     readonly index: number,
     readonly run: FusedMemberRun,
   ) {
-    this.shuffleRng = rngFor(run.spec.seed, 'shuffle');
+    // The member's own minibatch order: FLNPF and stage k scope it by their identity, as unfused.
+    this.shuffleRng = trialRng(run.spec.seed, 'shuffle', planRegime(run.spec.regime, run.spec.stage, run.spec.stageEvery));
     this.wantBestAt = new Set(run.spec.checkpoints?.bestAtEpochs ?? []);
     this.keepBest = Boolean(run.spec.checkpoints?.best) || this.wantBestAt.size > 0;
   }
