@@ -25,7 +25,10 @@ const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
   --work-dir DIR            checkpoint cache and scratch (default ./.npf-worker)
   --backend B               backend for specs that say auto: wasm, cpu, tensorflow, tensorflow-gpu
   --http HOST:PORT          /metrics and /healthz (default 0.0.0.0:9465; 'off' to disable)
-  --drain-grace-s S         on SIGTERM, seconds running trials may go on (default 25)`;
+  --drain-grace-s S         on SIGTERM, seconds running trials may go on (default 25)
+  --resume-every-s S        a running trial saves a resume state at an epoch's end at most every
+                            S seconds (default 30; 0: every epoch); an interrupted trial's next
+                            attempt continues from the last one (docs/resume.md)`;
 
 const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'];
 
@@ -43,6 +46,7 @@ const SPEC = defineCommand({
     backend: { kind: 'string', choices: BACKENDS },
     http: { kind: 'string' },
     'drain-grace-s': { kind: 'number', min: 0 },
+    'resume-every-s': { kind: 'number', min: 0 },
   },
 });
 
@@ -71,6 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     backend: values.backend as BackendName | undefined,
     httpListen: values.http === 'off' ? null : values.http,
     drainGraceMs: graceS === undefined ? undefined : Math.round(graceS * 1000),
+    resumeEveryMs: values['resume-every-s'] === undefined ? undefined : Math.round(values['resume-every-s'] * 1000),
   });
   process.off('SIGTERM', early);
   process.off('SIGINT', early);
