@@ -13,6 +13,10 @@ export interface StartTrialMessage {
   gates?: CheckpointRef;
   /** Where runTrial writes checkpoints. */
   checkpointDir: string;
+  /** An earlier attempt's resume state, a local file the worker verified (RunTrialOptions.resume). */
+  resume?: CheckpointRef;
+  /** RunTrialOptions.resumeEveryMs. */
+  resumeEveryMs?: number;
 }
 
 /** Child -> parent. */

@@ -6,9 +6,13 @@
  *   'reporting' checkpoints uploaded, then the result in CompleteTasks (batched with the other
  *               results of the same turn) or the failure in FailTask
  *
+ * While it runs, the trial's resume states are uploaded (artifact 'resume', latest first), and a
+ * lease that carries one (`resume_from`, an earlier attempt's) starts the trial from it.
+ *
  * A task the coordinator cancels reports nothing; a task stopped by drain is handed back as
  * interrupted (not a failure: it does not use up one of the task's attempts). Every coordinator call goes through WorkerRetry ('report' row).
  */
+import { copyFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
@@ -18,7 +22,7 @@ import { describeError, InvalidInputError } from '../common/errors.js';
 const TASK_ID_FORM = /^[A-Za-z0-9_-]{1,128}$/;
 import type { ArtifactRef, TaskLease } from '../gen/npf/v1/sweep.js';
 import { resolveTrialSpec } from '../science/trial-spec.js';
-import type { CheckpointRef, TrialProgress, TrialSpec } from '../science/types.js';
+import type { CheckpointInfo, CheckpointRef, TrialProgress, TrialSpec } from '../science/types.js';
 import type { ActiveTask, ActiveTasks } from './active-tasks.js';
 import { uploadCheckpoint, type ArtifactCache } from './artifacts.js';
 import { CompletionBatcher } from './completion-batcher.js';
@@ -32,7 +36,7 @@ import type { ResolvedWorkerOptions } from './worker-options.js';
 import type { WorkerRetry } from './worker-retry.js';
 
 export interface TaskPipelineOptions {
-  options: Pick<ResolvedWorkerOptions, 'workDir' | 'backend' | 'resources' | 'childEnv' | 'killGraceMs'>;
+  options: Pick<ResolvedWorkerOptions, 'workDir' | 'backend' | 'resources' | 'childEnv' | 'killGraceMs' | 'resumeEveryMs'>;
   /** Compiled trial child entry. */
   childScript: string;
   client: CoordinatorClient;
@@ -56,6 +60,8 @@ export function shortId(taskId: string): string {
 export class TaskPipeline {
   /** Results ready in the same event-loop turn go out in one CompleteTasks call. */
   private readonly completions: CompletionBatcher;
+  /** Per running task: its resume-state uploads, one after the other, and the newest epoch announced. */
+  private readonly resumeUploads = new Map<string, { chain: Promise<void>; latest: number }>();
 
   constructor(private readonly o: TaskPipelineOptions) {
     const { retry, client } = o;
@@ -105,6 +111,7 @@ export class TaskPipeline {
     task.done = this.run(task)
       .catch((err: unknown) => this.o.log(`task ${shortId(lease.taskId)}: ${describeError(err)}`))
       .finally(() => {
+        this.resumeUploads.delete(lease.taskId);
         progress.untrack(lease.taskId);
         tasks.remove(lease.taskId);
         metrics.trialsRunning.set(tasks.running());
@@ -149,6 +156,8 @@ export class TaskPipeline {
     }
     if (task.cancelled) return;
     if (!this.o.isRunning()) return this.report(lease, 'drained', DRAINING_NOT_STARTED, true);
+    const resume = await this.fetchResumeState(lease);
+    if (task.cancelled) return;
 
     const env: NodeJS.ProcessEnv = { ...options.childEnv };
     if (lease.gpuIndex >= 0) env.CUDA_VISIBLE_DEVICES = String(lease.gpuIndex);
@@ -161,15 +170,19 @@ export class TaskPipeline {
       spec,
       gates,
       checkpointDir: join(dir, 'checkpoints'),
+      resume,
+      resumeEveryMs: options.resumeEveryMs,
       env,
       maxOldSpaceMb: memoryMb >= 512 ? memoryMb : undefined,
       onProgress: (event, bytes) => this.onProgress(task, event, bytes),
     });
     task.proc = proc;
     this.setPhase(task, 'running');
-    this.o.log(`task ${shortId(lease.taskId)} attempt ${lease.fencingToken}: started (pid ${proc.pid})`);
+    this.o.log(`task ${shortId(lease.taskId)} attempt ${lease.fencingToken}: started (pid ${proc.pid})${resume ? `, resuming after epoch ${lease.resumeFrom?.epoch}` : ''}`);
     const outcome = await proc.done;
     this.setPhase(task, 'reporting');
+    // The last resume state goes up before the task is handed back (its next attempt starts from it).
+    await this.resumeUploads.get(lease.taskId)?.chain;
 
     try {
       if (task.cancelled) {
@@ -218,8 +231,52 @@ export class TaskPipeline {
     return { spec: backend && backend !== 'auto' && spec.backend === 'auto' ? { ...spec, backend } : spec };
   }
 
+  /** An earlier attempt's resume state, downloaded and verified; none (train from the start) when it cannot be had. */
+  private async fetchResumeState(lease: TaskLease): Promise<CheckpointRef | undefined> {
+    const ref = lease.resumeFrom;
+    if (!ref?.sha256) return undefined;
+    try {
+      const path = await this.o.retry.run('report', `downloading resume state ${ref.sha256.slice(0, 12)}`, () => this.o.cache.fetch(this.o.client, ref));
+      return { path, sha256: ref.sha256 };
+    } catch (err) {
+      this.o.log(`task ${shortId(lease.taskId)}: its resume state (epoch ${ref.epoch}) cannot be had, training from the start: ${describeError(err)}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Upload a resume state the trial announced. A private copy is taken at once (the trial
+   * overwrites resume.npfckpt at its next point); uploads run one at a time, and one that a newer
+   * point overtook while waiting is skipped. A failed upload is logged: the trial goes on.
+   */
+  private onResumePoint(task: ActiveTask, cp: CheckpointInfo): void {
+    const { lease } = task;
+    const id = shortId(lease.taskId);
+    const entry = this.resumeUploads.get(lease.taskId) ?? { chain: Promise.resolve(), latest: 0 };
+    this.resumeUploads.set(lease.taskId, entry);
+    entry.latest = cp.epoch;
+    const copy = `${cp.path}.epoch-${cp.epoch}`;
+    try {
+      copyFileSync(cp.path, copy);
+    } catch (err) {
+      this.o.log(`task ${id}: resume state of epoch ${cp.epoch} not kept (${describeError(err)})`);
+      return;
+    }
+    entry.chain = entry.chain.then(async () => {
+      try {
+        if (entry.latest !== cp.epoch) return;
+        await this.o.retry.run('report', `uploading the resume state of task ${id}`, () => uploadCheckpoint(this.o.client, lease.taskId, lease.fencingToken, { ...cp, path: copy }));
+      } catch (err) {
+        this.o.log(`task ${id}: resume state of epoch ${cp.epoch} not uploaded (${describeError(err)})`);
+      } finally {
+        await rm(copy, { force: true }).catch(() => undefined);
+      }
+    });
+  }
+
   private onProgress(task: ActiveTask, event: TrialProgress, bytes?: number): void {
     if (event.kind === 'started') task.backend = event.backend;
+    if (event.kind === 'resume-point') this.onResumePoint(task, event.checkpoint);
     if (event.kind !== 'epoch') return;
     this.o.progress.add(task.lease.taskId, event.record);
     const { metrics } = this.o;

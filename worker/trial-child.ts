@@ -63,6 +63,8 @@ async function runOne(start: StartTrialMessage): Promise<number> {
     const result = await runTrial(start.spec, {
       gates: start.gates,
       checkpointDir: start.checkpointDir,
+      resume: start.resume,
+      resumeEveryMs: start.resumeEveryMs,
       signal: abort.signal,
       onProgress: (event) => {
         if (event.kind === 'step') return; // too chatty for IPC; epochs are what the coordinator wants

@@ -16,6 +16,10 @@ export interface TrialProcessOptions {
   /** The parent checkpoint (a local verified file) for a trial that takes its gates from one. */
   gates?: CheckpointRef;
   checkpointDir: string;
+  /** An earlier attempt's resume state (local, verified) to continue from. */
+  resume?: CheckpointRef;
+  /** How often the trial writes a resume state (RunTrialOptions.resumeEveryMs). */
+  resumeEveryMs?: number;
   env?: NodeJS.ProcessEnv;
   /** V8 heap limit for the child (MiB), so a runaway trial dies alone with a clear OOM. */
   maxOldSpaceMb?: number;
@@ -65,7 +69,7 @@ export class TrialProcess {
         finish(127, null);
       });
     });
-    const start: StartTrialMessage = { type: 'start', spec: opts.spec, gates: opts.gates, checkpointDir: opts.checkpointDir };
+    const start: StartTrialMessage = { type: 'start', spec: opts.spec, gates: opts.gates, checkpointDir: opts.checkpointDir, resume: opts.resume, resumeEveryMs: opts.resumeEveryMs };
     this.child.send(start);
   }
 

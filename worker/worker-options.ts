@@ -42,6 +42,12 @@ export interface WorkerOptions {
   killGraceMs?: number;
   /** Long-poll of LeaseTasks (default 10 s). */
   leaseWaitMs?: number;
+  /**
+   * A running trial writes a resume state at an epoch's end at most this often, and the worker
+   * uploads it, so an interrupted trial's next attempt continues from there (default 30 s; 0:
+   * every epoch).
+   */
+  resumeEveryMs?: number;
   /** Reconnect backoff (default 250 ms doubling to 10 s). */
   backoff?: BackoffPolicy;
   /** Compiled trial child entry (default: dist/worker/trial-child.js next to this module). */
@@ -69,6 +75,7 @@ const schema = z.object({
   drainGraceMs: z.number().int().min(0).optional(),
   killGraceMs: z.number().int().min(0).optional(),
   leaseWaitMs: z.number().int().min(0).optional(),
+  resumeEveryMs: z.number().int().min(0).optional(),
   backend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).optional(),
 });
 
@@ -86,6 +93,7 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     drainGraceMs: opts.drainGraceMs,
     killGraceMs: opts.killGraceMs,
     leaseWaitMs: opts.leaseWaitMs,
+    resumeEveryMs: opts.resumeEveryMs,
     backend: opts.backend,
   });
   if (!parsed.success) {
@@ -113,6 +121,7 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     drainGraceMs: opts.drainGraceMs ?? 25_000,
     killGraceMs: opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     leaseWaitMs: opts.leaseWaitMs ?? 10_000,
+    resumeEveryMs: opts.resumeEveryMs ?? 30_000,
     backoff: opts.backoff ?? DEFAULT_BACKOFF,
     childEnv: opts.childEnv ?? withoutToken(process.env),
   };

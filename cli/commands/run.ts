@@ -41,6 +41,9 @@ const USAGE = `usage: npf run <spec.yaml> [options]
   --lease-ttl-ms MS    lease time-to-live of the embedded coordinator (default 30000)
   --nats URL           also publish the sweep's events to NATS JetStream (docs/events.md)
   --http HOST:PORT     serve the embedded coordinator's /metrics, /healthz, /readyz (default: off)
+  --resume-every-s S   a running trial saves a resume state at an epoch's end at most every S
+                       seconds (default 30; 0: every epoch): Ctrl-C, then the same command,
+                       continues each stopped trial from its last one (docs/resume.md)
   --listen HOST:PORT   the embedded coordinator's gRPC address (default 127.0.0.1 on a free port),
                        so other commands can attach: npf status --coordinator HOST:PORT
                        --token-file <data-dir>/run.token (the token is NPF_TOKEN when set)`;
@@ -57,6 +60,7 @@ const SPEC = defineCommand({
     nats: { kind: 'string' },
     http: { kind: 'string' },
     listen: { kind: 'string' },
+    'resume-every-s': { kind: 'number', min: 0 },
   },
   positionals: { min: 1, max: 1, what: 'sweep spec file' },
   check: (v) => (v.listen !== undefined && !/^(\[[^\]]+\]|[^:\s]+):\d+$/.test(v.listen) ? [`--listen expects HOST:PORT, got '${v.listen}'`] : []),
@@ -116,8 +120,9 @@ interface LocalWorker {
   exited: Promise<number | null>;
 }
 
-function spawnWorker(i: number, address: string, token: string, dataDir: string, memoryMb: number, log: WriteStream): LocalWorker {
+function spawnWorker(i: number, address: string, token: string, dataDir: string, memoryMb: number, log: WriteStream, resumeEveryS: number | undefined): LocalWorker {
   const args = [npfBin(), 'worker', '--coordinator', address, '--cpus', '1', '--concurrency', '1', '--memory-mb', String(memoryMb), '--work-dir', join(dataDir, 'workers', String(i)), '--http', 'off', '--drain-grace-s', '2'];
+  if (resumeEveryS !== undefined) args.push('--resume-every-s', String(resumeEveryS));
   const proc = spawn(process.execPath, args, { env: { ...process.env, NPF_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout?.pipe(log, { end: false });
   proc.stderr?.pipe(log, { end: false });
@@ -221,7 +226,7 @@ export async function run(argv: string[]): Promise<number> {
       const n = Math.max(1, Math.min(workersWanted ?? cpus().length, remaining));
       model.workers = n;
       const memoryMb = Math.max(256, Math.floor(totalmem() / (1024 * 1024) / n));
-      for (let i = 0; i < n; i++) workers.push(spawnWorker(i, rc.grpcAddress, token, dataDir, memoryMb, log));
+      for (let i = 0; i < n; i++) workers.push(spawnWorker(i, rc.grpcAddress, token, dataDir, memoryMb, log, values['resume-every-s']));
       process.stderr.write(`npf run: ${n} local worker process(es) on ${rc.grpcAddress}\n`);
 
       await new Promise<void>((resolveDone) => {

@@ -34,7 +34,10 @@ const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
   --drain-grace-s S         on SIGTERM, seconds running trials may go on (default 25)
   --termination-grace-s S   seconds between SIGTERM and SIGKILL (Kubernetes: the pod's
                             terminationGracePeriodSeconds): the drain grace is what fits in S
-                            with a 5 s margin, or --drain-grace-s is checked to fit`;
+                            with a 5 s margin, or --drain-grace-s is checked to fit
+  --resume-every-s S        a running trial saves a resume state at an epoch's end at most every
+                            S seconds (default 30; 0: every epoch); an interrupted trial's next
+                            attempt continues from the last one (docs/resume.md)`;
 
 const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'];
 
@@ -54,6 +57,7 @@ const SPEC = defineCommand({
     'drain-grace-s': { kind: 'number', min: 0 },
     'termination-grace-s': { kind: 'number', min: 0 },
     'memory-headroom-mb': { kind: 'int', min: 0 },
+    'resume-every-s': { kind: 'number', min: 0 },
   },
 });
 
@@ -96,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
     backend: values.backend as BackendName | undefined,
     httpListen: values.http === 'off' ? null : values.http,
     drainGraceMs,
+    resumeEveryMs: values['resume-every-s'] === undefined ? undefined : Math.round(values['resume-every-s'] * 1000),
   });
   process.off('SIGTERM', early);
   process.off('SIGINT', early);

@@ -3,7 +3,8 @@
  * each loads with a single `pandas.read_csv`):
  *
  * - trials.csv, one row per trial: its id, every config column (key and spec), status, backend,
- *   best and final test accuracy, best epoch, epochs run, wall time;
+ *   best and final test accuracy, best epoch, epochs run, the epoch a resumed trial continued
+ *   from (empty: it ran from the start), wall time;
  * - epochs.csv, one row per (trial, epoch) of the trials with a result: losses, test accuracy,
  *   throughput; join it to trials.csv on trial_id.
  *
@@ -18,7 +19,7 @@ import { effectiveStatus } from './seed-stats.js';
 export const TRIALS_CSV_HEADER = [
   'trial_id', 'dataset', 'arch', 'width', 'depth', 'optimizer', 'lr', 'regime', 'stage', 'seed',
   'epochs', 'batch_size', 'loss', 'init', 'gate_beta', 'gate_eps', 'train_first', 'train_per_class', 'test_first', 'test_per_class',
-  'status', 'backend', 'best_test_accuracy_pct', 'final_test_accuracy_pct', 'best_epoch', 'epochs_run', 'diverged_at_epoch', 'wall_s',
+  'status', 'backend', 'best_test_accuracy_pct', 'final_test_accuracy_pct', 'best_epoch', 'epochs_run', 'resumed_from_epoch', 'diverged_at_epoch', 'wall_s',
 ] as const;
 
 export const EPOCHS_CSV_HEADER = ['trial_id', 'epoch', 'train_loss', 'test_loss', 'test_accuracy_pct', 'examples_per_sec', 'duration_s'] as const;
@@ -60,7 +61,7 @@ export function formatTrialsCsv(outcomes: readonly TrialOutcome[]): string {
     return [
       o.taskId, k.dataset, k.arch, ...specColumns(o.spec), k.optimizer, k.lr, k.regime, k.stage, k.seed,
       ...runColumns(o.spec),
-      effectiveStatus(o), r?.backend, pct(r?.bestTestAccuracy), pct(r?.finalTestAccuracy), r?.bestEpoch, r?.epochs.length, r?.divergedAtEpoch, seconds(r?.wallMs),
+      effectiveStatus(o), r?.backend, pct(r?.bestTestAccuracy), pct(r?.finalTestAccuracy), r?.bestEpoch, r?.epochs.length, r?.resumedFromEpoch, r?.divergedAtEpoch, seconds(r?.wallMs),
     ];
   });
   return csvText(TRIALS_CSV_HEADER, rows);
