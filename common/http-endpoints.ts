@@ -1,8 +1,9 @@
 /**
  * The small HTTP side of a coordinator or worker process: GET /metrics (prom-client text),
- * /healthz (the process is alive) and optionally /readyz (ready to serve). Nothing else.
+ * /healthz (the process is alive) and optionally /readyz (ready to serve). Any other request
+ * goes to `fallback` when one is given (a coordinator's web dashboard), else gets a 404.
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { InvalidInputError } from './errors.js';
@@ -18,6 +19,8 @@ export interface HttpChecks {
   healthy?: () => boolean;
   /** /readyz: 200 while true; without it there is no /readyz. */
   ready?: () => boolean;
+  /** Answers every request that is not GET /metrics, /healthz or /readyz. */
+  fallback?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 /** Split 'host:port' (IPv6 as '[::1]:9465'); port 0 picks a free one. */
@@ -36,7 +39,10 @@ export async function startHttpEndpoints(listen: string, registry: Registry, che
   const paths = checks.ready ? '/metrics, /healthz or /readyz' : '/metrics or /healthz';
   const server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    const probe = url === '/metrics' || url === '/healthz' || (url === '/readyz' && !!checks.ready);
+    if (checks.fallback && !(probe && (req.method === 'GET' || req.method === 'HEAD'))) {
+      checks.fallback(req, res);
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET' }).end('method not allowed\n');
     } else if (url === '/metrics') {
       registry.metrics().then(

@@ -36,6 +36,12 @@ export interface CoordinatorOptions {
   synchronous?: 'full' | 'normal';
   /** Publish task and sweep events to NATS JetStream (docs/events.md). required: fail start-up when unreachable. */
   nats?: { url: string; required?: boolean };
+  /**
+   * The web dashboard at / of the HTTP listener (beside /metrics), read-only, behind the token:
+   * 'loopback' (default) answers loopback clients only (a port-forward or SSH tunnel counts),
+   * 'all' answers any client, 'off' serves none.
+   */
+  ui?: 'loopback' | 'all' | 'off';
   /** prom-client registry (default: a fresh one). */
   registry?: Registry;
   /** Clock, Unix ms (default Date.now). */
@@ -80,6 +86,7 @@ const schema = z.object({
   maxTrialsPerSweep: z.number().int().positive().default(LIMITS.maxTrialsPerSweep),
   uploadIdleMs: z.number().int().positive().default(LIMITS.uploadIdleMs),
   watchBacklog: z.number().int().positive().default(LIMITS.watchBacklog),
+  ui: z.enum(['loopback', 'all', 'off']).default('loopback'),
 });
 
 export type ResolvedCoordinatorOptions = z.infer<typeof schema> & {

@@ -21,13 +21,16 @@ import { expandSweep } from './sweep-spec/expand-sweep.js';
 import { parseSweepSpec } from './sweep-spec/parse-sweep.js';
 import { CoordinatorStore } from './store/coordinator-store.js';
 import { SweepCoordinator, type SweepSource } from './sweep-coordinator.js';
+import { StoreDataSource } from '../dashboard/data-source.js';
+import { createDashboard, type Dashboard } from '../dashboard/http-handler.js';
+import { loadReportContext } from '../dashboard/report-context.js';
 
 export type { CoordinatorOptions } from './coordinator-options.js';
 
 export interface RunningCoordinator {
   /** host:port actually bound. */
   grpcAddress: string;
-  /** host:port of /metrics, /healthz, /readyz. */
+  /** host:port of /metrics, /healthz, /readyz (and the dashboard at /, unless ui is 'off'). */
   httpAddress?: string;
   /** The in-process API (what `npf run` and tests use directly). */
   core: SweepCoordinator;
@@ -138,6 +141,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     : grpc.ServerCredentials.createInsecure();
   let grpcServer: grpc.Server | undefined;
   let http: HttpEndpoints | undefined;
+  // The web dashboard reads the store through its own read-only connection; commits wake its live stream.
+  let dashboard: { ui: Dashboard; source: StoreDataSource; unsubscribe: () => void } | undefined;
+  const closeDashboard = (): void => {
+    dashboard?.unsubscribe();
+    dashboard?.ui.close();
+    dashboard?.source.close();
+    dashboard = undefined;
+  };
   let serving = false;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -146,7 +157,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     serving = true;
     const host = o.grpcListen.slice(0, o.grpcListen.lastIndexOf(':'));
     const grpcAddress = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${bound.port}`;
-    if (o.httpListen) http = await startHttpEndpoints(o.httpListen, registry, { ready: () => serving && store.isOpen() });
+    if (o.httpListen && o.ui !== 'off') {
+      const source = new StoreDataSource(o.dataDir);
+      const ui = createDashboard({ source, token: o.token, loopbackOnly: o.ui === 'loopback', report: await loadReportContext(o.env, o.log) });
+      dashboard = { ui, source, unsubscribe: core.onEvent(() => ui.wake()) };
+    }
+    const ui = dashboard?.ui;
+    if (o.httpListen) {
+      http = await startHttpEndpoints(o.httpListen, registry, { ready: () => serving && store.isOpen(), ...(ui ? { fallback: (req, res) => ui.handle(req, res) } : {}) });
+    }
     if (o.expiryCheckMs > 0) {
       timer = setInterval(() => {
         core.expireLeases().catch((e: unknown) => o.log(`lease expiry check failed: ${String(e)}`));
@@ -184,6 +203,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           });
         });
         await http?.close();
+        closeDashboard();
         unbridge?.();
         await nats?.close();
         store.close();
@@ -193,6 +213,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     if (timer) clearInterval(timer);
     grpcServer?.forceShutdown();
     await http?.close();
+    closeDashboard();
     unbridge?.();
     await nats?.close();
     store.close();

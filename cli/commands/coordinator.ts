@@ -10,7 +10,9 @@ const USAGE = `usage: npf coordinator --data-dir DIR [options]
 
   --data-dir DIR            state: DIR/npf.db (SQLite) and DIR/artifacts/ (required)
   --listen HOST:PORT        gRPC address (default 127.0.0.1:7070; beyond loopback give TLS)
-  --http HOST:PORT          /metrics, /healthz, /readyz (default 127.0.0.1:9464; 'off' to disable)
+  --http HOST:PORT          /metrics, /healthz, /readyz and the web dashboard at / (default 127.0.0.1:9464; 'off' to disable)
+  --ui loopback|all|off     who the dashboard answers (default loopback: this machine, a port-forward or an
+                            SSH tunnel); it always asks for the token (sign in, or Authorization: Bearer)
   --token TOKEN             bearer token every call must carry (or env NPF_TOKEN, or --token-file)
   --token-file FILE         read the token from FILE
   --tls-cert FILE           serve TLS with this certificate (PEM) ...
@@ -43,6 +45,7 @@ const SPEC = defineCommand({
     'max-trials-per-sweep': { kind: 'int', min: 1 },
     nats: { kind: 'string' },
     'nats-required': { kind: 'boolean' },
+    ui: { kind: 'string', choices: ['loopback', 'all', 'off'] },
   },
   check: (v) => (!!v['tls-cert'] !== !!v['tls-key'] ? ['give both --tls-cert and --tls-key, or neither'] : []),
 });
@@ -57,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   const { help, values } = parseCommandArgs(SPEC, argv);
   if (help) return printUsage(SPEC);
   const dataDir = values['data-dir']!;
+  const ui = (values.ui ?? 'loopback') as 'loopback' | 'all' | 'off';
   const token = resolveToken(values);
   if (!token) console.error('npf coordinator: WARNING: no --token/NPF_TOKEN: every client is accepted');
   // Loopback unless told otherwise; beyond loopback without TLS the token travels in clear.
@@ -80,9 +84,10 @@ export async function run(argv: string[]): Promise<number> {
     maxAttempts: values['max-attempts'],
     retryBackoffMs: values['retry-backoff-ms'],
     nats: values.nats ? { url: values.nats, required: !!values['nats-required'] } : undefined,
+    ui,
     log: (line) => console.error(`[coordinator] ${new Date().toISOString()} ${line}`),
   });
-  console.log(`npf coordinator: gRPC ${c.grpcAddress}${c.httpAddress ? `, http://${c.httpAddress}/metrics` : ''}, data ${dataDir}`);
+  console.log(`npf coordinator: gRPC ${c.grpcAddress}${c.httpAddress ? `, http://${c.httpAddress}/metrics` : ''}${c.httpAddress && ui !== 'off' ? `, dashboard http://${c.httpAddress}/ (${ui})` : ''}, data ${dataDir}`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string): void => {
       console.error(`npf coordinator: ${sig}: stopping`);

@@ -1,0 +1,345 @@
+/**
+ * The dashboard's ONE door to data: a small read-only interface, and its implementation over the
+ * coordinator's store (coordinator/store/dashboard-reads.ts holds every SQL query). The views,
+ * the HTTP handler and the live event stream see only these records, never SQL or store rows.
+ */
+import type { EpochRecord, TrialResult, TrialSpec } from '../science/types.js';
+import type { NpfEvent, EventType } from '../events/event-schema.js';
+import { EVENT_SCHEMA_VERSION } from '../events/event-schema.js';
+import { toBusEvent } from '../coordinator/nats-bridge.js';
+import type { SweepEvent } from '../coordinator/sweep-coordinator.js';
+import type { TrialKey, TrialOutcome } from '../coordinator/sweep-types.js';
+import { TASK_STATES, type TaskState } from '../coordinator/task-state.js';
+import { DashboardReads, type EventWithEpochsRow, type LinkedTrialRow } from '../coordinator/store/dashboard-reads.js';
+
+export type TaskCountsRecord = Record<TaskState, number>;
+
+export interface SweepRecord {
+  sweepId: string;
+  name: string;
+  fileName: string;
+  state: string;
+  createdAtMs: number;
+  cellsTotal: number;
+  counts: TaskCountsRecord;
+  /** Time of the sweep's newest event (its end, once finished). */
+  lastEventMs: number | null;
+}
+
+/** The spec a sweep was submitted with. */
+export interface SweepSource {
+  specYaml: string;
+  fileName: string;
+  overrides: string[];
+}
+
+/** One row of the trial grid. Accuracies are fractions in [0, 1]. */
+export interface TrialGridRecord {
+  seq: number;
+  taskId: string;
+  key: TrialKey;
+  state: TaskState;
+  /** The current (or last) attempt, 1-based; 0 before the first lease. */
+  attempt: number;
+  /** Worker of the current lease, else of the last finished attempt. */
+  worker: string | null;
+  error: string | null;
+  parentTaskId: string | null;
+  /** Epochs done by the current attempt (or the result). */
+  epoch: number;
+  /** Epochs the trial trains for. */
+  epochs: number | null;
+  backend: string | null;
+  currentAccuracy: number | null;
+  bestAccuracy: number | null;
+  /** Test accuracy per epoch, for the sparkline. */
+  curve: number[];
+  /** 'succeeded' | 'diverged' once a result is stored. */
+  resultStatus: string | null;
+}
+
+export interface AttemptRecord {
+  attempt: number;
+  workerId: string;
+  startedAtMs: number;
+  endedAtMs: number | null;
+  /** 'succeeded' | 'failed' | 'expired' | 'cancelled'; null for the attempt in progress. */
+  outcome: string | null;
+  error: string | null;
+}
+
+export interface CheckpointRecord {
+  name: string;
+  sha256: string;
+  size: number;
+  epoch: number;
+  attempt: number;
+}
+
+export interface LinkedTrialRecord {
+  taskId: string;
+  key: TrialKey;
+  state: TaskState;
+  /** The checkpoint of the parent the link is about ('best', 'best@10'). */
+  checkpoint: string | null;
+}
+
+export interface TrialRecord {
+  taskId: string;
+  key: TrialKey;
+  /** The resolved spec as stored (the parent's checkpoint travels beside it, in `parent`). */
+  spec: Omit<TrialSpec, 'gatesFrom'>;
+  state: TaskState;
+  attempt: number;
+  tries: number;
+  leaseWorker: string | null;
+  leasedAtMs: number | null;
+  notBeforeMs: number;
+  error: string | null;
+  updatedAtMs: number;
+  result: TrialResult | null;
+  resultAttempt: number | null;
+  completedAtMs: number | null;
+  /** Epoch records reported while running, every attempt. */
+  progress: Array<{ attempt: number; record: EpochRecord }>;
+  attempts: AttemptRecord[];
+  checkpoints: CheckpointRecord[];
+  /** The ReLU trial whose checkpoint gives this trial's gates, and that checkpoint as uploaded (null until it is). */
+  parent: (LinkedTrialRecord & { artifact: CheckpointRecord | null }) | null;
+  /** Trials whose gates come from this trial's checkpoints. */
+  dependants: LinkedTrialRecord[];
+  sweeps: Array<{ sweepId: string; name: string }>;
+}
+
+export interface DashboardEventQuery {
+  sweepId?: string;
+  afterSeq?: number;
+  beforeSeq?: number;
+  /** Event types of events/event-schema.ts ('task.progress', 'sweep.complete', ...). */
+  types?: readonly EventType[];
+  taskId?: string;
+  newestFirst?: boolean;
+  limit: number;
+}
+
+/**
+ * A dashboard event: the typed event of events/event-schema.ts, with `seq` the store's event
+ * sequence number (it only grows; what Last-Event-ID resumes from).
+ */
+export type DashboardEvent = NpfEvent;
+
+/** Everything the dashboard reads. */
+export interface DashboardDataSource {
+  /** The store's newest event sequence number: anything shown changes only when it moves. */
+  lastEventSeq(): number;
+  sweeps(): SweepRecord[];
+  sweep(sweepId: string): SweepRecord | undefined;
+  sweepSource(sweepId: string): SweepSource | undefined;
+  /** The sweep's trials as the results module aggregates them. */
+  outcomes(sweepId: string): TrialOutcome[];
+  /** Wall time (ms) of every succeeded attempt of the sweep (for the ETA). */
+  succeededDurations(sweepId: string): number[];
+  trialGrid(sweepId: string): TrialGridRecord[];
+  trial(taskId: string): TrialRecord | undefined;
+  events(q: DashboardEventQuery): DashboardEvent[];
+  close(): void;
+}
+
+/** The results module's status of a trial from its task state and result (as the coordinator reports outcomes). */
+export function outcomeStatus(state: TaskState, resultStatus: string | null): TrialOutcome['status'] {
+  if (state === 'succeeded') return resultStatus === 'diverged' ? 'diverged' : 'succeeded';
+  if (state === 'failed' || state === 'cancelled') return state;
+  return 'pending';
+}
+
+/** Stored event type names of each typed event (the store keeps the coordinator's own names). */
+const STORED_TYPES: Record<EventType, string> = {
+  'task.leased': 'leased',
+  'task.progress': 'progress',
+  'task.succeeded': 'succeeded',
+  'task.failed': 'failed',
+  'task.retried': 'retried',
+  'task.cancelled': 'cancelled',
+  'sweep.submitted': 'sweep_submitted',
+  'sweep.complete': 'sweep_complete',
+  'sweep.cancelled': 'sweep_complete',
+};
+
+function emptyCounts(): TaskCountsRecord {
+  return Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as TaskCountsRecord;
+}
+
+const parseKey = (json: string): TrialKey => JSON.parse(json) as TrialKey;
+
+function linked(r: LinkedTrialRow): LinkedTrialRecord {
+  return { taskId: r.task_id, key: parseKey(r.key_json), state: r.state, checkpoint: r.parent_checkpoint };
+}
+
+/** A stored event as the typed event (the same mapping the NATS bridge publishes). */
+export function toDashboardEvent(r: EventWithEpochsRow): DashboardEvent | undefined {
+  const stored: SweepEvent = {
+    sequence: r.seq,
+    timeMs: r.time_ms,
+    sweepId: r.sweep_id,
+    taskId: r.task_id,
+    type: r.type as SweepEvent['type'],
+    payload: JSON.parse(r.payload_json) as Record<string, unknown>,
+  };
+  const bus = toBusEvent(stored);
+  if (!bus) return undefined;
+  // Stored progress events carry no epoch total: take it from the trial's spec.
+  if (bus.type === 'task.progress' && !bus.payload.epochs && r.epochs) bus.payload = { ...bus.payload, epochs: r.epochs };
+  return { ...bus, v: EVENT_SCHEMA_VERSION, time: new Date(r.time_ms).toISOString(), seq: r.seq } as DashboardEvent;
+}
+
+/** The data source over a coordinator store directory (read-only; safe beside a running coordinator). */
+export class StoreDataSource implements DashboardDataSource {
+  private readonly reads: DashboardReads;
+
+  constructor(dataDir: string) {
+    this.reads = new DashboardReads(dataDir);
+  }
+
+  lastEventSeq(): number {
+    return this.reads.lastEventSeq();
+  }
+
+  private record(r: { sweep_id: string; name: string; file_name: string; state: string; created_at_ms: number; cells_total: number }): SweepRecord {
+    const counts = emptyCounts();
+    for (const c of this.reads.counts(r.sweep_id)) counts[c.state] = c.n;
+    return {
+      sweepId: r.sweep_id,
+      name: r.name,
+      fileName: r.file_name,
+      state: r.state,
+      createdAtMs: r.created_at_ms,
+      cellsTotal: r.cells_total,
+      counts,
+      lastEventMs: this.reads.lastEventTime(r.sweep_id),
+    };
+  }
+
+  sweeps(): SweepRecord[] {
+    return this.reads.sweeps().map((r) => this.record(r));
+  }
+
+  sweep(sweepId: string): SweepRecord | undefined {
+    const r = this.reads.sweep(sweepId);
+    return r ? this.record(r) : undefined;
+  }
+
+  sweepSource(sweepId: string): SweepSource | undefined {
+    const r = this.reads.sweep(sweepId);
+    return r ? { specYaml: r.spec_yaml, fileName: r.file_name, overrides: JSON.parse(r.overrides_json) as string[] } : undefined;
+  }
+
+  outcomes(sweepId: string): TrialOutcome[] {
+    return this.reads.outcomeRows(sweepId).map((r) => ({
+      taskId: r.task_id,
+      key: parseKey(r.key_json),
+      status: outcomeStatus(r.state, r.result_status),
+      ...(r.result_json ? { result: JSON.parse(r.result_json) as TrialResult } : {}),
+    }));
+  }
+
+  succeededDurations(sweepId: string): number[] {
+    return this.reads.succeededDurations(sweepId);
+  }
+
+  trialGrid(sweepId: string): TrialGridRecord[] {
+    const live = new Map<string, number[]>();
+    for (const p of this.reads.liveEpochs(sweepId)) {
+      const list = live.get(p.task_id) ?? [];
+      if (p.test_accuracy !== null) list.push(p.test_accuracy);
+      live.set(p.task_id, list);
+    }
+    return this.reads.trialGridRows(sweepId).map((r) => {
+      const running = r.state === 'leased' || r.state === 'running';
+      const curve = running ? (live.get(r.task_id) ?? []) : r.curve_json ? (JSON.parse(r.curve_json) as number[]) : [];
+      const done = r.best !== null && !running;
+      return {
+        seq: r.seq,
+        taskId: r.task_id,
+        key: parseKey(r.key_json),
+        state: r.state,
+        attempt: r.attempt,
+        worker: running ? r.lease_worker : r.last_worker,
+        error: r.error,
+        parentTaskId: r.parent_task_id,
+        epoch: curve.length,
+        epochs: r.epochs,
+        backend: r.backend,
+        currentAccuracy: done ? r.final : (curve.at(-1) ?? null),
+        bestAccuracy: done ? r.best : curve.length ? Math.max(...curve) : null,
+        curve,
+        resultStatus: r.result_status,
+      };
+    });
+  }
+
+  trial(taskId: string): TrialRecord | undefined {
+    const t = this.reads.trial(taskId);
+    if (!t) return undefined;
+    const artifact = (a: { name: string; sha256: string; size: number; epoch: number; attempt: number }): CheckpointRecord => ({
+      name: a.name,
+      sha256: a.sha256,
+      size: a.size,
+      epoch: a.epoch,
+      attempt: a.attempt,
+    });
+    let parent: TrialRecord['parent'] = null;
+    if (t.parent_task_id) {
+      const p = this.reads.linkedTrial(t.parent_task_id);
+      const checkpoint = t.parent_checkpoint ?? 'best';
+      const art = this.reads.artifact(t.parent_task_id, checkpoint);
+      parent = p
+        ? { ...linked(p), checkpoint, artifact: art ? artifact(art) : null }
+        : { taskId: t.parent_task_id, key: parseKey(t.key_json), state: 'pending', checkpoint, artifact: null };
+    }
+    return {
+      taskId: t.task_id,
+      key: parseKey(t.key_json),
+      spec: JSON.parse(t.spec_json) as TrialRecord['spec'],
+      state: t.state,
+      attempt: t.attempt,
+      tries: t.tries,
+      leaseWorker: t.lease_worker,
+      leasedAtMs: t.leased_at_ms,
+      notBeforeMs: t.not_before_ms,
+      error: t.error,
+      updatedAtMs: t.updated_at_ms,
+      result: t.result_json ? (JSON.parse(t.result_json) as TrialResult) : null,
+      resultAttempt: t.result_attempt,
+      completedAtMs: t.completed_at_ms,
+      progress: this.reads.progress(taskId).map((p) => ({ attempt: p.attempt, record: JSON.parse(p.record_json) as EpochRecord })),
+      attempts: this.reads.attempts(taskId).map((a) => ({
+        attempt: a.attempt,
+        workerId: a.worker_id,
+        startedAtMs: a.started_at_ms,
+        endedAtMs: a.ended_at_ms,
+        outcome: a.outcome,
+        error: a.error,
+      })),
+      checkpoints: this.reads.artifacts(taskId).map(artifact),
+      parent,
+      dependants: this.reads.dependants(taskId).map(linked),
+      sweeps: this.reads.sweepsOfTask(taskId).map((s) => ({ sweepId: s.sweep_id, name: s.name })),
+    };
+  }
+
+  events(q: DashboardEventQuery): DashboardEvent[] {
+    const types = q.types ? [...new Set(q.types.map((t) => STORED_TYPES[t]).filter(Boolean))] : undefined;
+    const rows = this.reads.events({ ...q, types });
+    const out: DashboardEvent[] = [];
+    for (const r of rows) {
+      const e = toDashboardEvent(r);
+      // 'sweep.complete' and 'sweep.cancelled' share one stored type.
+      if (e && (!q.types || q.types.includes(e.type))) out.push(e);
+    }
+    return out;
+  }
+
+  close(): void {
+    this.reads.close();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * A sweep's report on the dashboard: results.md and results.json as the coordinator renders them
+ * (coordinator/render-results.ts over the results module, same options, same paper numbers), and
+ * the figures of figures/ made interactive and compiled to vega for the browser.
+ */
+import { renderSweepResults } from '../coordinator/render-results.js';
+import type { PaperReference as ResultsPaper } from '../coordinator/results/paper-reference.js';
+import type { TrialOutcome } from '../coordinator/sweep-types.js';
+import { trialLabel } from '../cli/commands/run.js';
+import { buildFigures } from '../figures/build-figures.js';
+import { FigureDataError } from '../figures/errors.js';
+import { figuresInputFromResults } from '../figures/from-results-json.js';
+import type { PaperReference as FiguresPaper } from '../figures/paper-reference.js';
+import { compileFigure } from '../figures/render-figure.js';
+import { trialCurves } from '../figures/sweep-figures.js';
+import type { FigureView, ResultsBlock } from './api-types.js';
+import type { SweepSource } from './data-source.js';
+import { withSeriesToggle } from './interactive-figure.js';
+import { markdownBlocks } from './markdown-blocks.js';
+
+/** Per-trial curves are drawn up to this many finished trials (one line each). */
+export const MAX_CURVE_TRIALS = 200;
+
+export interface ReportContext {
+  /** The paper's numbers for the table (absent: no comparison, as on a coordinator without data/paper). */
+  resultsPaper?: ResultsPaper;
+  /** The paper's numbers for the figures. */
+  figuresPaper?: FiguresPaper;
+  /** Environment for ${NAME} in stored specs (as the coordinator renders results). */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface SweepReport {
+  results: ResultsBlock[];
+  resultsJson: unknown;
+  figures: FigureView[];
+  figureNotes: string[];
+}
+
+function titleOf(spec: unknown, fallback: string): string {
+  const t = (spec as { title?: unknown }).title;
+  if (typeof t === 'string') return t;
+  if (t && typeof (t as { text?: unknown }).text === 'string') return (t as { text: string }).text;
+  return fallback;
+}
+
+export function sweepReport(sweepId: string, source: SweepSource, outcomes: TrialOutcome[], ctx: ReportContext): SweepReport {
+  const reader = { outcomes: () => outcomes, sweepSource: () => source };
+  const markdown = renderSweepResults(reader, sweepId, 'markdown', ctx.resultsPaper, ctx.env).table;
+  const jsonText = renderSweepResults(reader, sweepId, 'json', ctx.resultsPaper, ctx.env).table;
+  const resultsJson = JSON.parse(jsonText) as unknown;
+
+  const figureNotes: string[] = [];
+  const finished = outcomes.filter((o) => o.result && o.result.epochs.length > 0).length;
+  let trials = trialCurves(outcomes, (o) => trialLabel(o.key, o.taskId));
+  if (finished > MAX_CURVE_TRIALS) {
+    figureNotes.push(`Per-trial curves are drawn for sweeps of at most ${MAX_CURVE_TRIALS} finished trials (this one has ${finished}); each trial's page has its own.`);
+    trials = [];
+  }
+  let figures: FigureView[] = [];
+  try {
+    const input = { ...figuresInputFromResults(resultsJson, 'results'), trials };
+    figures = buildFigures(input, ctx.figuresPaper, 'results').map((f) => {
+      const { spec, seriesField } = withSeriesToggle(f.spec);
+      return { name: f.name, title: titleOf(f.spec, f.name), vega: compileFigure(f.name, spec), seriesField };
+    });
+  } catch (e) {
+    if (!(e instanceof FigureDataError)) throw e;
+    figureNotes.push('No figure yet: no trial has finished.');
+  }
+  return { results: markdownBlocks(markdown), resultsJson, figures, figureNotes };
+}
