@@ -76,6 +76,14 @@ export interface Dashboard {
 
 export const EVENT_PAGE = 200;
 
+/** The files of the browser bundle, and their content types. */
+const ASSETS: Record<string, string> = {
+  '/assets/app.js': 'text/javascript; charset=utf-8',
+  '/assets/app.css': 'text/css; charset=utf-8',
+  '/assets/app.js.map': 'application/json; charset=utf-8',
+  '/assets/app.css.map': 'application/json; charset=utf-8',
+};
+
 /** Views cached by the store's event sequence: recomputed when it moves, at most every `minMs`. */
 class ViewCache {
   private readonly entries = new Map<string, { seq: number; atMs: number; value: unknown }>();
@@ -229,8 +237,8 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
       send(res, 403, 'text/plain; charset=utf-8', 'the dashboard answers loopback clients only (npf coordinator --ui all serves it to others)\n');
       return;
     }
-    if (path === '/assets/app.js') return send(res, 200, 'text/javascript; charset=utf-8', asset('app.js'), { 'cache-control': 'no-cache' });
-    if (path === '/assets/app.css') return send(res, 200, 'text/css; charset=utf-8', asset('app.css'), { 'cache-control': 'no-cache' });
+    const assetType = ASSETS[path];
+    if (assetType) return send(res, 200, assetType, asset(path.slice('/assets/'.length)), { 'cache-control': 'no-cache' });
     if (path === '/login') {
       if (req.method === 'POST') return signIn(req, res);
       return send(res, 200, 'text/html; charset=utf-8', loginPage(safeNext(url.searchParams.get('next')), false));
