@@ -10,7 +10,7 @@ import { toBusEvent } from '../coordinator/nats-bridge.js';
 import type { SweepEvent } from '../coordinator/sweep-coordinator.js';
 import type { TrialKey, TrialOutcome } from '../coordinator/sweep-types.js';
 import { TASK_STATES, type TaskState } from '../coordinator/task-state.js';
-import { DashboardReads, type EventWithEpochsRow, type LinkedTrialRow } from '../coordinator/store/dashboard-reads.js';
+import { DashboardReads, type EventWithEpochsRow, type LinkedTrialRow, type TaskStateRow } from '../coordinator/store/dashboard-reads.js';
 
 export type TaskCountsRecord = Record<TaskState, number>;
 
@@ -192,12 +192,54 @@ export function toDashboardEvent(r: EventWithEpochsRow): DashboardEvent | undefi
   return { ...bus, v: EVENT_SCHEMA_VERSION, time: new Date(r.time_ms).toISOString(), seq: r.seq } as DashboardEvent;
 }
 
-/** The data source over a coordinator store directory (read-only; safe beside a running coordinator). */
+/** What the grid and the results need of a stored result, parsed once. */
+interface CachedResult {
+  attempt: number;
+  status: string;
+  result: TrialResult;
+  curve: number[];
+}
+
+/**
+ * The data source over a coordinator store directory (read-only; safe beside a running
+ * coordinator). What never changes once written is read once and kept: trial keys and epoch
+ * totals, and each result (results are followed by rowid, which grows with every write), so
+ * refreshing a sweep of 10,000 trials reads only its small state columns and what is new.
+ */
 export class StoreDataSource implements DashboardDataSource {
   private readonly reads: DashboardReads;
+  private readonly docs = new Map<string, { key: TrialKey; epochs: number | null }>();
+  private readonly results = new Map<string, CachedResult>();
+  private resultsSeen = 0;
 
   constructor(dataDir: string) {
     this.reads = new DashboardReads(dataDir);
+  }
+
+  /** Read the results written since the last call. */
+  private syncResults(): void {
+    for (;;) {
+      const rows = this.reads.resultsAfter(this.resultsSeen, 2000);
+      for (const r of rows) {
+        const result = JSON.parse(r.result_json) as TrialResult;
+        this.results.set(r.task_id, { attempt: r.attempt, status: r.status, result, curve: result.epochs.map((e) => e.testAccuracy) });
+        this.resultsSeen = r.rowid;
+      }
+      if (rows.length < 2000) return;
+    }
+  }
+
+  /** The sweep's trials with their (cached) keys, results synced. */
+  private trialsOf(sweepId: string): Array<{ row: TaskStateRow; key: TrialKey; epochs: number | null; result: CachedResult | undefined }> {
+    const rows = this.reads.taskStates(sweepId);
+    if (rows.some((r) => !this.docs.has(r.task_id))) {
+      for (const d of this.reads.taskDocs(sweepId)) this.docs.set(d.task_id, { key: parseKey(d.key_json), epochs: d.epochs });
+    }
+    this.syncResults();
+    return rows.map((row) => {
+      const doc = this.docs.get(row.task_id)!;
+      return { row, key: doc.key, epochs: doc.epochs, result: this.results.get(row.task_id) };
+    });
   }
 
   lastEventSeq(): number {
@@ -234,12 +276,11 @@ export class StoreDataSource implements DashboardDataSource {
   }
 
   outcomes(sweepId: string): TrialOutcome[] {
-    return this.reads.outcomeRows(sweepId).map((r) => ({
-      taskId: r.task_id,
-      key: parseKey(r.key_json),
-      status: outcomeStatus(r.state, r.result_status),
-      ...(r.result_json ? { result: JSON.parse(r.result_json) as TrialResult } : {}),
-    }));
+    return this.trialsOf(sweepId).map(({ row, key, result }) => {
+      const status = outcomeStatus(row.state, result?.status ?? null);
+      // Only a finished trial's result counts (a re-armed trial keeps its old row until it finishes again).
+      return { taskId: row.task_id, key, status, ...(result && row.state === 'succeeded' ? { result: result.result } : {}) };
+    });
   }
 
   succeededDurations(sweepId: string): number[] {
@@ -253,26 +294,26 @@ export class StoreDataSource implements DashboardDataSource {
       if (p.test_accuracy !== null) list.push(p.test_accuracy);
       live.set(p.task_id, list);
     }
-    return this.reads.trialGridRows(sweepId).map((r) => {
+    return this.trialsOf(sweepId).map(({ row: r, key, epochs, result }) => {
       const running = r.state === 'leased' || r.state === 'running';
-      const curve = running ? (live.get(r.task_id) ?? []) : r.curve_json ? (JSON.parse(r.curve_json) as number[]) : [];
-      const done = r.best !== null && !running;
+      const done = r.state === 'succeeded' && result !== undefined;
+      const curve = running ? (live.get(r.task_id) ?? []) : done ? result.curve : [];
       return {
         seq: r.seq,
         taskId: r.task_id,
-        key: parseKey(r.key_json),
+        key,
         state: r.state,
         attempt: r.attempt,
         worker: running ? r.lease_worker : r.last_worker,
         error: r.error,
         parentTaskId: r.parent_task_id,
         epoch: curve.length,
-        epochs: r.epochs,
-        backend: r.backend,
-        currentAccuracy: done ? r.final : (curve.at(-1) ?? null),
-        bestAccuracy: done ? r.best : curve.length ? Math.max(...curve) : null,
+        epochs,
+        backend: done ? result.result.backend : null,
+        currentAccuracy: done ? result.result.finalTestAccuracy : (curve.at(-1) ?? null),
+        bestAccuracy: done ? result.result.bestTestAccuracy : curve.length ? Math.max(...curve) : null,
         curve,
-        resultStatus: r.result_status,
+        resultStatus: done ? result.status : null,
       };
     });
   }

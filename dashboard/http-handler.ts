@@ -84,9 +84,13 @@ const ASSETS: Record<string, string> = {
   '/assets/app.css.map': 'application/json; charset=utf-8',
 };
 
-/** Views cached by the store's event sequence: recomputed when it moves, at most every `minMs`. */
+/**
+ * Views cached by the store's event sequence: recomputed when it moves, but at most every
+ * `minMs` or four times as long as the last computation took, whichever is longer (a big sweep
+ * that changes all the time costs the server at most a fifth of its time).
+ */
 class ViewCache {
-  private readonly entries = new Map<string, { seq: number; atMs: number; value: unknown }>();
+  private readonly entries = new Map<string, { seq: number; atMs: number; tookMs: number; value: unknown }>();
   constructor(
     private readonly minMs: number,
     private readonly now: () => number,
@@ -95,9 +99,10 @@ class ViewCache {
   get<T>(key: string, seq: number, compute: () => T): T {
     const hit = this.entries.get(key);
     const now = this.now();
-    if (hit && (hit.seq === seq || now - hit.atMs < this.minMs)) return hit.value as T;
+    if (hit && (hit.seq === seq || now - hit.atMs < Math.max(this.minMs, 4 * hit.tookMs))) return hit.value as T;
+    const t0 = performance.now();
     const value = compute();
-    this.entries.set(key, { seq, atMs: now, value });
+    this.entries.set(key, { seq, atMs: now, tookMs: performance.now() - t0, value });
     if (this.entries.size > 64) this.entries.delete(this.entries.keys().next().value!);
     return value;
   }
@@ -150,43 +155,50 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
     return body;
   };
 
-  const sweepOr404 = (sweepId: string) => {
-    const s = source.sweep(sweepId);
-    if (!s) throw new DashboardNotFoundError('sweep', sweepId);
-    return s;
+  /** A sweep's record and its finished durations (for the ETA), cached like the views. */
+  const sweepState = (sweepId: string, seq: number) => {
+    const state = cache.get(`sweep:${sweepId}`, seq, () => {
+      const record = source.sweep(sweepId);
+      return record ? { record, durations: source.succeededDurations(sweepId) } : undefined;
+    });
+    if (!state) throw new DashboardNotFoundError('sweep', sweepId);
+    return state;
   };
 
   const sweeps = (): SweepsResponse => {
     const seq = source.lastEventSeq();
-    return cache.get('sweeps', seq, () => ({
-      sweeps: source.sweeps().map((s) => sweepSummary(s, source.succeededDurations(s.sweepId), now())),
+    const ids = cache.get('sweep-ids', seq, () => source.sweeps().map((s) => s.sweepId));
+    return {
+      sweeps: ids.map((id) => {
+        const { record, durations } = sweepState(id, seq);
+        return sweepSummary(record, durations, now());
+      }),
       lastEventSeq: seq,
-    }));
+    };
   };
 
   const sweep = (sweepId: string): SweepResponse => {
     const seq = source.lastEventSeq();
-    const s = sweepOr404(sweepId);
-    const summary = sweepSummary(s, source.succeededDurations(sweepId), now());
+    const { record, durations } = sweepState(sweepId, seq);
     const report = cache.get<SweepReport & { regimes: string[] }>(`report:${sweepId}`, seq, () => {
       const outcomes = source.outcomes(sweepId);
       const regimes = [...new Set(outcomes.map((o) => (o.key.regime === 'stage' ? `stage ${o.key.stage ?? 0}` : o.key.regime)))];
       return { ...sweepReport(sweepId, source.sweepSource(sweepId)!, outcomes, opts.report), regimes };
     });
-    return { sweep: summary, ...report, lastEventSeq: seq };
+    return { sweep: sweepSummary(record, durations, now()), ...report, lastEventSeq: seq };
   };
 
   const trials = (sweepId: string, params: URLSearchParams): TrialGridResponse => {
     const q = parseGridQuery(params);
     const seq = source.lastEventSeq();
-    sweepOr404(sweepId);
+    sweepState(sweepId, seq);
     const records = cache.get<TrialGridRecord[]>(`grid:${sweepId}`, seq, () => source.trialGrid(sweepId));
     const page = queryGrid(records, q);
     return { ...page, offset: q.offset, limit: q.limit, lastEventSeq: seq };
   };
 
   const events = (sweepId: string, params: URLSearchParams): EventsResponse => {
-    sweepOr404(sweepId);
+    sweepState(sweepId, source.lastEventSeq());
     const types = (params.get('type') || '').split(',').filter(Boolean);
     for (const t of types) {
       if (!(EVENT_TYPES as readonly string[]).includes(t)) throw new InvalidInputError(`query parameter type=${t}: expected one of ${EVENT_TYPES.join(', ')}`);
@@ -262,7 +274,7 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
     if (path === '/api/sweeps') return json(res, 200, sweeps());
     if (path === '/api/stream') {
       const sweepId = url.searchParams.get('sweep') || undefined;
-      if (sweepId) sweepOr404(sweepId);
+      if (sweepId) sweepState(sweepId, source.lastEventSeq());
       const lastId = req.headers['last-event-id'];
       const from = resumePoint(Array.isArray(lastId) ? lastId[0] : lastId, url.searchParams.get('after'), source.lastEventSeq());
       live.serve(req, res, sweepId, from);

@@ -72,6 +72,8 @@ export function gridItem(r: TrialGridRecord): TrialGridItem {
   };
 }
 
+const collator = new Intl.Collator(undefined, { numeric: true });
+
 const STATE_RANK: Record<TaskStateName, number> = { running: 0, leased: 1, pending: 2, blocked: 3, failed: 4, cancelled: 5, succeeded: 6 };
 
 function sortValue(item: TrialGridItem, seq: number, key: GridSortKey): string | number | null {
@@ -97,7 +99,7 @@ export function queryGrid(records: readonly TrialGridRecord[], q: GridQuery): { 
     const va = sortValue(a.item, a.seq, q.sort);
     const vb = sortValue(b.item, b.seq, q.sort);
     if (va === null || vb === null) return va === vb ? a.seq - b.seq : va === null ? 1 : -1;
-    const c = typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb), undefined, { numeric: true });
+    const c = typeof va === 'number' && typeof vb === 'number' ? va - vb : collator.compare(String(va), String(vb));
     return c !== 0 ? sign * c : a.seq - b.seq;
   });
   return { total: records.length, matched: matched.length, rows: matched.slice(q.offset, q.offset + q.limit).map((m) => m.item) };

@@ -18,25 +18,33 @@ import type { TaskState } from '../task-state.js';
 /** A sweep without its spec text. */
 export type SweepListRow = Omit<SweepRow, 'spec_yaml' | 'overrides_json'>;
 
-/** One trial of a sweep as the trial grid needs it. */
-export interface TrialGridRow {
+/** Where one trial of a sweep stands (the small, changing columns). */
+export interface TaskStateRow {
   seq: number;
   task_id: string;
-  key_json: string;
   state: TaskState;
   attempt: number;
-  tries: number;
   lease_worker: string | null;
+  /** Worker of the newest finished attempt. */
   last_worker: string | null;
   error: string | null;
   parent_task_id: string | null;
+}
+
+/** The documents of a trial that never change: its key and its number of epochs. */
+export interface TaskDocRow {
+  task_id: string;
+  key_json: string;
   epochs: number | null;
-  result_status: string | null;
-  backend: string | null;
-  best: number | null;
-  final: number | null;
-  /** JSON array of the finished result's test accuracy per epoch (null without a result). */
-  curve_json: string | null;
+}
+
+/** A stored result; rowid grows with every (re)write, so it is a watermark for what is new. */
+export interface ResultRowWithId {
+  rowid: number;
+  task_id: string;
+  attempt: number;
+  status: string;
+  result_json: string;
 }
 
 /** One epoch of progress of a trial's current attempt (leased or running trials). */
@@ -199,32 +207,31 @@ export class DashboardReads {
     ).map((r) => r.ms);
   }
 
-  /** The sweep's trials with their keys and results, in submission order (what the results module aggregates). */
-  outcomeRows(sweepId: string): Array<{ task_id: string; state: TaskState; key_json: string; result_json: string | null; result_status: string | null }> {
-    return this.all(
-      `SELECT t.task_id, t.state, d.key_json, r.result_json, r.status AS result_status FROM sweep_tasks st
-        JOIN tasks t ON t.task_id = st.task_id JOIN task_docs d ON d.task_id = t.task_id LEFT JOIN results r ON r.task_id = t.task_id
+  /** Every trial of a sweep and where it stands, in submission order. */
+  taskStates(sweepId: string): TaskStateRow[] {
+    return this.all<TaskStateRow>(
+      `SELECT t.seq, t.task_id, t.state, t.attempt, t.lease_worker, t.error, t.parent_task_id,
+          (SELECT a.worker_id FROM attempts a WHERE a.task_id = t.task_id ORDER BY a.attempt DESC LIMIT 1) AS last_worker
+        FROM sweep_tasks st JOIN tasks t ON t.task_id = st.task_id
         WHERE st.sweep_id = ? ORDER BY t.seq`,
       sweepId,
     );
   }
 
-  /** Every trial of a sweep, with the few result fields the grid shows (JSON read by SQLite, not parsed in JS). */
-  trialGridRows(sweepId: string): TrialGridRow[] {
-    return this.all<TrialGridRow>(
-      `SELECT t.seq, t.task_id, d.key_json, t.state, t.attempt, t.tries, t.lease_worker, t.error, t.parent_task_id,
-          json_extract(d.spec_json, '$.epochs') AS epochs,
-          r.status AS result_status,
-          json_extract(r.result_json, '$.backend') AS backend,
-          json_extract(r.result_json, '$.bestTestAccuracy') AS best,
-          json_extract(r.result_json, '$.finalTestAccuracy') AS final,
-          CASE WHEN r.result_json IS NULL THEN NULL ELSE
-            (SELECT json_group_array(json_extract(e.value, '$.testAccuracy')) FROM json_each(r.result_json, '$.epochs') e) END AS curve_json,
-          (SELECT a.worker_id FROM attempts a WHERE a.task_id = t.task_id ORDER BY a.attempt DESC LIMIT 1) AS last_worker
-        FROM sweep_tasks st JOIN tasks t ON t.task_id = st.task_id JOIN task_docs d ON d.task_id = t.task_id
-        LEFT JOIN results r ON r.task_id = t.task_id
-        WHERE st.sweep_id = ? ORDER BY t.seq`,
+  /** Keys and epoch totals of a sweep's trials. */
+  taskDocs(sweepId: string): TaskDocRow[] {
+    return this.all<TaskDocRow>(
+      `SELECT d.task_id, d.key_json, json_extract(d.spec_json, '$.epochs') AS epochs
+        FROM sweep_tasks st JOIN task_docs d ON d.task_id = st.task_id WHERE st.sweep_id = ?`,
       sweepId,
+    );
+  }
+
+  /** Results written after `rowid` (all sweeps), oldest first, at most `limit`. */
+  resultsAfter(rowid: number, limit: number): ResultRowWithId[] {
+    return this.all<ResultRowWithId>(
+      `SELECT rowid, task_id, attempt, status, result_json FROM results WHERE rowid > ? ORDER BY rowid LIMIT ${Math.max(1, Math.trunc(limit))}`,
+      rowid,
     );
   }
 
