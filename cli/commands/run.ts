@@ -210,6 +210,7 @@ export async function run(argv: string[]): Promise<number> {
     linkSweepName(join(dataDir, 'sweeps'), info.name, sweepId);
     process.stderr.write(`npf run: sweep ${info.name} (${sweepId}): ${totalTasks} trials; ${alreadyDone} of ${totalTasks} trials already done\n`);
     process.stderr.write(`npf run: state in ${dataDir}, logs in ${logFile}\n`);
+    process.stderr.write(`npf run: watch it in a browser: npx npf ui --data-dir ${dataDir}\n`);
 
     const keys = new Map(rc.core.outcomes(sweepId).map((o) => [o.taskId, o.key]));
     const model: ProgressModel = { name: info.name, total: totalTasks, counts: { ...rc.core.countsOf(sweepId) } as unknown as Record<string, number>, running: new Map(), finishedMs: [], workers: 0, startedMs: Date.now() };
