@@ -6,11 +6,10 @@
 import type { EpochRecord, TrialResult, TrialSpec } from '../science/types.js';
 import type { NpfEvent, EventType } from '../events/event-schema.js';
 import { EVENT_SCHEMA_VERSION } from '../events/event-schema.js';
-import { toBusEvent } from '../coordinator/nats-bridge.js';
-import type { SweepEvent } from '../coordinator/sweep-coordinator.js';
 import type { TrialKey, TrialOutcome } from '../coordinator/sweep-types.js';
 import { TASK_STATES, type TaskState } from '../coordinator/task-state.js';
-import { DashboardReads, type EventWithEpochsRow, type LinkedTrialRow, type TaskStateRow } from '../coordinator/store/dashboard-reads.js';
+import { DashboardReads, type LinkedTrialRow, type TaskStateRow } from '../coordinator/store/dashboard-reads.js';
+import type { EventRow } from '../coordinator/store/rows.js';
 
 export type TaskCountsRecord = Record<TaskState, number>;
 
@@ -152,19 +151,6 @@ export function outcomeStatus(state: TaskState, resultStatus: string | null): Tr
   return 'pending';
 }
 
-/** Stored event type names of each typed event (the store keeps the coordinator's own names). */
-const STORED_TYPES: Record<EventType, string> = {
-  'task.leased': 'leased',
-  'task.progress': 'progress',
-  'task.succeeded': 'succeeded',
-  'task.failed': 'failed',
-  'task.retried': 'retried',
-  'task.cancelled': 'cancelled',
-  'sweep.submitted': 'sweep_submitted',
-  'sweep.complete': 'sweep_complete',
-  'sweep.cancelled': 'sweep_complete',
-};
-
 function emptyCounts(): TaskCountsRecord {
   return Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as TaskCountsRecord;
 }
@@ -175,21 +161,10 @@ function linked(r: LinkedTrialRow): LinkedTrialRecord {
   return { taskId: r.task_id, key: parseKey(r.key_json), state: r.state, checkpoint: r.parent_checkpoint };
 }
 
-/** A stored event as the typed event (the same mapping the NATS bridge publishes). */
-export function toDashboardEvent(r: EventWithEpochsRow): DashboardEvent | undefined {
-  const stored: SweepEvent = {
-    sequence: r.seq,
-    timeMs: r.time_ms,
-    sweepId: r.sweep_id,
-    taskId: r.task_id,
-    type: r.type as SweepEvent['type'],
-    payload: JSON.parse(r.payload_json) as Record<string, unknown>,
-  };
-  const bus = toBusEvent(stored);
-  if (!bus) return undefined;
-  // Stored progress events carry no epoch total: take it from the trial's spec.
-  if (bus.type === 'task.progress' && !bus.payload.epochs && r.epochs) bus.payload = { ...bus.payload, epochs: r.epochs };
-  return { ...bus, v: EVENT_SCHEMA_VERSION, time: new Date(r.time_ms).toISOString(), seq: r.seq } as DashboardEvent;
+/** A stored event (the coordinator stores the typed events of events/event-schema.ts). */
+export function toDashboardEvent(r: EventRow): DashboardEvent {
+  const base = { v: EVENT_SCHEMA_VERSION, type: r.type, sweepId: r.sweep_id, payload: JSON.parse(r.payload_json) as unknown, time: new Date(r.time_ms).toISOString(), seq: r.seq };
+  return (r.task_id ? { ...base, taskId: r.task_id } : base) as DashboardEvent;
 }
 
 /** What the grid and the results need of a stored result, parsed once. */
@@ -369,15 +344,7 @@ export class StoreDataSource implements DashboardDataSource {
   }
 
   events(q: DashboardEventQuery): DashboardEvent[] {
-    const types = q.types ? [...new Set(q.types.map((t) => STORED_TYPES[t]).filter(Boolean))] : undefined;
-    const rows = this.reads.events({ ...q, types });
-    const out: DashboardEvent[] = [];
-    for (const r of rows) {
-      const e = toDashboardEvent(r);
-      // 'sweep.complete' and 'sweep.cancelled' share one stored type.
-      if (e && (!q.types || q.types.includes(e.type))) out.push(e);
-    }
-    return out;
+    return this.reads.events(q).map(toDashboardEvent);
   }
 
   close(): void {

@@ -4,7 +4,7 @@ import type { EventItem } from './api-types.js';
 import type { DashboardEvent } from './data-source.js';
 
 export function eventItem(e: DashboardEvent): EventItem {
-  // formatEvent starts with the time; the log has its own time column.
-  const text = formatEvent(e).replace(/^\S+\s+/, '');
+  // The log has its own time column.
+  const text = formatEvent(e, { time: false });
   return { seq: e.seq, time: e.time, type: e.type, sweepId: e.sweepId, taskId: e.taskId ?? null, text };
 }

@@ -4,13 +4,12 @@
  * the figures of figures/ made interactive and compiled to vega for the browser.
  */
 import { renderSweepResults } from '../coordinator/render-results.js';
-import type { PaperReference as ResultsPaper } from '../coordinator/results/paper-reference.js';
+import type { PaperReference } from '../coordinator/results/paper-reference.js';
 import type { TrialOutcome } from '../coordinator/sweep-types.js';
 import { trialLabel } from '../cli/commands/run.js';
 import { buildFigures } from '../figures/build-figures.js';
 import { FigureDataError } from '../figures/errors.js';
 import { figuresInputFromResults } from '../figures/from-results-json.js';
-import type { PaperReference as FiguresPaper } from '../figures/paper-reference.js';
 import { compileFigure } from '../figures/render-figure.js';
 import { trialCurves } from '../figures/sweep-figures.js';
 import type { FigureView, ResultsBlock } from './api-types.js';
@@ -22,10 +21,8 @@ import { markdownBlocks } from './markdown-blocks.js';
 export const MAX_CURVE_TRIALS = 200;
 
 export interface ReportContext {
-  /** The paper's numbers for the table (absent: no comparison, as on a coordinator without data/paper). */
-  resultsPaper?: ResultsPaper;
-  /** The paper's numbers for the figures. */
-  figuresPaper?: FiguresPaper;
+  /** The paper's numbers for the table and the figures (absent: no comparison, as without data/paper). */
+  paper?: PaperReference;
   /** Environment for ${NAME} in stored specs (as the coordinator renders results). */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -46,8 +43,8 @@ function titleOf(spec: unknown, fallback: string): string {
 
 export function sweepReport(sweepId: string, source: SweepSource, outcomes: TrialOutcome[], ctx: ReportContext): SweepReport {
   const reader = { outcomes: () => outcomes, sweepSource: () => source };
-  const markdown = renderSweepResults(reader, sweepId, 'markdown', ctx.resultsPaper, ctx.env).table;
-  const jsonText = renderSweepResults(reader, sweepId, 'json', ctx.resultsPaper, ctx.env).table;
+  const markdown = renderSweepResults(reader, sweepId, 'markdown', ctx.paper, ctx.env).table;
+  const jsonText = renderSweepResults(reader, sweepId, 'json', ctx.paper, ctx.env).table;
   const resultsJson = JSON.parse(jsonText) as unknown;
 
   const figureNotes: string[] = [];
@@ -60,7 +57,7 @@ export function sweepReport(sweepId: string, source: SweepSource, outcomes: Tria
   let figures: FigureView[] = [];
   try {
     const input = { ...figuresInputFromResults(resultsJson, 'results'), trials };
-    figures = buildFigures(input, ctx.figuresPaper, 'results').map((f) => {
+    figures = buildFigures(input, ctx.paper, 'results').map((f) => {
       const { spec, seriesField } = withSeriesToggle(f.spec);
       return { name: f.name, title: titleOf(f.spec, f.name), vega: compileFigure(f.name, spec), seriesField };
     });

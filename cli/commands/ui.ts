@@ -2,9 +2,8 @@
  * `npf ui`: serve the web dashboard of a local run directory (the store `npf run` writes) until
  * SIGTERM/SIGINT; live while a run is going, and afterwards.
  */
-import { parseArgs } from 'node:util';
-import { InvalidInputError } from '../../common/errors.js';
-import { resolveToken } from '../../coordinator/cli-connection.js';
+import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
+import { resolveToken } from '../connection.js';
 import { startUiServer } from '../../dashboard/ui-server.js';
 
 const USAGE = `usage: npf ui [options]
@@ -15,27 +14,20 @@ const USAGE = `usage: npf ui [options]
                        needed to listen beyond loopback
   --token-file FILE    read the token from FILE`;
 
+const SPEC = defineCommand({
+  command: 'ui',
+  usage: USAGE,
+  flags: {
+    'data-dir': { kind: 'string' },
+    http: { kind: 'string' },
+    token: { kind: 'string' },
+    'token-file': { kind: 'string' },
+  },
+});
+
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'data-dir': { type: 'string' },
-        http: { type: 'string' },
-        token: { type: 'string' },
-        'token-file': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    throw new InvalidInputError(`ui: ${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const { help, values } = parseCommandArgs(SPEC, argv);
+  if (help) return printUsage(SPEC);
   const dataDir = values['data-dir'] ?? '.npf';
   const server = await startUiServer({
     dataDir,

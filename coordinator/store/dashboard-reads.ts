@@ -11,12 +11,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { SCHEMA_VERSION } from '../migrations.js';
-import { StoreError, type ArtifactRow, type EventRow, type SweepRow } from '../store.js';
 import type { TaskState } from '../task-state.js';
+import { StoreError } from './db.js';
+import { SCHEMA_VERSION } from './migrations.js';
+import type { ArtifactRow, EventRow, SweepRow } from './rows.js';
 
 /** A sweep without its spec text. */
-export type SweepListRow = Omit<SweepRow, 'spec_yaml' | 'overrides_json'>;
+export type SweepListRow = Pick<SweepRow, 'sweep_id' | 'name' | 'file_name' | 'state' | 'created_at_ms' | 'cells_total' | 'open_tasks'>;
 
 /** Where one trial of a sweep stands (the small, changing columns). */
 export interface TaskStateRow {
@@ -99,16 +100,13 @@ export interface LinkedTrialRow {
   parent_checkpoint: string | null;
 }
 
-/** An event with the total epochs of its trial (for progress lines), when it has a trial. */
-export type EventWithEpochsRow = EventRow & { epochs: number | null };
-
 export interface EventQuery {
   sweepId?: string;
   /** Only events with seq > afterSeq. */
   afterSeq?: number;
   /** Only events with seq < beforeSeq. */
   beforeSeq?: number;
-  /** Stored type names. */
+  /** Event types (events/event-schema.ts). */
   types?: readonly string[];
   taskId?: string;
   /** Newest first (paging back through a log) instead of oldest first. */
@@ -299,8 +297,8 @@ export class DashboardReads {
     );
   }
 
-  /** Stored events matching `q`, each with its trial's epoch total. */
-  events(q: EventQuery): EventWithEpochsRow[] {
+  /** Stored events matching `q` (typed events of events/event-schema.ts, payload as JSON). */
+  events(q: EventQuery): EventRow[] {
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.sweepId !== undefined) {
@@ -323,10 +321,9 @@ export class DashboardReads {
       where.push('e.task_id = ?');
       params.push(q.taskId);
     }
-    const sql = `SELECT e.seq, e.time_ms, e.sweep_id, e.task_id, e.type, e.payload_json, json_extract(d.spec_json, '$.epochs') AS epochs
-      FROM events e LEFT JOIN task_docs d ON d.task_id = e.task_id
+    const sql = `SELECT e.seq, e.time_ms, e.sweep_id, e.task_id, e.type, e.payload_json FROM events e
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.seq ${q.newestFirst ? 'DESC' : 'ASC'} LIMIT ${Math.max(1, Math.trunc(q.limit))}`;
-    return this.all<EventWithEpochsRow>(sql, ...params);
+    return this.all<EventRow>(sql, ...params);
   }
 
   close(): void {

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import type { ConsoleMessage, Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../coordinator/artifact-store.js';
-import { regimeLabel } from '../../coordinator/results/labels.js';
-import { Store } from '../../coordinator/store.js';
+import { regimeLabel } from '../../science/labels.js';
+import { CoordinatorStore } from '../../coordinator/store/coordinator-store.js';
 import { SweepCoordinator } from '../../coordinator/sweep-coordinator.js';
 import type { ExpandedTask } from '../../coordinator/sweep-types.js';
 import { startUiServer, type UiServer } from '../../dashboard/ui-server.js';
@@ -176,7 +176,7 @@ describe('dashboard - in a browser', () => {
     env = new E2E('dash-xss');
     const XSS = '<img src=x onerror=alert(1)>';
     const dataDir = env.path('state');
-    const store = new Store(dataDir, () => undefined, 'normal');
+    const store = new CoordinatorStore(dataDir, () => undefined, 'normal');
     const core = new SweepCoordinator(store, new ArtifactStore(dataDir, 1 << 20), { leaseTtlMs: 60_000, heartbeatIntervalMs: 1000, maxAttempts: 1, retryBackoffMs: 0, maxBackoffMs: 0, now: Date.now, log: () => undefined });
     const task = (seed: number): ExpandedTask => ({
       taskId: createHash('sha256').update(`xss-${seed}-${Math.random()}`).digest('hex'),
@@ -190,7 +190,7 @@ describe('dashboard - in a browser', () => {
     const { workerId } = await core.registerWorker({ hostname: 'w', resources: { cpu: 2, gpu: 0, memoryMb: 1000 }, backends: ['wasm'], version: 't' });
     const leases = await core.leaseNow(workerId, 2);
     const ok = { status: 'succeeded', backend: 'wasm', bestTestAccuracy: 0.9, bestEpoch: 1, finalTestAccuracy: 0.9, epochs: [{ epoch: 1, trainLoss: 0.3, testLoss: 0.3, testAccuracy: 0.9, examplesPerSec: 10, durationMs: 5 }], checkpoints: [], wallMs: 5 };
-    await core.completeTask(workerId, leases[0].taskId, leases[0].fencingToken, JSON.stringify(ok), []);
+    await core.completeTask({ workerId, taskId: leases[0].taskId, fencingToken: leases[0].fencingToken, resultJson: JSON.stringify(ok), artifacts: [] });
     await core.failTask(workerId, leases[1].taskId, leases[1].fencingToken, `trainer crashed: ${XSS}`, false);
     store.close();
     expect(existsSync(join(dataDir, 'npf.db'))).toBe(true);

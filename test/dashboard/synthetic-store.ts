@@ -7,7 +7,7 @@
  */
 import crypto from 'node:crypto';
 import { ArtifactStore } from '../../coordinator/artifact-store.js';
-import { Store } from '../../coordinator/store.js';
+import { CoordinatorStore } from '../../coordinator/store/coordinator-store.js';
 import { SweepCoordinator } from '../../coordinator/sweep-coordinator.js';
 import { expandSweep } from '../../coordinator/sweep-spec/expand-sweep.js';
 import { parseSweepSpec } from '../../coordinator/sweep-spec/parse-sweep.js';
@@ -85,7 +85,7 @@ function result(t: ExpandedTask, n: number, checkpoints: TrialResult['checkpoint
  * store synchronous 'normal' (no fsync per commit: this is test data).
  */
 export async function fillSyntheticSweep(dataDir: string, o: SyntheticSweepOptions): Promise<SyntheticSweep> {
-  const store = new Store(dataDir, () => undefined, 'normal');
+  const store = new CoordinatorStore(dataDir, () => undefined, 'normal');
   const core = new SweepCoordinator(store, new ArtifactStore(dataDir, 1 << 20), {
     leaseTtlMs: 3_600_000,
     heartbeatIntervalMs: 1000,
