@@ -6,6 +6,7 @@
 import type { EpochRecord, TrialResult, TrialSpec } from '../science/types.js';
 import type { NpfEvent, EventType } from '../events/event-schema.js';
 import { EVENT_SCHEMA_VERSION } from '../events/event-schema.js';
+import type { SweepAggregation } from '../coordinator/core/types.js';
 import type { TrialKey, TrialOutcome } from '../coordinator/sweep-types.js';
 import { TASK_STATES, type TaskState } from '../coordinator/task-state.js';
 import { DashboardReads, type LinkedTrialRow, type TaskStateRow } from '../coordinator/store/dashboard-reads.js';
@@ -134,6 +135,8 @@ export interface DashboardDataSource {
   sweeps(): SweepRecord[];
   sweep(sweepId: string): SweepRecord | undefined;
   sweepSource(sweepId: string): SweepSource | undefined;
+  /** The aggregation options stored with the sweep at submission (undefined for older sweeps: their spec text says). */
+  aggregationOf(sweepId: string): SweepAggregation | undefined;
   /** The sweep's trials as the results module aggregates them. */
   outcomes(sweepId: string): TrialOutcome[];
   /** Wall time (ms) of every succeeded attempt of the sweep (for the ETA). */
@@ -248,6 +251,11 @@ export class StoreDataSource implements DashboardDataSource {
   sweepSource(sweepId: string): SweepSource | undefined {
     const r = this.reads.sweep(sweepId);
     return r ? { specYaml: r.spec_yaml, fileName: r.file_name, overrides: JSON.parse(r.overrides_json) as string[] } : undefined;
+  }
+
+  aggregationOf(sweepId: string): SweepAggregation | undefined {
+    const json = this.reads.sweep(sweepId)?.aggregation_json;
+    return json ? (JSON.parse(json) as SweepAggregation) : undefined;
   }
 
   outcomes(sweepId: string): TrialOutcome[] {

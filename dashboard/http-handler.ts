@@ -183,7 +183,7 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
     const report = cache.get<SweepReport & { regimes: string[] }>(`report:${sweepId}`, seq, () => {
       const outcomes = source.outcomes(sweepId);
       const regimes = [...new Set(outcomes.map((o) => (o.key.regime === 'stage' ? `stage ${o.key.stage ?? 0}` : o.key.regime)))];
-      return { ...sweepReport(sweepId, source.sweepSource(sweepId)!, outcomes, opts.report), regimes };
+      return { ...sweepReport(sweepId, source.sweepSource(sweepId)!, source.aggregationOf(sweepId), outcomes, opts.report), regimes };
     });
     return { sweep: sweepSummary(record, durations, now()), ...report, lastEventSeq: seq };
   };

@@ -13,6 +13,7 @@ import { figuresInputFromResults } from '../figures/from-results-json.js';
 import { compileFigure } from '../figures/render-figure.js';
 import { trialCurves } from '../figures/sweep-figures.js';
 import type { FigureView, ResultsBlock } from './api-types.js';
+import type { SweepAggregation } from '../coordinator/core/types.js';
 import type { SweepSource } from './data-source.js';
 import { withSeriesToggle } from './interactive-figure.js';
 import { markdownBlocks } from './markdown-blocks.js';
@@ -41,8 +42,14 @@ function titleOf(spec: unknown, fallback: string): string {
   return fallback;
 }
 
-export function sweepReport(sweepId: string, source: SweepSource, outcomes: TrialOutcome[], ctx: ReportContext): SweepReport {
-  const reader = { outcomes: () => outcomes, sweepSource: () => source };
+export function sweepReport(
+  sweepId: string,
+  source: SweepSource,
+  aggregation: SweepAggregation | undefined,
+  outcomes: TrialOutcome[],
+  ctx: ReportContext,
+): SweepReport {
+  const reader = { outcomes: () => outcomes, sweepSource: () => source, aggregationOf: () => aggregation };
   const markdown = renderSweepResults(reader, sweepId, 'markdown', ctx.paper, ctx.env).table;
   const jsonText = renderSweepResults(reader, sweepId, 'json', ctx.paper, ctx.env).table;
   const resultsJson = JSON.parse(jsonText) as unknown;

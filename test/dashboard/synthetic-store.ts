@@ -7,6 +7,7 @@
  */
 import crypto from 'node:crypto';
 import { ArtifactStore } from '../../coordinator/artifact-store.js';
+import { aggregateOptionsFor } from '../../coordinator/results/aggregate-options-for.js';
 import { CoordinatorStore } from '../../coordinator/store/coordinator-store.js';
 import { SweepCoordinator } from '../../coordinator/sweep-coordinator.js';
 import { expandSweep } from '../../coordinator/sweep-spec/expand-sweep.js';
@@ -99,7 +100,7 @@ export async function fillSyntheticSweep(dataDir: string, o: SyntheticSweepOptio
   const spec = parseSweepSpec(yaml, { file: `${o.name}.yaml` });
   const tasks = expandSweep(spec);
   const byId = new Map(tasks.map((t) => [t.taskId, t]));
-  const { sweepId } = await core.submitSweep({ name: spec.name, fileName: `${o.name}.yaml`, specYaml: yaml, overrides: [], tasks });
+  const { sweepId } = await core.submitSweep({ name: spec.name, fileName: `${o.name}.yaml`, specYaml: yaml, overrides: [], tasks, aggregation: aggregateOptionsFor(spec) });
   const { workerId } = await core.registerWorker({ hostname: 'synthetic', resources: { cpu: 100_000, gpu: 0, memoryMb: 1e9 }, backends: ['wasm'], version: 'test' });
 
   const keepRunning = new Set<string>();
