@@ -21,9 +21,8 @@ import { expandSweep } from './sweep-spec/expand-sweep.js';
 import { parseSweepSpec } from './sweep-spec/parse-sweep.js';
 import { CoordinatorStore } from './store/coordinator-store.js';
 import { SweepCoordinator, type SweepSource } from './sweep-coordinator.js';
-import { StoreDataSource } from '../dashboard/data-source.js';
-import { createDashboard, type Dashboard } from '../dashboard/http-handler.js';
-import { loadReportContext } from '../dashboard/report-context.js';
+import type { StoreDataSource } from '../dashboard/data-source.js';
+import type { Dashboard } from '../dashboard/http-handler.js';
 
 export type { CoordinatorOptions } from './coordinator-options.js';
 
@@ -158,6 +157,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     const host = o.grpcListen.slice(0, o.grpcListen.lastIndexOf(':'));
     const grpcAddress = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${bound.port}`;
     if (o.httpListen && o.ui !== 'off') {
+      // Loaded only here: a coordinator without the dashboard does not load vega and the rest.
+      const [{ StoreDataSource }, { createDashboard }, { loadReportContext }] = await Promise.all([
+        import('../dashboard/data-source.js'),
+        import('../dashboard/http-handler.js'),
+        import('../dashboard/report-context.js'),
+      ]);
       const source = new StoreDataSource(o.dataDir);
       const ui = createDashboard({ source, token: o.token, loopbackOnly: o.ui === 'loopback', report: await loadReportContext(o.env, o.log) });
       dashboard = { ui, source, unsubscribe: core.onEvent(() => ui.wake()) };

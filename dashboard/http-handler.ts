@@ -132,6 +132,11 @@ function readForm(req: IncomingMessage, max = 4096): Promise<URLSearchParams> {
   });
 }
 
+/** Paths the dashboard answers; anything else is a plain 404, signed in or not. */
+function isDashboardPath(path: string): boolean {
+  return ['/', '/index.html', '/login', '/favicon.ico'].includes(path) || path.startsWith('/api/') || path.startsWith('/assets/');
+}
+
 export function createDashboard(opts: DashboardOptions): Dashboard {
   const { source } = opts;
   const now = opts.now ?? Date.now;
@@ -247,6 +252,10 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
     const path = url.pathname;
     if (opts.loopbackOnly && !isLoopbackAddress(req.socket.remoteAddress)) {
       send(res, 403, 'text/plain; charset=utf-8', 'the dashboard answers loopback clients only (npf coordinator --ui all serves it to others)\n');
+      return;
+    }
+    if (!isDashboardPath(path)) {
+      send(res, 404, 'text/plain; charset=utf-8', `not found: ${path} (the dashboard is at /)\n`);
       return;
     }
     const assetType = ASSETS[path];

@@ -6,7 +6,7 @@
 import { renderSweepResults } from '../coordinator/render-results.js';
 import type { PaperReference } from '../coordinator/results/paper-reference.js';
 import type { TrialOutcome } from '../coordinator/sweep-types.js';
-import { trialLabel } from '../cli/commands/run.js';
+import { trialLabel } from '../coordinator/results/trial-label.js';
 import { buildFigures } from '../figures/build-figures.js';
 import { FigureDataError } from '../figures/errors.js';
 import { figuresInputFromResults } from '../figures/from-results-json.js';

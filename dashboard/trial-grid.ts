@@ -2,7 +2,7 @@
  * Pure: the trial grid of a sweep, filtered, sorted and cut into one page on the server, so a
  * sweep of 10,000 trials sends the browser one page (100 rows by default) at a time.
  */
-import { trialLabel } from '../cli/commands/run.js';
+import { trialLabel } from '../coordinator/results/trial-label.js';
 import { InvalidInputError } from '../common/errors.js';
 import { GRID_SORT_KEYS, type GridSortKey, type TaskStateName, type TrialGridItem } from './api-types.js';
 import type { TrialGridRecord } from './data-source.js';

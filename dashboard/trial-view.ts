@@ -1,5 +1,5 @@
 /** Pure: a trial's page data from its record. */
-import { trialLabel } from '../cli/commands/run.js';
+import { trialLabel } from '../coordinator/results/trial-label.js';
 import type { EpochPoint, TrialLink, TrialResponse } from './api-types.js';
 import type { LinkedTrialRecord, TrialRecord } from './data-source.js';
 import { compileFigure } from '../figures/render-figure.js';

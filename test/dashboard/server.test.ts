@@ -170,6 +170,7 @@ describe('dashboard - HTTP API on a real store', () => {
 describe("dashboard - on the coordinator's HTTP listener", () => {
   it('dashboard - /metrics stays open; the dashboard wants the token: bearer, sign-in form or a ?token= link', async () => {
     expect((await get(coordBase(), '/metrics')).status).toBe(200);
+    expect((await get(coordBase(), '/nope')).status).toBe(404);
     expect((await get(coordBase(), '/api/sweeps')).status).toBe(401);
     const page = await get(coordBase(), '/');
     expect(page.status).toBe(303);
