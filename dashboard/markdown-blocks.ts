@@ -1,29 +1,35 @@
 /**
  * Pure: results.md (the Markdown the results module writes) -> blocks the page draws: headings,
  * tables with their cells exactly as in the file, and lines of text. Only the Markdown that
- * coordinator/results/ writes is understood: `### ` headings, pipe tables with `\|` escapes and
- * an alignment row, and plain lines.
+ * coordinator/results/ writes is understood: `### ` headings, pipe tables with an alignment row,
+ * and plain lines; the escapes of its cells (backslash before \ and |, & < > as entities) are
+ * undone, so the page shows the text itself (as text: the page never parses it as HTML).
  */
 import type { ResultsBlock } from './api-types.js';
 
-/** The cells of one `| a | b |` line, `\|` unescaped. */
+/** `&lt;` `&gt;` `&amp;` back to `<` `>` `&` (one pass, so `&amp;lt;` stays `&lt;`). */
+export function decodeEntities(s: string): string {
+  return s.replace(/&(lt|gt|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', amp: '&' })[e]!);
+}
+
+/** The cells of one `| a | b |` line, unescaped. */
 export function splitRow(line: string): string[] {
   const body = line.trim().replace(/^\|/, '').replace(/\|$/, '');
   const cells: string[] = [];
   let cur = '';
   for (let i = 0; i < body.length; i++) {
     const ch = body[i];
-    if (ch === '\\' && body[i + 1] === '|') {
-      cur += '|';
+    if (ch === '\\' && (body[i + 1] === '|' || body[i + 1] === '\\')) {
+      cur += body[i + 1];
       i++;
     } else if (ch === '|') {
-      cells.push(cur.trim());
+      cells.push(decodeEntities(cur.trim()));
       cur = '';
     } else {
       cur += ch;
     }
   }
-  cells.push(cur.trim());
+  cells.push(decodeEntities(cur.trim()));
   return cells;
 }
 
@@ -36,7 +42,7 @@ export function markdownBlocks(markdown: string): ResultsBlock[] {
     const line = lines[i];
     if (line.trim() === '') continue;
     if (line.startsWith('### ')) {
-      blocks.push({ kind: 'heading', text: line.slice(4).trim() });
+      blocks.push({ kind: 'heading', text: decodeEntities(line.slice(4).trim()) });
       continue;
     }
     if (line.startsWith('|') && lines[i + 1]?.startsWith('|') && isAlignRow(splitRow(lines[i + 1]))) {
@@ -52,7 +58,7 @@ export function markdownBlocks(markdown: string): ResultsBlock[] {
       blocks.push({ kind: 'table', head, align, rows });
       continue;
     }
-    blocks.push({ kind: 'text', text: line });
+    blocks.push({ kind: 'text', text: decodeEntities(line) });
   }
   return blocks;
 }

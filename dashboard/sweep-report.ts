@@ -6,12 +6,10 @@
 import { renderSweepResults } from '../coordinator/render-results.js';
 import type { PaperReference } from '../coordinator/results/paper-reference.js';
 import type { TrialOutcome } from '../coordinator/sweep-types.js';
-import { trialLabel } from '../coordinator/results/trial-label.js';
 import { buildFigures } from '../figures/build-figures.js';
 import { FigureDataError } from '../figures/errors.js';
 import { figuresInputFromResults } from '../figures/from-results-json.js';
 import { compileFigure } from '../figures/render-figure.js';
-import { trialCurves } from '../figures/sweep-figures.js';
 import type { FigureView, ResultsBlock } from './api-types.js';
 import type { SweepAggregation } from '../coordinator/core/types.js';
 import type { SweepSource } from './data-source.js';
@@ -55,15 +53,15 @@ export function sweepReport(
   const resultsJson = JSON.parse(jsonText) as unknown;
 
   const figureNotes: string[] = [];
-  const finished = outcomes.filter((o) => o.result && o.result.epochs.length > 0).length;
-  let trials = trialCurves(outcomes, (o) => trialLabel(o.key, o.taskId));
-  if (finished > MAX_CURVE_TRIALS) {
-    figureNotes.push(`Per-trial curves are drawn for sweeps of at most ${MAX_CURVE_TRIALS} finished trials (this one has ${finished}); each trial's page has its own.`);
-    trials = [];
+  // results.json carries each finished trial's curve; past MAX_CURVE_TRIALS they are not drawn here.
+  const input = figuresInputFromResults(resultsJson, 'results');
+  const curves = input.trials?.length ?? 0;
+  if (curves > MAX_CURVE_TRIALS) {
+    figureNotes.push(`Per-trial curves are drawn for sweeps of at most ${MAX_CURVE_TRIALS} finished trials (this one has ${curves}); each trial's page has its own.`);
+    delete input.trials;
   }
   let figures: FigureView[] = [];
   try {
-    const input = { ...figuresInputFromResults(resultsJson, 'results'), trials };
     figures = buildFigures(input, ctx.paper, 'results').map((f) => {
       const { spec, seriesField } = withSeriesToggle(f.spec);
       return { name: f.name, title: titleOf(f.spec, f.name), vega: compileFigure(f.name, spec), seriesField };

@@ -10,6 +10,7 @@ import type { TrialGridRecord } from '../../dashboard/data-source.js';
 import { withSeriesToggle, SERIES_PARAM } from '../../dashboard/interactive-figure.js';
 import { resumePoint, sseMessage } from '../../dashboard/live-events.js';
 import { markdownBlocks, splitRow } from '../../dashboard/markdown-blocks.js';
+import { esc } from '../../coordinator/results/format-table-markdown.js';
 import { escapeHtml, loginPage } from '../../dashboard/page-shell.js';
 import { estimateEtaMs } from '../../dashboard/sweep-summary.js';
 import { parseGridQuery, queryGrid } from '../../dashboard/trial-grid.js';
@@ -39,6 +40,12 @@ describe('dashboard - results.md as blocks', () => {
     expect(blocks[0]).toEqual({ kind: 'heading', text: expect.stringMatching(/^Stages: /) });
     expect(blocks.filter((b) => b.kind === 'table')).toHaveLength(blocks.filter((b) => b.kind === 'heading').length);
     expect(splitRow('| a \\| b | c |')).toEqual(['a | b', 'c']);
+  });
+
+  it("dashboard - the Markdown's cell escapes are undone: the page gets the text itself back", () => {
+    for (const text of ['<img src=x onerror=alert(1)>', 'a | b \\| c', 'x & y &lt; z', 'back\\slash']) {
+      expect(splitRow(`| ${esc(text)} | 1 |`), text).toEqual([text, '1']);
+    }
   });
 });
 
