@@ -47,8 +47,6 @@ export interface SweepResponse {
   sweep: SweepSummary;
   /** results.md of the sweep as it stands now, as blocks. */
   results: ResultsBlock[];
-  /** The same report as results.json. */
-  resultsJson: unknown;
   figures: FigureView[];
   /** Why a figure is missing (e.g. too many trials for per-trial curves). */
   figureNotes: string[];
