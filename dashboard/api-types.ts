@@ -43,12 +43,14 @@ export interface FigureView {
   seriesField: string | null;
 }
 
+/**
+ * Every answer's `lastEventSeq` is the event sequence its data is as of: a view served from the
+ * server's cache may be older than the newest event, and the page then asks again.
+ */
 export interface SweepResponse {
   sweep: SweepSummary;
   /** results.md of the sweep as it stands now, as blocks. */
   results: ResultsBlock[];
-  /** The same report as results.json. */
-  resultsJson: unknown;
   figures: FigureView[];
   /** Why a figure is missing (e.g. too many trials for per-trial curves). */
   figureNotes: string[];

@@ -96,15 +96,16 @@ class ViewCache {
     private readonly now: () => number,
   ) {}
 
-  get<T>(key: string, seq: number, compute: () => T): T {
+  /** The view and the event sequence it was computed at (older than `seq` when served from the cache). */
+  get<T>(key: string, seq: number, compute: () => T): { value: T; seq: number } {
     const hit = this.entries.get(key);
     const now = this.now();
-    if (hit && (hit.seq === seq || now - hit.atMs < Math.max(this.minMs, 4 * hit.tookMs))) return hit.value as T;
+    if (hit && (hit.seq === seq || now - hit.atMs < Math.max(this.minMs, 4 * hit.tookMs))) return { value: hit.value as T, seq: hit.seq };
     const t0 = performance.now();
     const value = compute();
     this.entries.set(key, { seq, atMs: now, tookMs: performance.now() - t0, value });
     if (this.entries.size > 64) this.entries.delete(this.entries.keys().next().value!);
-    return value;
+    return { value, seq };
   }
 }
 
@@ -162,35 +163,35 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
 
   /** A sweep's record and its finished durations (for the ETA), cached like the views. */
   const sweepState = (sweepId: string, seq: number) => {
-    const state = cache.get(`sweep:${sweepId}`, seq, () => {
+    const { value: state, seq: at } = cache.get(`sweep:${sweepId}`, seq, () => {
       const record = source.sweep(sweepId);
       return record ? { record, durations: source.succeededDurations(sweepId) } : undefined;
     });
     if (!state) throw new DashboardNotFoundError('sweep', sweepId);
-    return state;
+    return { ...state, at };
   };
 
   const sweeps = (): SweepsResponse => {
     const seq = source.lastEventSeq();
     const ids = cache.get('sweep-ids', seq, () => source.sweeps().map((s) => s.sweepId));
-    return {
-      sweeps: ids.map((id) => {
-        const { record, durations } = sweepState(id, seq);
-        return sweepSummary(record, durations, now());
-      }),
-      lastEventSeq: seq,
-    };
+    let at = ids.seq;
+    const list = ids.value.map((id) => {
+      const st = sweepState(id, seq);
+      at = Math.min(at, st.at);
+      return sweepSummary(st.record, st.durations, now());
+    });
+    return { sweeps: list, lastEventSeq: at };
   };
 
   const sweep = (sweepId: string): SweepResponse => {
     const seq = source.lastEventSeq();
-    const { record, durations } = sweepState(sweepId, seq);
+    const { record, durations, at } = sweepState(sweepId, seq);
     const report = cache.get<SweepReport & { regimes: string[] }>(`report:${sweepId}`, seq, () => {
       const outcomes = source.outcomes(sweepId);
       const regimes = [...new Set(outcomes.map((o) => (o.key.regime === 'stage' ? `stage ${o.key.stage ?? 0}` : o.key.regime)))];
       return { ...sweepReport(sweepId, source.sweepSource(sweepId)!, source.aggregationOf(sweepId), outcomes, opts.report), regimes };
     });
-    return { sweep: sweepSummary(record, durations, now()), ...report, lastEventSeq: seq };
+    return { sweep: sweepSummary(record, durations, now()), ...report.value, lastEventSeq: Math.min(at, report.seq) };
   };
 
   const trials = (sweepId: string, params: URLSearchParams): TrialGridResponse => {
@@ -198,8 +199,8 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
     const seq = source.lastEventSeq();
     sweepState(sweepId, seq);
     const records = cache.get<TrialGridRecord[]>(`grid:${sweepId}`, seq, () => source.trialGrid(sweepId));
-    const page = queryGrid(records, q);
-    return { ...page, offset: q.offset, limit: q.limit, lastEventSeq: seq };
+    const page = queryGrid(records.value, q);
+    return { ...page, offset: q.offset, limit: q.limit, lastEventSeq: records.seq };
   };
 
   const events = (sweepId: string, params: URLSearchParams): EventsResponse => {

@@ -28,7 +28,6 @@ export interface ReportContext {
 
 export interface SweepReport {
   results: ResultsBlock[];
-  resultsJson: unknown;
   figures: FigureView[];
   figureNotes: string[];
 }
@@ -70,5 +69,6 @@ export function sweepReport(
     if (!(e instanceof FigureDataError)) throw e;
     figureNotes.push('No figure yet: no trial has finished.');
   }
-  return { results: markdownBlocks(markdown), resultsJson, figures, figureNotes };
+  // results.json itself stays on the server: with each trial's curve it is megabytes at 10,000 trials.
+  return { results: markdownBlocks(markdown), figures, figureNotes };
 }

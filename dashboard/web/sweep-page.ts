@@ -55,9 +55,25 @@ export async function sweepPage(root: HTMLElement, sweepId: string): Promise<() 
 
   await draw(first);
   await Promise.all([grid.refresh(), log.load(false)]);
-  const refreshSweep = throttle(() => void getJson<SweepResponse>(`/api/sweeps/${enc(sweepId)}`).then(draw), 1500);
-  const refreshGrid = throttle(() => void grid.refresh(), 1000);
+  // The newest event pushed; a view older than it (served from the server's cache) is asked for again.
+  let seen = first.lastEventSeq;
+  const refreshSweep = throttle(
+    () =>
+      void getJson<SweepResponse>(`/api/sweeps/${enc(sweepId)}`).then(async (data) => {
+        await draw(data);
+        if (data.lastEventSeq < seen) refreshSweep();
+      }),
+    1500,
+  );
+  const refreshGrid = throttle(
+    () =>
+      void grid.refresh().then((at) => {
+        if (at < seen) refreshGrid();
+      }),
+    1000,
+  );
   const stop = follow(sweepId, first.lastEventSeq, (e) => {
+    seen = Math.max(seen, e.seq);
     log.push(e);
     refreshGrid();
     refreshSweep();

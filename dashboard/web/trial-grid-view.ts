@@ -128,11 +128,14 @@ export class TrialGridView {
     for (const r of regimes) if (!have.includes(r)) this.regimeSelect.appendChild(h('option', { value: r }, r));
   }
 
-  /** Load the current page (one request at a time; a call meanwhile loads once more after it). */
-  refresh(): Promise<void> {
+  /** The event sequence the shown page is as of. */
+  private asOf = 0;
+
+  /** Load the current page (one request at a time; a call meanwhile loads once more after it). Resolves to the sequence it is as of. */
+  refresh(): Promise<number> {
     if (this.loading) {
       this.again = true;
-      return this.loading;
+      return this.loading.then(() => this.asOf);
     }
     const q = new URLSearchParams({ offset: String(this.offset), limit: String(PAGE), sort: this.sort, dir: this.desc ? 'desc' : 'asc' });
     if (this.state) q.set('state', this.state);
@@ -140,6 +143,7 @@ export class TrialGridView {
     if (this.text) q.set('q', this.text);
     this.loading = getJson<TrialGridResponse>(`/api/sweeps/${enc(this.sweepId)}/trials?${q}`)
       .then((data) => {
+        this.asOf = data.lastEventSeq;
         this.matched = data.matched;
         fill(this.body, ...(data.rows.length ? data.rows.map(row) : [h('tr', {}, h('td', { colspan: COLUMNS.length + 1, class: 'muted' }, 'No trial matches.'))]));
         const last = Math.min(data.offset + data.rows.length, data.matched);
@@ -152,6 +156,6 @@ export class TrialGridView {
           void this.refresh();
         }
       });
-    return this.loading;
+    return this.loading.then(() => this.asOf);
   }
 }

@@ -132,17 +132,18 @@ describe('dashboard - in a browser', () => {
     await shot(page, 'dashboard-sweep');
 
     // Figures: hover values, and a legend click dims the other series.
-    // The bars (first layer); they are clipped at the plot's bottom, so hover near their top.
-    const bars = page.locator('[data-figure="table2"] g.mark-rect.layer_0_marks path');
+    // The mean marks (dots, or bars clipped at the plot's bottom; the paper's ticks come after them): hover near their top.
+    const bars = page.locator('[data-figure="table2"] g.role-mark:is(.mark-symbol, .mark-rect) path');
     await bars.first().waitFor();
-    await bars.first().hover({ position: { x: 10, y: 6 } });
+    const box = (await bars.first().boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + Math.min(box.height / 2, 4));
     const tip = page.locator('.tooltip');
     await tip.waitFor({ state: 'visible' });
     expect(await tip.textContent()).toMatch(/mean: \d+\.\d+/);
     const dimmed = async () => (await bars.evaluateAll((ps) => ps.map((p) => p.getAttribute('opacity')))).filter((o) => o === '0.08').length;
     expect(await dimmed()).toBe(0);
     await page.locator('[data-figure="table2"] g.role-legend-symbol path').first().click();
-    await waitFor(async () => (await dimmed()) === 2, 'two of three bars to dim', 5_000);
+    await waitFor(async () => (await dimmed()) === 2, 'two of three means to dim', 5_000);
 
     // Lineage: an FLNPF trial names its ReLU parent and checkpoint; the parent lists it back.
     await page.selectOption('#grid-regime', 'flnpf');
