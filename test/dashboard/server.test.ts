@@ -194,11 +194,12 @@ describe("dashboard - on the coordinator's HTTP listener", () => {
   });
 
   it("dashboard - 'loopback' refuses other clients, 'all' serves them, 'off' serves no dashboard", async () => {
+    // Each coordinator its own data directory: the one started in beforeAll holds `dir`'s single-writer lock.
     const external = Object.values(networkInterfaces())
       .flat()
       .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
     const reg = () => new Registry();
-    const off = await startCoordinator({ dataDir: dir, grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0', token: TOKEN, registry: reg(), log: () => undefined, ui: 'off' });
+    const off = await startCoordinator({ dataDir: mkdtempSync(join(tmpdir(), 'npf-dash-ui-')), grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0', token: TOKEN, registry: reg(), log: () => undefined, ui: 'off' });
     try {
       expect((await get(`http://${off.httpAddress}`, '/', { authorization: `Bearer ${TOKEN}` })).status).toBe(404);
       expect((await get(`http://${off.httpAddress}`, '/metrics')).status).toBe(200);
@@ -208,7 +209,7 @@ describe("dashboard - on the coordinator's HTTP listener", () => {
     // This machine's own non-loopback address reaches a listener on 0.0.0.0 as a non-loopback client.
     if (!external) throw new Error('no non-loopback IPv4 address on this machine to test the loopback rule with');
     for (const mode of ['loopback', 'all'] as const) {
-      const c = await startCoordinator({ dataDir: dir, grpcListen: '127.0.0.1:0', httpListen: '0.0.0.0:0', token: TOKEN, registry: reg(), log: () => undefined, ui: mode });
+      const c = await startCoordinator({ dataDir: mkdtempSync(join(tmpdir(), 'npf-dash-ui-')), grpcListen: '127.0.0.1:0', httpListen: '0.0.0.0:0', token: TOKEN, registry: reg(), log: () => undefined, ui: mode });
       try {
         const port = c.httpAddress!.split(':').at(-1);
         const auth = { authorization: `Bearer ${TOKEN}` };
