@@ -124,6 +124,6 @@ describe('cli args - the commands use it', () => {
   it('cli args - npf plot and npf status name the flag or the argument', async () => {
     await expect(plot(['dir', '--scale', '11'])).rejects.toThrow("npf plot: --scale expects a number > 0 and <= 10, got '11'");
     await expect(status(['--jsn'])).rejects.toThrow('npf status: unknown flag --jsn (did you mean --json?)');
-    await expect(status(['a', 'b'])).rejects.toThrow('npf status: expected at most one sweep id, got 2');
+    await expect(status(['a', 'b'])).rejects.toThrow('npf status: expected at most one sweep (id or name), got 2');
   });
 });
