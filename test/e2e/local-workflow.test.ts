@@ -104,6 +104,9 @@ describe('e2e local workflow', () => {
     expect(attached.code, attached.err).toBe(0);
     expect(attached.out).toMatch(/cancelme +running +0\/6 done/);
 
+    // A watcher following the live run from the directory (polling the store read-only).
+    const watcher = env.npf('npf-watch-live', ['watch', 'cancelme', '--data-dir', state]);
+
     // Cancel one trial that has not started, by its id prefix.
     const pending = csvRecords((await npf(env, ['results', 'cancelme', '--data-dir', state, '--format', 'trials'])).out).filter((t) => t.status === 'pending' && t.regime === 'frnpf-ii');
     const one = await npf(env, ['cancel', 'cancelme', '--data-dir', state, '--trial', pending[0].trial_id.slice(0, 8)]);
@@ -119,6 +122,10 @@ describe('e2e local workflow', () => {
     expect(exit.code, run.err).toBe(1);
     expect(run.err).toMatch(/sweep cancelled: cancelled on request/);
     expect(run.out).toMatch(/6 cancelled|cancelled/);
+
+    // The live watcher saw the cancels as they happened and ended with the sweep.
+    expect((await watcher.exited).code, watcher.err).toBe(1);
+    expect(watcher.out).toMatch(/cancelled: trial cancelled on request\n[\s\S]*sweep cancelled: cancelled on request\n$/);
 
     const after = await npf(env, ['ls', '--data-dir', state]);
     expect(after.out).toMatch(/\ncancelme +sw-[0-9a-f]{12} +cancelled +0\/6 +0 +0 +0 +0 +6 /);
