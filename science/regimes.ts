@@ -50,7 +50,7 @@ export interface RegimePlan {
    * For featureSource 'checkpoint': the trial's own identity ('flnpf', 'stage-<k>'), mixed into
    * the names of its random streams (train/trial-streams.ts). A ReLU parent and its dependant
    * share the seed; this keeps the dependant's value network, head and minibatch order
-   * independent of the parent's, so only the gates are shared (docs/regimes.md).
+   * independent of the parent's, so only the gates are shared (docs/protocol.md).
    */
   streamScope?: string;
 }

@@ -58,7 +58,7 @@ export async function loadGates(spec: TrialSpec, regime: RegimePlan, plan: Netwo
   if (regime.featureSource !== 'checkpoint' || !gates) return undefined;
   const content = await readCheckpoint(gates);
   const wanted = regime.parentCheckpoint;
-  // FLNPF takes only the ReLU run's 'best' weights, stage k the best-so-far weights of its epoch (docs/regimes.md).
+  // FLNPF takes only the ReLU run's 'best' weights, stage k the best-so-far weights of its epoch (docs/protocol.md).
   if (wanted && content.header.name !== wanted.name) {
     const who = isStaged(spec.regime) ? `stage ${spec.stage}` : regimeDisplayName(spec.regime);
     const what = wanted.atEpoch === undefined ? `best-test-accuracy ('${wanted.name}')` : `'${wanted.name}'`;

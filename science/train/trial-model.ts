@@ -60,9 +60,9 @@ export interface BuildModelOptions {
 
 /**
  * Build the trial's network. Streams (trial-streams.ts): the value (or ReLU) net and the head
- * draw from 'value', an own-init feature net from 'feature', so ReLU, FRNPF-II and DNPFL with
- * the same seed share their value-net init. FLNPF and stage k >= 1 draw from 'value:flnpf' /
- * 'value:stage-<k>': independent of their ReLU parent's init, whose trained weights give the gates.
+ * draw from 'value', an own-init feature net from 'feature', so regimes with their own gates
+ * share the value-net init for the same seed. A regime gated from a parent checkpoint draws from
+ * 'value:<streamScope>': independent of its parent's init, whose trained weights give the gates.
  */
 export function buildTrialModel(opts: BuildModelOptions): TrialModel {
   const { plan, regime, init, gate, seed } = opts;

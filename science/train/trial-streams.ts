@@ -1,14 +1,15 @@
 /**
  * The random streams of one trial (initial weights, minibatch order), named by purpose and, for
- * the regimes whose gates come from a ReLU checkpoint, by the trial's own identity.
+ * a regime whose gates come from a parent checkpoint, by the trial's own identity.
  *
- * Every stream is `rngFor(seed, label)` (science/models/prng.ts). A trial of regime relu,
- * frnpf-ii, frnpf-di, dnpfl or stage 0 uses the plain labels 'value', 'feature' and 'shuffle'.
- * FLNPF and stage k >= 1 use 'value:flnpf', 'shuffle:flnpf' (or ':stage-<k>'): their ReLU parent
- * has the same seed, and with plain labels their value network and head would start from the
- * parent's exact initial weights and see the same minibatch order. The paper's FLNPF (Theorem
- * 4.1, Assumption 1: value weights independent of the feature weights) needs a fresh value
- * network, so the only thing a child shares with its parent is the frozen gates.
+ * Every stream is `rngFor(seed, label)` (science/models/prng.ts). A regime with its own gates
+ * uses the plain labels 'value', 'feature' and 'shuffle'. A regime with a `streamScope`
+ * (science/regimes.ts: gates from a parent checkpoint) uses 'value:<scope>', 'shuffle:<scope>':
+ * its parent has the same seed, and with plain labels its value network and head would start
+ * from the parent's exact initial weights and see the same minibatch order. The paper's FLNPF
+ * (Theorem 4.1, Assumption 1: value weights independent of the feature weights) needs a fresh
+ * value network, so the only thing a dependant shares with its parent is the frozen gates
+ * (docs/protocol.md, "Random streams").
  */
 import { rngFor, type Rng } from '../models/prng.js';
 import type { RegimePlan } from '../regimes.js';
