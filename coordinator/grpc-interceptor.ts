@@ -38,6 +38,13 @@ export function authRefusal(metadata: grpc.Metadata, expectedDigest: Buffer): Au
   return undefined;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** `text` with every unpaired UTF-16 surrogate replaced by U+FFFD (what String#toWellFormed does). */
+export function wellFormed(text: string): string {
+  return text.replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
+}
+
 /** '/npf.v1.WorkerService/LeaseTasks' -> 'LeaseTasks'. */
 function methodName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
@@ -79,6 +86,10 @@ export function edgeInterceptor(o: EdgeInterceptorOptions): grpc.ServerIntercept
           o.log(`${name}: untyped error: ${status.details ?? ''}`);
           out = { ...status, code: grpc.status.INTERNAL, details: INTERNAL_DETAILS };
         }
+        // grpc-js percent-encodes details with encodeURI, which throws on a lone UTF-16 surrogate
+        // (one can arrive in a request and be echoed in an error message): the call would never
+        // be answered. Replace each one with U+FFFD first.
+        if (out.details && LONE_SURROGATE.test(out.details)) out = { ...out, details: wellFormed(out.details) };
         if (!counted) {
           counted = true;
           o.count?.(name, out.code ?? grpc.status.OK);
