@@ -7,11 +7,12 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CheckpointRef, RunTrialOptions, TrialResult, TrialSpec } from './types.js';
+import type { AdapterInfo, CheckpointRef, RunTrialOptions, TrialResult, TrialSpec } from './types.js';
 import { checkGates } from './trial-spec.js';
 import { InvalidInputError } from '../common/errors.js';
 import { initBackend } from './backend/init-backend.js';
 import type { BackendChoice } from './backend/backend-choice.js';
+import { deviceLost, whenDeviceLost } from './backend/webgpu-device.js';
 import type { Dataset } from './datasets/dataset.js';
 import { loadDataset as defaultLoadDataset } from './datasets/index.js';
 import { planNetwork, type NetworkPlan } from './models/architecture.js';
@@ -76,7 +77,14 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps
   if (spec.init === 'sign-sqrt2' && spec.arch.kind !== 'fc') {
     throw new InvalidInputError(`init 'sign-sqrt2' is the nu_t experiment's FC initialiser; arch '${spec.arch.kind}' takes 'glorot-uniform'`, { field: 'init' });
   }
-  const choice: BackendChoice = await initBackend(spec.backend, spec.arch.kind !== 'fc');
+  const choice: BackendChoice = await initBackend(spec.backend, spec.arch.kind !== 'fc', { gpuIndex: opts.gpuIndex });
+  const adapter: AdapterInfo | undefined = choice.adapter && {
+    vendor: choice.adapter.vendor,
+    architecture: choice.adapter.architecture,
+    device: choice.adapter.device,
+    description: choice.adapter.description,
+    software: choice.adapter.software,
+  };
   const dataset = await (deps.loadDataset ?? defaultLoadDataset)(spec.dataset);
   const plan = planNetwork(spec.arch, dataset.inputShape, outputsFor(spec, dataset), biasFor(spec));
   const featureFromCheckpoint = await loadGates(spec, regime, plan, opts.gates);
@@ -86,12 +94,13 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps
     measure = spec.measure ? await (deps.measure ?? kernelMeasures)(spec, dataset) : undefined;
     const checkpointDir = opts.checkpointDir ?? (spec.checkpoints || opts.resumeEveryMs !== undefined ? await mkdtemp(join(tmpdir(), 'npf-checkpoints-')) : tmpdir());
     const resume = opts.resume ? decodeResumeState(await readCheckpoint(opts.resume), spec, opts.resume.path) : undefined;
-    return await trainLoop({
+    const training = trainLoop({
       spec,
       model,
       dataset,
       backend: choice.backend,
       backendNote: choice.note,
+      adapter,
       checkpointDir,
       signal: opts.signal,
       onProgress: opts.onProgress,
@@ -100,6 +109,15 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps
       resume,
       resumeEveryMs: opts.resumeEveryMs,
     });
+    if (choice.backend !== 'webgpu') return await training;
+    // A lost GPU device fails this attempt with DeviceLostError (retryable), whether the loss
+    // surfaces as a failed read, a hung one, or not at all.
+    training.catch(() => undefined); // if the race is lost to the device, the loop's own failure follows unobserved
+    try {
+      return await Promise.race([training, whenDeviceLost()]);
+    } catch (err) {
+      throw deviceLost() ?? err;
+    }
   } finally {
     measure?.dispose?.();
     model.dispose();

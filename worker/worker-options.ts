@@ -75,7 +75,7 @@ const schema = z.object({
   killGraceMs: z.number().int().min(0).optional(),
   leaseWaitMs: z.number().int().min(0).optional(),
   resumeEveryMs: z.number().int().min(0).optional(),
-  backend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).optional(),
+  backend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu']).optional(),
 });
 
 export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions {

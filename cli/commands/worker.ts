@@ -23,14 +23,14 @@ const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
   --memory-mb N             memory offered in MiB (default: total memory)
   --concurrency N           trials at once (default: --cpus)
   --work-dir DIR            checkpoint cache and scratch (default ./.npf-worker)
-  --backend B               backend for specs that say auto: wasm, cpu, tensorflow, tensorflow-gpu
+  --backend B               backend for specs that say auto: wasm, cpu, tensorflow, tensorflow-gpu, webgpu
   --http HOST:PORT          /metrics and /healthz (default 0.0.0.0:9465; 'off' to disable)
   --drain-grace-s S         on SIGTERM, seconds running trials may go on (default 25)
   --resume-every-s S        a running trial saves a resume state at an epoch's end at most every
                             S seconds (default 30; 0: every epoch); an interrupted trial's next
                             attempt continues from the last one (docs/resume.md)`;
 
-const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'];
+const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'];
 
 const SPEC = defineCommand({
   command: 'worker',

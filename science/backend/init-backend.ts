@@ -1,17 +1,21 @@
 /**
  * Loading and activating a TensorFlow.js backend in Node. tfjs-node(-gpu) is optional: it is
- * imported dynamically, and nothing fails when it is absent unless it was asked for.
+ * imported dynamically, and nothing fails when it is absent unless it was asked for. WebGPU
+ * (Dawn) is a dependency but is loaded only when it is asked for or `auto` has to look for a
+ * hardware adapter (webgpu-device.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BackendName } from '../types.js';
-import { chooseBackend, type BackendChoice, type InstalledBackends } from './backend-choice.js';
+import { chooseBackend, needsWebgpuProbe, type BackendChoice, type InstalledBackends, type WebgpuProbe } from './backend-choice.js';
 import { BackendUnavailableError } from './errors.js';
+import { activateWebgpu, probeWebgpu } from './webgpu-device.js';
 
 const require = createRequire(import.meta.url);
 
@@ -24,9 +28,28 @@ function resolvable(pkg: string): boolean {
   }
 }
 
+/**
+ * NVIDIA devices this process can use: the /dev/nvidiaN device files (what the NVIDIA container
+ * runtime mounts), less what CUDA_VISIBLE_DEVICES hides.
+ */
+export function cudaDeviceCount(env: NodeJS.ProcessEnv = process.env, devDir = '/dev'): number {
+  let files: string[];
+  try {
+    files = readdirSync(devDir).filter((f) => /^nvidia\d+$/.test(f));
+  } catch {
+    return 0;
+  }
+  const visible = env.CUDA_VISIBLE_DEVICES;
+  if (visible === undefined) return files.length;
+  const ids = visible.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  // CUDA stops at the first invalid entry ('-1' hides everything).
+  const valid = ids.findIndex((s) => s === '-1');
+  return Math.min(files.length, valid < 0 ? ids.length : valid);
+}
+
 /** Which optional backends this process could import (resolution only; nothing is loaded). */
 export function installedBackends(): InstalledBackends {
-  return { tensorflowGpu: resolvable('@tensorflow/tfjs-node-gpu'), tensorflow: resolvable('@tensorflow/tfjs-node') };
+  return { tensorflowGpu: resolvable('@tensorflow/tfjs-node-gpu'), tensorflow: resolvable('@tensorflow/tfjs-node'), cudaDevices: cudaDeviceCount() };
 }
 
 async function importOptional(pkg: string): Promise<void> {
@@ -53,15 +76,29 @@ async function activateWasm(): Promise<void> {
   if (!(await activate('wasm'))) throw new BackendUnavailableError('the wasm backend failed to initialise in this Node process');
 }
 
+export interface InitBackendOptions {
+  /** Default: installedBackends(). */
+  installed?: InstalledBackends;
+  /** The GPU device index the trial was placed on (default 0). */
+  gpuIndex?: number;
+  /** WebGPU adapter list (default: probeWebgpu(), only when the decision needs it). */
+  probeWebgpu?: () => Promise<WebgpuProbe>;
+}
+
 /**
  * Make the backend for `requested` the active tfjs backend (process-wide: tfjs keeps one active
  * backend) and say which one it is.
  */
-export async function initBackend(requested: BackendName, hasConv: boolean, installed: InstalledBackends = installedBackends()): Promise<BackendChoice> {
-  const decision = chooseBackend(requested, hasConv, installed);
-  if (!decision.ok) throw new BackendUnavailableError(decision.reason, { requested });
+export async function initBackend(requested: BackendName, hasConv: boolean, opts: InitBackendOptions = {}): Promise<BackendChoice> {
+  const installed = opts.installed ?? installedBackends();
+  const probe = needsWebgpuProbe(requested, installed) ? await (opts.probeWebgpu ?? probeWebgpu)() : undefined;
+  const decision = chooseBackend(requested, hasConv, installed, probe, opts.gpuIndex);
+  if (!decision.ok) throw new BackendUnavailableError(decision.reason, { requested, gpuIndex: opts.gpuIndex });
   const choice = decision.choice;
   switch (choice.backend) {
+    case 'webgpu':
+      await activateWebgpu(choice.adapter!);
+      break;
     case 'wasm':
       await activateWasm();
       break;
