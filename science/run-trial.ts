@@ -63,6 +63,17 @@ async function loadGates(spec: TrialSpec, regime: RegimePlan, plan: NetworkPlan,
   return gatesFromCheckpoint(content, plan, gates.path);
 }
 
+/** The device-lost error if the WebGPU device is lost within `ms`. */
+async function lostWithin(ms: number): Promise<Error | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = await Promise.race([
+    whenDeviceLost().catch((e: unknown) => e as Error),
+    new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms))),
+  ]);
+  clearTimeout(timer);
+  return late;
+}
+
 /**
  * Train one trial. FLNPF and stage k >= 1 need opts.gates (the ReLU parent's checkpoint, read
  * and verified here); every other regime refuses gates. Same spec + seed + backend (and gates)
@@ -94,6 +105,9 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps
     measure = spec.measure ? await (deps.measure ?? kernelMeasures)(spec, dataset) : undefined;
     const checkpointDir = opts.checkpointDir ?? (spec.checkpoints || opts.resumeEveryMs !== undefined ? await mkdtemp(join(tmpdir(), 'npf-checkpoints-')) : tmpdir());
     const resume = opts.resume ? decodeResumeState(await readCheckpoint(opts.resume), spec, opts.resume.path) : undefined;
+    // On a lost device the loop is stopped too (between steps), not left running beside the next trial.
+    const stop = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
     const training = trainLoop({
       spec,
       model,
@@ -102,7 +116,7 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps
       backendNote: choice.note,
       adapter,
       checkpointDir,
-      signal: opts.signal,
+      signal,
       onProgress: opts.onProgress,
       measure,
       readEvery: deps.readEvery,
@@ -116,7 +130,9 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps
     try {
       return await Promise.race([training, whenDeviceLost()]);
     } catch (err) {
-      throw deviceLost() ?? err;
+      stop.abort();
+      // A read can fail a moment before Dawn reports the loss itself: give the report a moment.
+      throw deviceLost() ?? (await lostWithin(250)) ?? err;
     }
   } finally {
     measure?.dispose?.();

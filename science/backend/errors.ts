@@ -13,9 +13,11 @@ export class BackendUnavailableError extends NpfError {
  */
 export class DeviceLostError extends NpfError {
   constructor(adapter: string, reason: string, detail: string) {
-    super('DEVICE_LOST', `the WebGPU device on '${adapter}' was lost (${reason || 'unknown'}${detail ? `: ${detail}` : ''}); this attempt is abandoned and may be retried`, {
-      adapter,
-      reason,
-    });
+    super(
+      'DEVICE_LOST',
+      `the WebGPU device on '${adapter}' was lost (${reason || 'unknown'}${detail ? `: ${detail}` : ''}); this attempt is abandoned and may be retried`,
+      { adapter, reason },
+      { retryable: true },
+    );
   }
 }
