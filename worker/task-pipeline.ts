@@ -160,8 +160,15 @@ export class TaskPipeline {
     if (task.cancelled) return;
 
     const env: NodeJS.ProcessEnv = { ...options.childEnv };
-    if (lease.gpuIndex >= 0) env.CUDA_VISIBLE_DEVICES = String(lease.gpuIndex);
-    else if (options.resources.gpu > 0) env.CUDA_VISIBLE_DEVICES = '';
+    // The trial runs on the device it was placed on (tfjs-node-gpu: CUDA_VISIBLE_DEVICES; webgpu:
+    // NPF_GPU_INDEX, read by trial-child.ts); a trial given no GPU on a GPU worker sees none.
+    if (lease.gpuIndex >= 0) {
+      env.CUDA_VISIBLE_DEVICES = String(lease.gpuIndex);
+      env.NPF_GPU_INDEX = String(lease.gpuIndex);
+    } else if (options.resources.gpu > 0) {
+      env.CUDA_VISIBLE_DEVICES = '';
+      env.NPF_GPU_INDEX = '-1';
+    }
     const memoryMb = lease.resources?.memoryMb ?? 0;
     await mkdir(join(dir, 'checkpoints'), { recursive: true });
     task.backend = spec.backend;

@@ -19,7 +19,7 @@ const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
   --tls-cert FILE           mutual TLS: this worker's certificate (PEM) ...
   --tls-key FILE            ... and its key (for a coordinator started with --tls-client-ca)
   --cpus N                  CPU cores offered (default: all cores)
-  --gpus N                  GPU devices offered (default 0)
+  --gpus N                  GPU devices offered (default: the hardware GPUs found, see docs/webgpu.md)
   --memory-mb N             memory offered in MiB (default: total memory)
   --concurrency N           trials at once (default: --cpus)
   --work-dir DIR            checkpoint cache and scratch (default ./.npf-worker)

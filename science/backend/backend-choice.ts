@@ -79,10 +79,13 @@ export function webgpuTarget(probe: WebgpuProbe, gpuIndex: number | undefined, a
   return { ok: true, adapter: target };
 }
 
-/** Whether deciding `requested` needs the WebGPU adapter list (so it is only probed when it matters). */
-export function needsWebgpuProbe(requested: BackendName, installed: InstalledBackends): boolean {
+/**
+ * Whether deciding `requested` needs the WebGPU adapter list (so it is only probed when it
+ * matters). gpuIndex -1: the trial was given no GPU, so `auto` does not look for one.
+ */
+export function needsWebgpuProbe(requested: BackendName, installed: InstalledBackends, gpuIndex?: number): boolean {
   if (requested === 'webgpu') return true;
-  return requested === 'auto' && !(installed.tensorflowGpu && installed.cudaDevices > 0);
+  return requested === 'auto' && gpuIndex !== -1 && !(installed.tensorflowGpu && installed.cudaDevices > 0);
 }
 
 /**
@@ -90,8 +93,9 @@ export function needsWebgpuProbe(requested: BackendName, installed: InstalledBac
  *   (> tensorflow-gpu on TensorFlow's CPU kernels, when only it is installed) > wasm, for dense
  *   and conv models alike. The wasm backend has no Conv2DBackpropFilter kernel, but the conv
  *   layer's gradient is computed here from kernels it has (science/models/ops.ts).
- * - webgpu: the adapter at `gpuIndex` (default the first); a software adapter (lavapipe) only
- *   here, when asked for by name, and only if there is no hardware one.
+ * - webgpu: the adapter at `gpuIndex` (default, and for -1, the first); a software adapter
+ *   (lavapipe) only here, when asked for by name, and only if there is no hardware one.
+ * gpuIndex -1 means the trial was placed on no GPU (a CPU-only trial on a GPU worker).
  * - an explicit request is honoured or refused with the reason, never silently swapped.
  * `webgpu` is the adapter probe, undefined when needsWebgpuProbe said it is not needed.
  */
@@ -105,7 +109,7 @@ export function chooseBackend(
   switch (requested) {
     case 'auto': {
       if (installed.tensorflowGpu && installed.cudaDevices > 0) return { ok: true, choice: { backend: 'tensorflow-gpu' } };
-      const target = webgpu ? webgpuTarget(webgpu, gpuIndex, false) : undefined;
+      const target = webgpu && gpuIndex !== -1 ? webgpuTarget(webgpu, gpuIndex, false) : undefined;
       if (target?.ok) return { ok: true, choice: { backend: 'webgpu', adapter: target.adapter } };
       const skipped = target && webgpu?.ok && webgpu.adapters.length > 0 ? `WebGPU not used: ${target.reason}` : undefined;
       if (installed.tensorflow) return { ok: true, choice: withNote({ backend: 'tensorflow' }, skipped) };
@@ -129,7 +133,7 @@ export function chooseBackend(
       return { ok: true, choice: { backend: 'tensorflow-gpu' } };
     case 'webgpu': {
       if (!webgpu) return { ok: false, reason: "backend 'webgpu': the WebGPU adapters were not probed" };
-      const target = webgpuTarget(webgpu, gpuIndex, true);
+      const target = webgpuTarget(webgpu, gpuIndex === -1 ? undefined : gpuIndex, true);
       if (!target.ok) {
         const noAdapter = !webgpu.ok || webgpu.adapters.length === 0;
         return {

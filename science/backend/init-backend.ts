@@ -8,49 +8,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BackendName } from '../types.js';
 import { chooseBackend, needsWebgpuProbe, type BackendChoice, type InstalledBackends, type WebgpuProbe } from './backend-choice.js';
+import { installedBackends } from './installed-backends.js';
 import { BackendUnavailableError } from './errors.js';
 import { activateWebgpu, probeWebgpu } from './webgpu-device.js';
 
+export { cudaDeviceCount, installedBackends } from './installed-backends.js';
+
 const require = createRequire(import.meta.url);
-
-function resolvable(pkg: string): boolean {
-  try {
-    require.resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * NVIDIA devices this process can use: the /dev/nvidiaN device files (what the NVIDIA container
- * runtime mounts), less what CUDA_VISIBLE_DEVICES hides.
- */
-export function cudaDeviceCount(env: NodeJS.ProcessEnv = process.env, devDir = '/dev'): number {
-  let files: string[];
-  try {
-    files = readdirSync(devDir).filter((f) => /^nvidia\d+$/.test(f));
-  } catch {
-    return 0;
-  }
-  const visible = env.CUDA_VISIBLE_DEVICES;
-  if (visible === undefined) return files.length;
-  const ids = visible.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  // CUDA stops at the first invalid entry ('-1' hides everything).
-  const valid = ids.findIndex((s) => s === '-1');
-  return Math.min(files.length, valid < 0 ? ids.length : valid);
-}
-
-/** Which optional backends this process could import (resolution only; nothing is loaded). */
-export function installedBackends(): InstalledBackends {
-  return { tensorflowGpu: resolvable('@tensorflow/tfjs-node-gpu'), tensorflow: resolvable('@tensorflow/tfjs-node'), cudaDevices: cudaDeviceCount() };
-}
 
 async function importOptional(pkg: string): Promise<void> {
   // A variable specifier keeps TypeScript from requiring the package's types at build time.
@@ -79,7 +48,7 @@ async function activateWasm(): Promise<void> {
 export interface InitBackendOptions {
   /** Default: installedBackends(). */
   installed?: InstalledBackends;
-  /** The GPU device index the trial was placed on (default 0). */
+  /** The GPU device index the trial was placed on (default 0; -1: none, so `auto` uses no GPU). */
   gpuIndex?: number;
   /** WebGPU adapter list (default: probeWebgpu(), only when the decision needs it). */
   probeWebgpu?: () => Promise<WebgpuProbe>;
@@ -91,7 +60,7 @@ export interface InitBackendOptions {
  */
 export async function initBackend(requested: BackendName, hasConv: boolean, opts: InitBackendOptions = {}): Promise<BackendChoice> {
   const installed = opts.installed ?? installedBackends();
-  const probe = needsWebgpuProbe(requested, installed) ? await (opts.probeWebgpu ?? probeWebgpu)() : undefined;
+  const probe = needsWebgpuProbe(requested, installed, opts.gpuIndex) ? await (opts.probeWebgpu ?? probeWebgpu)() : undefined;
   const decision = chooseBackend(requested, hasConv, installed, probe, opts.gpuIndex);
   if (!decision.ok) throw new BackendUnavailableError(decision.reason, { requested, gpuIndex: opts.gpuIndex });
   const choice = decision.choice;

@@ -105,6 +105,9 @@ describe('webgpu - backend choice', () => {
     // auto falls back rather than failing.
     const autoTwins = chooseBackend('auto', false, none, probe(nvidia(0), nvidia(1)), 1);
     expect(autoTwins.ok && autoTwins.choice.backend).toBe('wasm');
+    // A trial placed on no GPU (-1) does not take one under auto, nor probes for one.
+    expect(needsWebgpuProbe('auto', none, -1)).toBe(false);
+    expect(chooseBackend('auto', false, none, two, -1)).toEqual({ ok: true, choice: { backend: 'wasm' } });
   });
 
   it('webgpu - asked for with no adapter: says what was looked for and how to get one', () => {
