@@ -17,6 +17,7 @@ import {
   globalAveragePool,
   meanSquaredError,
   relu,
+  setNativeConvGrads,
   softGateOp,
   softmaxCrossEntropy,
 } from '../../science/models/ops.js';
@@ -93,12 +94,24 @@ describe('webgpu - every op and its gradient agree with the wasm backend', () =>
     expect(await backendGap((a, k) => dense(a, k, undefined, true), [x, w])).toBeLessThan(TOL);
   });
 
-  it('webgpu - conv2d 3x3 same with and without bias (native backprop kernels vs shifted matMuls)', async () => {
+  it('webgpu - conv2d 3x3 same with and without bias (native input kernel, shifted-matMul filter gradient; and the other choices)', async () => {
     const x = rand([2, 5, 4, 3]);
     const w = rand([3, 3, 3, 4]);
     const b = rand([4]);
     expect(await backendGap((a, k, c) => conv2dSame(a, k, c), [x, w, b])).toBeLessThan(TOL);
     expect(await backendGap((a, k) => conv2dSame(a, k, undefined), [x, w])).toBeLessThan(TOL);
+    // The other kernel choices for webgpu (all native; all composed) are right too.
+    for (const use of [
+      { input: true, filter: true },
+      { input: false, filter: false },
+    ]) {
+      const before = setNativeConvGrads('webgpu', use);
+      try {
+        expect(await backendGap((a, k, c) => conv2dSame(a, k, c), [x, w, b])).toBeLessThan(TOL);
+      } finally {
+        setNativeConvGrads('webgpu', before);
+      }
+    }
   });
 
   it('webgpu - relu, soft gate, constant gates, trainable gates', async () => {
