@@ -15,7 +15,7 @@ import { ROOT, kustomize, parseYamlStream, type K8sObject } from './tools.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- walking untyped rendered YAML */
 
-const OVERLAYS = ['cpu', 'gpu'] as const;
+const OVERLAYS = ['cpu', 'gpu', 'gpu-webgpu'] as const;
 const rendered: Record<string, K8sObject[]> = {};
 
 function find(objects: K8sObject[], kind: string, name: string): any {

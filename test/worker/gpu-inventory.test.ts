@@ -64,7 +64,7 @@ describe('worker - GPUs at registration and trial placement', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function start(resources: { cpu: number; gpu?: number; memoryMb: number }, inventory: GpuInventory) {
+  async function start(resources: { cpu: number; gpu?: number; memoryMb: number }, inventory: GpuInventory, backend?: 'wasm') {
     const fake = await new FakeCoordinator().start();
     cleanups.push(() => fake.stop());
     const workDir = mkdtempSync(join(tmpdir(), 'npf-worker-gpu-test-'));
@@ -78,6 +78,7 @@ describe('worker - GPUs at registration and trial placement', () => {
       workDir,
       httpListen: null,
       leaseWaitMs: 200,
+      backend,
       log: (l) => lines.push(l),
       childEnv: { ...process.env, NPF_TRIAL_RUNNER: 'fake-sleep', NPF_FAKE_EPOCH_MS: '20' },
       gpuInventory: async () => {
@@ -105,6 +106,13 @@ describe('worker - GPUs at registration and trial placement', () => {
     const { fake, probed } = await start({ cpu: 2, gpu: 1, memoryMb: 1024 }, twoGpus);
     expect(probed()).toBe(0);
     expect(fake.registerRequests[0].resources?.gpu).toBe(1);
+  });
+
+  it('worker - a worker pinned to a CPU backend offers no GPU without probing', async () => {
+    const { fake, probed } = await start({ cpu: 2, memoryMb: 1024 }, twoGpus, 'wasm');
+    expect(probed()).toBe(0);
+    expect(fake.registerRequests[0].resources?.gpu).toBe(0);
+    expect(fake.registerRequests[0].backends).toEqual(['wasm']);
   });
 
   it('worker - a trial placed on GPU i runs on device i; a CPU-only trial on a GPU worker gets none', async () => {
