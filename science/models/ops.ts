@@ -81,7 +81,7 @@ export interface NativeConvGrads {
  * - tensorflow (tfjs-node, -gpu): TensorFlow's Conv2DBackpropInput and Conv2DBackpropFilter.
  * - webgpu: its Conv2DBackpropInput (one dispatch, as fast as the flipped conv below), but the
  *   shifted-matMul filter gradient: tfjs-backend-webgpu 4.22's Conv2DBackpropFilter is one naive
- *   loop per weight, a GCONV step 2.1x slower with it on lavapipe (docs/webgpu.md). On a real GPU
+ *   loop per weight, a GCONV step 1.8x slower with it on lavapipe (docs/webgpu.md). On a real GPU
  *   the choice is re-measured by bench/device-bench.ts (its "webgpu+native-filter" case).
  * - wasm, cpu: none (wasm has no filter kernel; its input kernel and cpu's are naive loops).
  */
