@@ -161,13 +161,14 @@ export class TaskPipeline {
 
     const env: NodeJS.ProcessEnv = { ...options.childEnv };
     // The trial runs on the device it was placed on (tfjs-node-gpu: CUDA_VISIBLE_DEVICES; webgpu:
-    // NPF_GPU_INDEX, read by trial-child.ts); a trial given no GPU on a GPU worker sees none.
+    // NPF_GPU_INDEX, read by trial-child.ts). A trial given no GPU gets -1: `auto` then neither
+    // takes a GPU nor spends time looking for one; on a GPU worker CUDA hides its devices too.
     if (lease.gpuIndex >= 0) {
       env.CUDA_VISIBLE_DEVICES = String(lease.gpuIndex);
       env.NPF_GPU_INDEX = String(lease.gpuIndex);
-    } else if (options.resources.gpu > 0) {
-      env.CUDA_VISIBLE_DEVICES = '';
+    } else {
       env.NPF_GPU_INDEX = '-1';
+      if (options.resources.gpu > 0) env.CUDA_VISIBLE_DEVICES = '';
     }
     const memoryMb = lease.resources?.memoryMb ?? 0;
     await mkdir(join(dir, 'checkpoints'), { recursive: true });

@@ -108,11 +108,14 @@ describe('worker - GPUs at registration and trial placement', () => {
     expect(fake.registerRequests[0].resources?.gpu).toBe(1);
   });
 
-  it('worker - a worker pinned to a CPU backend offers no GPU without probing', async () => {
+  it('worker - a worker pinned to a CPU backend offers no GPU without probing; its trials are placed on none', async () => {
     const { fake, probed } = await start({ cpu: 2, memoryMb: 1024 }, twoGpus, 'wasm');
     expect(probed()).toBe(0);
     expect(fake.registerRequests[0].resources?.gpu).toBe(0);
     expect(fake.registerRequests[0].backends).toEqual(['wasm']);
+    fake.queue.push(lease('t-cpu', tinySpec()));
+    await waitFor(() => fake.completes.length === 1, 'the result');
+    expect(JSON.parse(fake.completes[0].resultJson).backend).toBe('fake@gpu-1');
   });
 
   it('worker - a trial placed on GPU i runs on device i; a CPU-only trial on a GPU worker gets none', async () => {
