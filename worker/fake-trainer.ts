@@ -10,7 +10,7 @@
  * - NPF_TRIAL_RUNNER=fake-crash: writes a line to stderr and exits with code 3 (a crashed trial).
  * - NPF_FAKE_FAIL_REGIME=<regime> (with fake-sleep): trials of that regime throw a deterministic
  *   InvalidInputError after their first epoch (a trial that fails for good).
- * The result's backend is 'fake', or 'fake@gpu<i>' when the trial was placed on GPU index i.
+ * The result's backend is 'fake', or 'fake@gpu<i>' when the trial was placed on GPU index i >= 0.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -64,7 +64,7 @@ export async function runFakeTrial(runner: FakeRunnerName, spec: TrialSpec, opts
     if (actual !== gates.sha256) throw new NpfError('CHECKPOINT_MISMATCH', `gates ${gates.path} hashes to ${actual}, not ${gates.sha256}`);
   }
   const epochMs = Number(process.env.NPF_FAKE_EPOCH_MS ?? 200);
-  const backend = opts.gpuIndex === undefined ? 'fake' : `fake@gpu${opts.gpuIndex}`;
+  const backend = opts.gpuIndex !== undefined && opts.gpuIndex >= 0 ? `fake@gpu${opts.gpuIndex}` : 'fake';
   const started = Date.now();
   const dir = opts.checkpointDir ?? join(process.cwd(), 'fake-checkpoints');
   opts.onProgress?.({ kind: 'started', backend, trainExamples: 100, testExamples: 100, stepsPerEpoch: 1 });

@@ -62,3 +62,14 @@ export function probeGpus(script: string, env: NodeJS.ProcessEnv = process.env, 
     });
   });
 }
+
+/**
+ * The environment that puts a trial child on the device it was placed on: tfjs-node-gpu reads
+ * CUDA_VISIBLE_DEVICES, webgpu reads NPF_GPU_INDEX (trial-child.ts). A trial given no GPU
+ * (gpuIndex < 0) gets NPF_GPU_INDEX=-1, so `auto` neither takes a GPU nor spends time listing
+ * adapters; on a worker that offers GPUs, CUDA hides its devices from it too.
+ */
+export function placementEnv(gpuIndex: number, workerGpus: number): Record<string, string> {
+  if (gpuIndex >= 0) return { CUDA_VISIBLE_DEVICES: String(gpuIndex), NPF_GPU_INDEX: String(gpuIndex) };
+  return workerGpus > 0 ? { CUDA_VISIBLE_DEVICES: '', NPF_GPU_INDEX: '-1' } : { NPF_GPU_INDEX: '-1' };
+}

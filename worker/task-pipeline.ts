@@ -29,6 +29,7 @@ import { CompletionBatcher } from './completion-batcher.js';
 import { describeCallError, grpcCode, type CoordinatorClient } from './coordinator-client.js';
 import { ArtifactIntegrityError } from './errors.js';
 import type { FailureReason } from './failure.js';
+import { placementEnv } from './gpu-inventory.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { ProgressBuffer } from './progress-buffer.js';
 import { TrialProcess } from './trial-process.js';
@@ -159,17 +160,7 @@ export class TaskPipeline {
     const resume = await this.fetchResumeState(lease);
     if (task.cancelled) return;
 
-    const env: NodeJS.ProcessEnv = { ...options.childEnv };
-    // The trial runs on the device it was placed on (tfjs-node-gpu: CUDA_VISIBLE_DEVICES; webgpu:
-    // NPF_GPU_INDEX, read by trial-child.ts). A trial given no GPU gets -1: `auto` then neither
-    // takes a GPU nor spends time looking for one; on a GPU worker CUDA hides its devices too.
-    if (lease.gpuIndex >= 0) {
-      env.CUDA_VISIBLE_DEVICES = String(lease.gpuIndex);
-      env.NPF_GPU_INDEX = String(lease.gpuIndex);
-    } else {
-      env.NPF_GPU_INDEX = '-1';
-      if (options.resources.gpu > 0) env.CUDA_VISIBLE_DEVICES = '';
-    }
+    const env: NodeJS.ProcessEnv = { ...options.childEnv, ...placementEnv(lease.gpuIndex, options.resources.gpu) };
     const memoryMb = lease.resources?.memoryMb ?? 0;
     await mkdir(join(dir, 'checkpoints'), { recursive: true });
     task.backend = spec.backend;

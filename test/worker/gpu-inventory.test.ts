@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ListedAdapter } from '../../science/backend/gpu-adapter.js';
-import { inventoryFrom, probeGpus, type GpuInventory } from '../../worker/gpu-inventory.js';
+import { inventoryFrom, placementEnv, probeGpus, type GpuInventory } from '../../worker/gpu-inventory.js';
 import { startWorker } from '../../worker/main.js';
 import { FakeCoordinator, lease, tinySpec, waitFor } from './fake-coordinator.js';
 
@@ -49,6 +49,12 @@ describe('worker - GPU inventory', () => {
     expect(inv.note ?? '').not.toMatch(/probe failed|no report/);
     // Every GPU offered is a named hardware adapter or CUDA device.
     expect(inv.names.length).toBeGreaterThanOrEqual(inv.count);
+  });
+
+  it('worker - a trial placed on GPU i gets device i for both GPU backends; one placed on none gets none', () => {
+    expect(placementEnv(1, 2)).toEqual({ CUDA_VISIBLE_DEVICES: '1', NPF_GPU_INDEX: '1' });
+    expect(placementEnv(-1, 2)).toEqual({ CUDA_VISIBLE_DEVICES: '', NPF_GPU_INDEX: '-1' });
+    expect(placementEnv(-1, 0)).toEqual({ NPF_GPU_INDEX: '-1' });
   });
 
   it('worker - a probe that cannot run offers no GPU and says why', async () => {
@@ -115,7 +121,7 @@ describe('worker - GPUs at registration and trial placement', () => {
     expect(fake.registerRequests[0].backends).toEqual(['wasm']);
     fake.queue.push(lease('t-cpu', tinySpec()));
     await waitFor(() => fake.completes.length === 1, 'the result');
-    expect(JSON.parse(fake.completes[0].resultJson).backend).toBe('fake@gpu-1');
+    expect(JSON.parse(fake.completes[0].resultJson).backend).toBe('fake');
   });
 
   it('worker - a trial placed on GPU i runs on device i; a CPU-only trial on a GPU worker gets none', async () => {
@@ -124,6 +130,6 @@ describe('worker - GPUs at registration and trial placement', () => {
     await waitFor(() => fake.completes.length === 2, 'two results');
     const backendOf = (id: string) => JSON.parse(fake.completes.find((c) => c.taskId === id)!.resultJson).backend;
     expect(backendOf('t-gpu1')).toBe('fake@gpu1');
-    expect(backendOf('t-cpu')).toBe('fake@gpu-1');
+    expect(backendOf('t-cpu')).toBe('fake');
   });
 });
