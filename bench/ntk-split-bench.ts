@@ -34,7 +34,7 @@ const params = (vars: tf.Variable[]) => vars.reduce((acc, v) => acc + v.size, 0)
 console.log(`backend=${tf.getBackend()} n=${n} |Theta^V|=${params(net.valueVars)} |Theta^F|=${params(net.featureVars)}`);
 for (let rep = 0; rep < 2; rep++) {
   const t0 = performance.now();
-  const point = measureNtkSplit({
+  const point = await measureNtkSplit({
     epoch: 0,
     n,
     output: trueClassLogit(net.logits, X, labels),

@@ -63,7 +63,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** Median ms per step of `steps` steps after `warmup`, timed in blocks of 10 steps. */
-function timeSteps(regime: Regime, optimizer: OptimizerName, backendSteps: number, warmup: number, batch: number): number {
+async function timeSteps(regime: Regime, optimizer: OptimizerName, backendSteps: number, warmup: number, batch: number): Promise<number> {
   const plan = planNetwork({ kind: 'fc', width: 128, depth: 5 }, [28, 28, 1], 10, true);
   const model = buildTrialModel({ plan, regime: planRegime(regime), init: 'glorot-uniform', gate: { beta: 4, eps: 0.1 }, seed: 0 });
   const opt = createOptimizer({ name: optimizer, lr: optimizer === 'adam' ? 3e-4 : 1e-2 }, model.trainable);
@@ -79,13 +79,13 @@ function timeSteps(regime: Regime, optimizer: OptimizerName, backendSteps: numbe
     acc = next;
   };
   for (let i = 0; i < warmup; i++) step();
-  acc.dataSync();
+  await acc.data();
   const block = 10;
   const times: number[] = [];
   for (let b = 0; b < Math.max(1, Math.floor(backendSteps / block)); b++) {
     const t0 = performance.now();
     for (let i = 0; i < block; i++) step();
-    acc.dataSync(); // one read per block: includes any queued device work
+    await acc.data(); // one asynchronous read per block: includes any queued device work
     times.push((performance.now() - t0) / block);
   }
   acc.dispose();
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     const choice = await initBackend(backend, false);
     const slow = choice.backend === 'cpu';
     // Untimed: the first trainings in a process pay for JIT tiers and heap growth.
-    timeSteps('dnpfl', 'adam', slow ? 10 : 200, slow ? 2 : 50, args.batch);
+    await timeSteps('dnpfl', 'adam', slow ? 10 : 200, slow ? 2 : 50, args.batch);
     for (const regime of args.regimes) {
       for (const optimizer of args.optimizers) {
         const key = `${regime}/${optimizer}`;
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
         const theirs: number[] = [];
         let skipped: string | undefined;
         for (let r = 0; r < (slow ? 1 : args.rounds); r++) {
-          ours.push(timeSteps(regime, optimizer, slow ? Math.min(args.steps, 20) : args.steps, slow ? 3 : args.warmup, args.batch));
+          ours.push(await timeSteps(regime, optimizer, slow ? Math.min(args.steps, 20) : args.steps, slow ? 3 : args.warmup, args.batch));
           if (!peer.has(key) && skipped === undefined) {
             const p = torchPeer(regime, optimizer, args.steps, args.batch);
             if (typeof p === 'number') theirs.push(p);

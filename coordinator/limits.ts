@@ -19,11 +19,11 @@ export const LIMITS = {
   overrideIndex: 1000,
   /** Ids: sweep, task and worker ids (the coordinator's own are 64 hex characters or shorter). */
   idChars: 128,
-  /** Display names: file_name, hostname, version, artifact names, backends. */
+  /** Display names: file_name, hostname, version, artifact names, backends, GPU names. */
   nameChars: 256,
   /** backends of RegisterWorker. */
   backends: 32,
-  /** A worker's declared resources: GPUs (whole devices), CPU cores, memory in MiB. */
+  /** A worker's declared resources: GPUs (whole devices; also the most gpu_names), CPU cores, memory in MiB. */
   workerGpus: 64,
   workerCpus: 4096,
   workerMemoryMb: 64 * 1024 * 1024,
@@ -170,6 +170,9 @@ export function checkRequest(method: string, message: unknown): void {
       str(m, 'version', LIMITS.nameChars);
       list(m, 'backends', LIMITS.backends).forEach((b, i) => {
         if (typeof b === 'string' && b.length > LIMITS.nameChars) refuse(`backends[${i}]`, `${b.length} characters, more than the limit ${LIMITS.nameChars}`);
+      });
+      list(m, 'gpuNames', LIMITS.workerGpus, 'gpu_names').forEach((g, i) => {
+        if (typeof g === 'string' && g.length > LIMITS.nameChars) refuse(`gpu_names[${i}]`, `${g.length} characters, more than the limit ${LIMITS.nameChars}`);
       });
       const r = m.resources as Msg | undefined;
       if (r) {

@@ -7,11 +7,12 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CheckpointRef, RunTrialOptions, TrialResult, TrialSpec } from './types.js';
+import type { AdapterInfo, CheckpointRef, RunTrialOptions, TrialResult, TrialSpec } from './types.js';
 import { checkGates } from './trial-spec.js';
 import { InvalidInputError } from '../common/errors.js';
 import { initBackend } from './backend/init-backend.js';
 import type { BackendChoice } from './backend/backend-choice.js';
+import { deviceLost, whenDeviceLost } from './backend/webgpu-device.js';
 import type { Dataset } from './datasets/dataset.js';
 import { loadDataset as defaultLoadDataset } from './datasets/index.js';
 import { planNetwork, type NetworkPlan } from './models/architecture.js';
@@ -67,6 +68,17 @@ export async function loadGates(spec: TrialSpec, regime: RegimePlan, plan: Netwo
   return gatesFromCheckpoint(content, plan, gates.path);
 }
 
+/** The device-lost error if the WebGPU device is lost within `ms`. */
+async function lostWithin(ms: number): Promise<Error | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = await Promise.race([
+    whenDeviceLost().catch((e: unknown) => e as Error),
+    new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms))),
+  ]);
+  clearTimeout(timer);
+  return late;
+}
+
 /**
  * Train one trial. FLNPF and stage k >= 1 need opts.gates (the ReLU parent's checkpoint, read
  * and verified here); every other regime refuses gates. Same spec + seed + backend (and gates)
@@ -81,7 +93,14 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps
   if (spec.init === 'sign-sqrt2' && spec.arch.kind !== 'fc') {
     throw new InvalidInputError(`init 'sign-sqrt2' is the nu_t experiment's FC initialiser; arch '${spec.arch.kind}' takes 'glorot-uniform'`, { field: 'init' });
   }
-  const choice: BackendChoice = await initBackend(spec.backend, spec.arch.kind !== 'fc');
+  const choice: BackendChoice = await initBackend(spec.backend, spec.arch.kind !== 'fc', { gpuIndex: opts.gpuIndex });
+  const adapter: AdapterInfo | undefined = choice.adapter && {
+    vendor: choice.adapter.vendor,
+    architecture: choice.adapter.architecture,
+    device: choice.adapter.device,
+    description: choice.adapter.description,
+    software: choice.adapter.software,
+  };
   const dataset = await (deps.loadDataset ?? defaultLoadDataset)(spec.dataset);
   const plan = planNetwork(spec.arch, dataset.inputShape, outputsFor(spec, dataset), biasFor(spec));
   const featureFromCheckpoint = await loadGates(spec, regime, plan, opts.gates);
@@ -91,20 +110,35 @@ export async function runTrial(spec: TrialSpec, opts: RunTrialOptions = {}, deps
     measure = spec.measure ? await (deps.measure ?? kernelMeasures)(spec, dataset) : undefined;
     const checkpointDir = opts.checkpointDir ?? (spec.checkpoints || opts.resumeEveryMs !== undefined ? await mkdtemp(join(tmpdir(), 'npf-checkpoints-')) : tmpdir());
     const resume = opts.resume ? decodeResumeState(await readCheckpoint(opts.resume), spec, opts.resume.path) : undefined;
-    return await trainLoop({
+    // On a lost device the loop is stopped too (between steps), not left running beside the next trial.
+    const stop = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+    const training = trainLoop({
       spec,
       model,
       dataset,
       backend: choice.backend,
       backendNote: choice.note,
+      adapter,
       checkpointDir,
-      signal: opts.signal,
+      signal,
       onProgress: opts.onProgress,
       measure,
       readEvery: deps.readEvery,
       resume,
       resumeEveryMs: opts.resumeEveryMs,
     });
+    if (choice.backend !== 'webgpu') return await training;
+    // A lost GPU device fails this attempt with DeviceLostError (retryable), whether the loss
+    // surfaces as a failed read, a hung one, or not at all.
+    training.catch(() => undefined); // if the race is lost to the device, the loop's own failure follows unobserved
+    try {
+      return await Promise.race([training, whenDeviceLost()]);
+    } catch (err) {
+      stop.abort();
+      // A read can fail a moment before Dawn reports the loss itself: give the report a moment.
+      throw deviceLost() ?? (await lostWithin(250)) ?? err;
+    }
   } finally {
     measure?.dispose?.();
     model.dispose();

@@ -43,6 +43,17 @@ export interface OptimizerSpec {
 
 export type LossName = 'cross-entropy' | 'squared';
 
+/** The device a GPU backend ran on (WebGPU: the adapter's GPUAdapterInfo). */
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  /** The device name, e.g. 'NVIDIA H200' or 'llvmpipe (LLVM 15.0.6, 256 bits)'. */
+  device: string;
+  description: string;
+  /** A CPU implementation of the GPU API (e.g. Mesa's lavapipe): correct, not fast. */
+  software: boolean;
+}
+
 export interface GateSpec {
   /** Soft gate sharpness, default 4. */
   beta: number;
@@ -180,6 +191,8 @@ export interface TrialResult {
   backend: string;
   /** Why that backend, when it is not the obvious one (e.g. conv on cpu: wasm lacks conv gradients). */
   backendNote?: string;
+  /** The GPU adapter it ran on (backend 'webgpu'). */
+  adapter?: AdapterInfo;
   /** The paper's metric: max over epochs of test accuracy, in [0, 1]. */
   bestTestAccuracy: number;
   bestEpoch: number;
@@ -201,7 +214,7 @@ export interface TrialResult {
 
 /** Progress events a trial emits while it runs. */
 export type TrialProgress =
-  | { kind: 'started'; backend: string; backendNote?: string; trainExamples: number; testExamples: number; stepsPerEpoch: number }
+  | { kind: 'started'; backend: string; backendNote?: string; adapter?: AdapterInfo; trainExamples: number; testExamples: number; stepsPerEpoch: number }
   | { kind: 'step'; epoch: number; step: number; stepsPerEpoch: number; loss?: number }
   | { kind: 'epoch'; record: EpochRecord }
   | { kind: 'checkpoint'; checkpoint: CheckpointInfo }
@@ -236,4 +249,6 @@ export interface RunTrialOptions {
    * since the last one; 0: after every epoch. Absent: none is written.
    */
   resumeEveryMs?: number;
+  /** The GPU device index this trial was placed on (a worker's lease); GPU backends open that device. */
+  gpuIndex?: number;
 }

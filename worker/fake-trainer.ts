@@ -10,6 +10,7 @@
  * - NPF_TRIAL_RUNNER=fake-crash: writes a line to stderr and exits with code 3 (a crashed trial).
  * - NPF_FAKE_FAIL_REGIME=<regime> (with fake-sleep): trials of that regime throw a deterministic
  *   InvalidInputError after their first epoch (a trial that fails for good).
+ * The result's backend is 'fake', or 'fake@gpu<i>' when the trial was placed on GPU index i >= 0.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -63,9 +64,10 @@ export async function runFakeTrial(runner: FakeRunnerName, spec: TrialSpec, opts
     if (actual !== gates.sha256) throw new NpfError('CHECKPOINT_MISMATCH', `gates ${gates.path} hashes to ${actual}, not ${gates.sha256}`);
   }
   const epochMs = Number(process.env.NPF_FAKE_EPOCH_MS ?? 200);
+  const backend = opts.gpuIndex !== undefined && opts.gpuIndex >= 0 ? `fake@gpu${opts.gpuIndex}` : 'fake';
   const started = Date.now();
   const dir = opts.checkpointDir ?? join(process.cwd(), 'fake-checkpoints');
-  opts.onProgress?.({ kind: 'started', backend: 'fake', trainExamples: 100, testExamples: 100, stepsPerEpoch: 1 });
+  opts.onProgress?.({ kind: 'started', backend, trainExamples: 100, testExamples: 100, stepsPerEpoch: 1 });
   const epochs: EpochRecord[] = [];
   const checkpoints: CheckpointInfo[] = [];
   let best = { acc: -1, epoch: 0 };
@@ -116,13 +118,13 @@ export async function runFakeTrial(runner: FakeRunnerName, spec: TrialSpec, opts
   }
   const resumed = from > 0 ? { resumedFromEpoch: from } : {};
   if (opts.signal?.aborted) {
-    return { status: 'cancelled', backend: 'fake', bestTestAccuracy: Math.max(0, best.acc), bestEpoch: best.epoch, finalTestAccuracy: epochs.at(-1)?.testAccuracy ?? 0, epochs, checkpoints, wallMs: Date.now() - started, ...resumed };
+    return { status: 'cancelled', backend, bestTestAccuracy: Math.max(0, best.acc), bestEpoch: best.epoch, finalTestAccuracy: epochs.at(-1)?.testAccuracy ?? 0, epochs, checkpoints, wallMs: Date.now() - started, ...resumed };
   }
   if (spec.checkpoints?.best) checkpoints.push(await writeCheckpoint(dir, 'best', spec, best.epoch, best.acc));
   if (spec.checkpoints?.final) checkpoints.push(await writeCheckpoint(dir, 'final', spec, spec.epochs, epochs.at(-1)?.testAccuracy ?? 0));
   return {
     status: 'succeeded',
-    backend: 'fake',
+    backend,
     bestTestAccuracy: best.acc,
     bestEpoch: best.epoch,
     finalTestAccuracy: epochs.at(-1)?.testAccuracy ?? 0,

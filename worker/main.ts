@@ -21,6 +21,7 @@ import { ActiveTasks } from './active-tasks.js';
 import { ArtifactCache } from './artifacts.js';
 import { CoordinatorClient } from './coordinator-client.js';
 import { drainTasks, handBackAll } from './drain.js';
+import { probeGpus, type GpuInventory } from './gpu-inventory.js';
 import { Heartbeats } from './heartbeats.js';
 import { LeaseLoop } from './lease-loop.js';
 import { createWorkerMetrics } from './metrics.js';
@@ -50,11 +51,11 @@ export interface RunningWorker {
   readonly closed: Promise<void>;
 }
 
-function defaultChildScript(): string {
+function defaultChildScript(name = 'trial-child.js'): string {
   const here = fileURLToPath(import.meta.url);
   // Under vitest this module runs from source; the child must be the compiled one.
-  if (here.endsWith('.ts')) return join(dirname(here), '..', 'dist', 'worker', 'trial-child.js');
-  return join(dirname(here), 'trial-child.js');
+  if (here.endsWith('.ts')) return join(dirname(here), '..', 'dist', 'worker', name);
+  return join(dirname(here), name);
 }
 
 class Worker implements RunningWorker {
@@ -76,6 +77,9 @@ class Worker implements RunningWorker {
   /** While draining, retries of reports and downloads give up at this time. */
   private drainDeadline = Infinity;
   private resolveClosed!: () => void;
+  private readonly gpuInventory: () => Promise<GpuInventory>;
+  /** What the GPU probe found (when resources.gpu was not given). */
+  private gpus?: GpuInventory;
 
   constructor(opts: WorkerOptions) {
     const o = (this.o = resolveWorkerOptions(opts));
@@ -95,7 +99,8 @@ class Worker implements RunningWorker {
       reregister: () => this.registration.register(true),
       givingUp: () => this.state === 'stopped' || Date.now() >= this.drainDeadline,
     }));
-    this.registration = new Registration({ client: this.client, retry, options: o, log, running: () => this.tasks.size });
+    this.gpuInventory = opts.gpuInventory ?? (() => probeGpus(defaultChildScript('gpu-probe-child.js'), o.childEnv));
+    this.registration = new Registration({ client: this.client, retry, options: o, log, running: () => this.tasks.size, gpus: () => this.gpus });
     this.pipeline = new TaskPipeline({
       options: o,
       childScript: opts.childScript ?? defaultChildScript(),
@@ -132,6 +137,12 @@ class Worker implements RunningWorker {
 
   async start(): Promise<void> {
     await mkdir(this.o.workDir, { recursive: true });
+    if (this.o.detectGpus) {
+      // A worker pinned to a CPU backend offers no GPU and does not look for one.
+      const cpuOnly = this.o.backend === 'wasm' || this.o.backend === 'cpu' || this.o.backend === 'tensorflow';
+      this.gpus = cpuOnly ? { count: 0, names: [], webgpu: false, note: `--backend ${this.o.backend} uses no GPU` } : await this.gpuInventory();
+      this.o.resources.gpu = this.gpus.count;
+    }
     if (this.o.httpListen) {
       this.http = await startHttpEndpoints(this.o.httpListen, this.registry, { healthy: () => this.state !== 'stopped' });
       this.httpAddress = this.http.address;

@@ -7,13 +7,17 @@
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { CoordinatorClient } from './coordinator-client.js';
+import type { GpuInventory } from './gpu-inventory.js';
 import type { ResolvedWorkerOptions } from './worker-options.js';
 import type { WorkerRetry } from './worker-retry.js';
 
-/** Training backends available in this installation (tfjs-node is optional and never required). */
-export function detectBackends(): string[] {
+/**
+ * Training backends available in this installation (tfjs-node is optional and never required);
+ * `webgpu` when the GPU probe found a WebGPU adapter.
+ */
+export function detectBackends(webgpu = false): string[] {
   const require = createRequire(import.meta.url);
-  const found = ['wasm', 'cpu'];
+  const found = webgpu ? ['wasm', 'cpu', 'webgpu'] : ['wasm', 'cpu'];
   for (const [pkg, name] of [['@tensorflow/tfjs-node', 'tensorflow'], ['@tensorflow/tfjs-node-gpu', 'tensorflow-gpu']] as const) {
     try {
       require.resolve(pkg);
@@ -45,6 +49,15 @@ export interface RegistrationOptions {
   log: (line: string) => void;
   /** Trials running now (said in the log line of a re-registration). */
   running: () => number;
+  /** What the GPU probe found at start (undefined when --gpus was given). */
+  gpus: () => GpuInventory | undefined;
+}
+
+/** ' (NVIDIA H200 ...; note)' for the registration line, when GPUs were looked for. */
+function gpuSummary(gpus: GpuInventory | undefined): string {
+  if (!gpus) return '';
+  const found = gpus.names.length ? gpus.names.join(', ') : 'no hardware GPU found';
+  return ` (${found}${gpus.note ? `; ${gpus.note}` : ''})`;
 }
 
 export class Registration {
@@ -60,13 +73,15 @@ export class Registration {
   register(again = false): Promise<void> {
     if (this.pending) return this.pending;
     const { coordinator, resources, concurrency, backend } = this.o.options;
+    const gpus = this.o.gpus();
     this.pending = (async () => {
       const res = await this.o.retry.run('register', 'registering', () =>
         this.o.client.register({
           hostname: hostname(),
           resources: { cpu: resources.cpu, gpu: resources.gpu, memoryMb: resources.memoryMb },
-          backends: backend && backend !== 'auto' ? [backend] : detectBackends(),
+          backends: backend && backend !== 'auto' ? [backend] : detectBackends(gpus?.webgpu),
           version: packageVersion(),
+          gpuNames: gpus?.names ?? [],
         }),
       );
       const previous = this.workerId;
@@ -75,7 +90,7 @@ export class Registration {
       this.o.log(
         again
           ? `re-registered with ${coordinator} (was ${previous}); still running ${this.o.running()} trial(s)`
-          : `registered with ${coordinator}: cpu ${resources.cpu}, gpu ${resources.gpu}, memory ${resources.memoryMb} MiB, concurrency ${concurrency}`,
+          : `registered with ${coordinator}: cpu ${resources.cpu}, gpu ${resources.gpu}${gpuSummary(gpus)}, memory ${resources.memoryMb} MiB, concurrency ${concurrency}`,
       );
     })().finally(() => (this.pending = undefined));
     return this.pending;

@@ -29,6 +29,7 @@ import { CompletionBatcher } from './completion-batcher.js';
 import { describeCallError, grpcCode, type CoordinatorClient } from './coordinator-client.js';
 import { ArtifactIntegrityError } from './errors.js';
 import type { FailureReason } from './failure.js';
+import { placementEnv } from './gpu-inventory.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { ProgressBuffer } from './progress-buffer.js';
 import { TrialProcess } from './trial-process.js';
@@ -159,9 +160,7 @@ export class TaskPipeline {
     const resume = await this.fetchResumeState(lease);
     if (task.cancelled) return;
 
-    const env: NodeJS.ProcessEnv = { ...options.childEnv };
-    if (lease.gpuIndex >= 0) env.CUDA_VISIBLE_DEVICES = String(lease.gpuIndex);
-    else if (options.resources.gpu > 0) env.CUDA_VISIBLE_DEVICES = '';
+    const env: NodeJS.ProcessEnv = { ...options.childEnv, ...placementEnv(lease.gpuIndex, options.resources.gpu) };
     const memoryMb = lease.resources?.memoryMb ?? 0;
     await mkdir(join(dir, 'checkpoints'), { recursive: true });
     task.backend = spec.backend;

@@ -10,6 +10,8 @@
  * the child exits too, so no orphan keeps training.
  *
  * NPF_TRIAL_RUNNER (read here and nowhere else) may select a test double from fake-trainer.ts.
+ * NPF_GPU_INDEX (set by the worker from the lease, read here) is the GPU device the trial was
+ * placed on; -1 means none (a CPU-only trial on a GPU worker).
  */
 import { NpfError, describeError } from '../common/errors.js';
 import type { RunTrialOptions, TrialResult, TrialSpec } from '../science/types.js';
@@ -60,8 +62,10 @@ async function runOne(start: StartTrialMessage): Promise<number> {
   process.on('SIGINT', () => abort.abort());
   try {
     const { runTrial, tfjsBytes } = await loadRunner();
+    const gpu = process.env.NPF_GPU_INDEX;
     const result = await runTrial(start.spec, {
       gates: start.gates,
+      ...(gpu !== undefined && /^-?\d+$/.test(gpu) ? { gpuIndex: Number(gpu) } : {}),
       checkpointDir: start.checkpointDir,
       resume: start.resume,
       resumeEveryMs: start.resumeEveryMs,

@@ -7,13 +7,18 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { InvalidInputError } from '../common/errors.js';
 import type { BackendName } from '../science/types.js';
+import { BACKENDS } from '../science/backend/backend-choice.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { DEFAULT_KILL_GRACE_MS } from './drain-budget.js';
+import type { GpuInventory } from './gpu-inventory.js';
 
 export interface WorkerResources {
   /** CPU cores offered (default: os.cpus().length). */
   cpu: number;
-  /** GPU devices offered (default 0: GPUs are only offered when asked for). */
+  /**
+   * GPU devices offered. Default: the hardware GPUs found at start (WebGPU adapters a trial can
+   * open by index, or CUDA devices when tfjs-node-gpu is installed; gpu-inventory.ts).
+   */
   gpu: number;
   /** Memory offered in MiB (default: os.totalmem()). */
   memoryMb: number;
@@ -54,15 +59,19 @@ export interface WorkerOptions {
   childScript?: string;
   /** Environment of trial children (default: this process's, less NPF_TOKEN: trials never need the token). */
   childEnv?: NodeJS.ProcessEnv;
+  /** Finds the GPUs when resources.gpu is not given (default: probeGpus with gpu-probe-child.js). */
+  gpuInventory?: () => Promise<GpuInventory>;
 }
 
-export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'token' | 'tls' | 'backend' | 'resources' | 'httpListen' | 'registry' | 'childScript' | 'childEnv'>> & {
+export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'token' | 'tls' | 'backend' | 'resources' | 'httpListen' | 'registry' | 'childScript' | 'childEnv' | 'gpuInventory'>> & {
   token?: string;
   tls?: ClientTls;
   backend?: BackendName;
   resources: WorkerResources;
   httpListen: string | null;
   childEnv: NodeJS.ProcessEnv;
+  /** resources.gpu was not given: it is found at start (0 until then). */
+  detectGpus: boolean;
 };
 
 const schema = z.object({
@@ -76,7 +85,7 @@ const schema = z.object({
   killGraceMs: z.number().int().min(0).optional(),
   leaseWaitMs: z.number().int().min(0).optional(),
   resumeEveryMs: z.number().int().min(0).optional(),
-  backend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu']).optional(),
+  backend: z.enum(BACKENDS).optional(),
 });
 
 function withoutToken(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -124,5 +133,6 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     resumeEveryMs: opts.resumeEveryMs ?? 30_000,
     backoff: opts.backoff ?? DEFAULT_BACKOFF,
     childEnv: opts.childEnv ?? withoutToken(process.env),
+    detectGpus: opts.resources?.gpu === undefined,
   };
 }

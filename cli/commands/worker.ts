@@ -8,6 +8,7 @@
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { InvalidInputError } from '../../common/errors.js';
+import { BACKENDS as ALL_BACKENDS } from '../../science/backend/backend-choice.js';
 import type { BackendName } from '../../science/types.js';
 import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
 import { CONNECTION_FLAGS, resolveToken } from '../connection.js';
@@ -24,12 +25,12 @@ const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
   --tls-cert FILE           mutual TLS: this worker's certificate (PEM) ...
   --tls-key FILE            ... and its key (for a coordinator started with --tls-client-ca)
   --cpus N                  CPU cores offered (default: all cores)
-  --gpus N                  GPU devices offered (default 0)
+  --gpus N                  GPU devices offered (default: the hardware GPUs found, see docs/webgpu.md)
   --memory-mb N             memory offered in MiB (default: total memory)
   --memory-headroom-mb N    keep N MiB of that for this process and native memory (default 0)
   --concurrency N           trials at once (default: --cpus)
   --work-dir DIR            checkpoint cache and scratch (default ./.npf-worker)
-  --backend B               backend for specs that say auto: wasm, cpu, tensorflow, tensorflow-gpu
+  --backend B               backend for specs that say auto: wasm, cpu, tensorflow, tensorflow-gpu, webgpu
   --http HOST:PORT          /metrics and /healthz (default 0.0.0.0:9465; 'off' to disable)
   --drain-grace-s S         on SIGTERM, seconds running trials may go on (default 25)
   --termination-grace-s S   seconds between SIGTERM and SIGKILL (Kubernetes: the pod's
@@ -39,7 +40,7 @@ const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
                             S seconds (default 30; 0: every epoch); an interrupted trial's next
                             attempt continues from the last one (docs/resume.md)`;
 
-const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'];
+const BACKENDS: readonly BackendName[] = ALL_BACKENDS;
 
 const SPEC = defineCommand({
   command: 'worker',

@@ -105,6 +105,8 @@ export interface RegisterInput {
   resources: { cpu: number; gpu: number; memoryMb: number };
   backends: readonly string[];
   version: string;
+  /** Names of the hardware GPUs the worker found, in GPU-index order (logged). */
+  gpuNames?: readonly string[];
 }
 
 export interface Registration {

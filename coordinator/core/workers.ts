@@ -38,7 +38,8 @@ export class Workers {
         registered_at_ms: now,
         last_seen_ms: now,
       });
-      store.afterCommit(() => opts.log(`worker ${workerId} registered: cpu=${r.cpu} gpu=${r.gpu} memoryMb=${r.memoryMb}`));
+      const gpus = input.gpuNames?.length ? ` (${input.gpuNames.join(', ')})` : '';
+      store.afterCommit(() => opts.log(`worker ${workerId} registered: cpu=${r.cpu} gpu=${r.gpu}${gpus} memoryMb=${r.memoryMb}`));
       return { workerId, leaseTtlMs: opts.leaseTtlMs, heartbeatIntervalMs: opts.heartbeatIntervalMs };
     });
   }

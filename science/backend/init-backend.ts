@@ -1,6 +1,8 @@
 /**
  * Loading and activating a TensorFlow.js backend in Node. tfjs-node(-gpu) is optional: it is
- * imported dynamically, and nothing fails when it is absent unless it was asked for.
+ * imported dynamically, and nothing fails when it is absent unless it was asked for. WebGPU
+ * (Dawn) is a dependency but is loaded only when it is asked for or `auto` has to look for a
+ * hardware adapter (webgpu-device.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -10,24 +12,14 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BackendName } from '../types.js';
-import { chooseBackend, type BackendChoice, type InstalledBackends } from './backend-choice.js';
+import { chooseBackend, needsWebgpuProbe, type BackendChoice, type InstalledBackends, type WebgpuProbe } from './backend-choice.js';
+import { installedBackends } from './installed-backends.js';
 import { BackendUnavailableError } from './errors.js';
+import { activateWebgpu, probeWebgpu } from './webgpu-device.js';
+
+export { cudaDeviceCount, installedBackends } from './installed-backends.js';
 
 const require = createRequire(import.meta.url);
-
-function resolvable(pkg: string): boolean {
-  try {
-    require.resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Which optional backends this process could import (resolution only; nothing is loaded). */
-export function installedBackends(): InstalledBackends {
-  return { tensorflowGpu: resolvable('@tensorflow/tfjs-node-gpu'), tensorflow: resolvable('@tensorflow/tfjs-node') };
-}
 
 async function importOptional(pkg: string): Promise<void> {
   // A variable specifier keeps TypeScript from requiring the package's types at build time.
@@ -53,15 +45,29 @@ async function activateWasm(): Promise<void> {
   if (!(await activate('wasm'))) throw new BackendUnavailableError('the wasm backend failed to initialise in this Node process');
 }
 
+export interface InitBackendOptions {
+  /** Default: installedBackends(). */
+  installed?: InstalledBackends;
+  /** The GPU device index the trial was placed on (default 0; -1: none, so `auto` uses no GPU). */
+  gpuIndex?: number;
+  /** WebGPU adapter list (default: probeWebgpu(), only when the decision needs it). */
+  probeWebgpu?: () => Promise<WebgpuProbe>;
+}
+
 /**
  * Make the backend for `requested` the active tfjs backend (process-wide: tfjs keeps one active
  * backend) and say which one it is.
  */
-export async function initBackend(requested: BackendName, hasConv: boolean, installed: InstalledBackends = installedBackends()): Promise<BackendChoice> {
-  const decision = chooseBackend(requested, hasConv, installed);
-  if (!decision.ok) throw new BackendUnavailableError(decision.reason, { requested });
+export async function initBackend(requested: BackendName, hasConv: boolean, opts: InitBackendOptions = {}): Promise<BackendChoice> {
+  const installed = opts.installed ?? installedBackends();
+  const probe = needsWebgpuProbe(requested, installed, opts.gpuIndex) ? await (opts.probeWebgpu ?? probeWebgpu)() : undefined;
+  const decision = chooseBackend(requested, hasConv, installed, probe, opts.gpuIndex);
+  if (!decision.ok) throw new BackendUnavailableError(decision.reason, { requested, gpuIndex: opts.gpuIndex });
   const choice = decision.choice;
   switch (choice.backend) {
+    case 'webgpu':
+      await activateWebgpu(choice.adapter!);
+      break;
     case 'wasm':
       await activateWasm();
       break;

@@ -71,26 +71,54 @@ export function dense(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | undefin
   return (isInput ? denseNoBiasInput : denseNoBias)(x, kernel) as tf.Tensor2D;
 }
 
+/** Which of a backend's own conv gradient kernels are used, per backend (the rest are composed here). */
+export interface NativeConvGrads {
+  input: boolean;
+  filter: boolean;
+}
+
 /**
- * Gradients of a stride-1 'same' convolution with an odd k x k kernel, from kernels every
- * backend has (the wasm backend has no Conv2DBackpropFilter, and its Conv2DBackpropInput and
+ * - tensorflow (tfjs-node, -gpu): TensorFlow's Conv2DBackpropInput and Conv2DBackpropFilter.
+ * - webgpu: its Conv2DBackpropInput (one dispatch, as fast as the flipped conv below), but the
+ *   shifted-matMul filter gradient: tfjs-backend-webgpu 4.22's Conv2DBackpropFilter is one naive
+ *   loop per weight, a GCONV step 1.8x slower with it on lavapipe (docs/webgpu.md). On a real GPU
+ *   the choice is re-measured by bench/device-bench.ts (its "webgpu+native-filter" case).
+ * - wasm, cpu: none (wasm has no filter kernel; its input kernel and cpu's are naive loops).
+ */
+const NATIVE_CONV_GRADS = new Map<string, NativeConvGrads>([
+  ['tensorflow', { input: true, filter: true }],
+  ['webgpu', { input: true, filter: false }],
+]);
+
+/** Which native conv gradient kernels `backend` uses; returns the previous setting (benchmarks compare them). */
+export function setNativeConvGrads(backend: string, use: NativeConvGrads): NativeConvGrads {
+  const before = NATIVE_CONV_GRADS.get(backend) ?? { input: false, filter: false };
+  NATIVE_CONV_GRADS.set(backend, use);
+  return before;
+}
+
+const CONV_ATTRS = { strides: [1, 1] as [number, number], pad: 'same' as const, dataFormat: 'NHWC' as const };
+
+/**
+ * Gradients of a stride-1 'same' convolution with an odd k x k kernel. Composed from kernels
+ * every backend has (the wasm backend has no Conv2DBackpropFilter, and its Conv2DBackpropInput and
  * the cpu backend's filter gradient are naive loops: 10x and 1000x slower than this):
  * - dx = conv_same(dy, W flipped in space, in/out channels swapped);
  * - dW[a, b] = x_shift(a, b)^T dy, one [Cin, BHW] x [BHW, Cout] matMul per kernel offset, where
  *   x_shift(a, b) is the zero-padded input shifted by (a, b).
- * On the tfjs-node backends TensorFlow's own kernels are used.
+ * or the backend's own kernels where NATIVE_CONV_GRADS says so.
  */
 function convGrads(x: tf.Tensor4D, w: tf.Tensor4D, dy: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] {
-  if (tf.getBackend() === 'tensorflow') {
-    const attrs = { strides: [1, 1] as [number, number], pad: 'same' as const, dataFormat: 'NHWC' as const };
-    const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-    const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-    return [dx, dw];
-  }
+  const native = NATIVE_CONV_GRADS.get(tf.getBackend());
   const [k, , cin, cout] = w.shape;
+  const dx = native?.input
+    ? (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...CONV_ATTRS, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor4D)
+    : tf.conv2d(dy, tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]), 1, 'same');
+  if (native?.filter) {
+    return [dx, tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...CONV_ATTRS, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor4D];
+  }
   const [b, h, wd] = x.shape;
   const p = (k - 1) / 2;
-  const dx = tf.conv2d(dy, tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]), 1, 'same');
   const xp = tf.pad(x, [
     [0, 0],
     [p, p],

@@ -18,8 +18,8 @@ export interface MeasureNtkSplitInput extends NtkSplitInput {
  * Psi_v (Psi_phi) is d y_hat(x_s) / d Theta^V (d Theta^F) for the scalar output `outputName`;
  * the DGN's NTK is K^v + K^phi (section 5, item 6; value and feature derivatives of eq. 7).
  */
-export function measureNtkSplit(input: MeasureNtkSplitInput): NtkSplitPoint {
-  const { kv, kphi, n } = ntkSplitKernels(input);
+export async function measureNtkSplit(input: MeasureNtkSplitInput): Promise<NtkSplitPoint> {
+  const { kv, kphi, n } = await ntkSplitKernels(input);
   const v = kernelSummary(kv, n);
   const f = kernelSummary(kphi, n);
   return {

@@ -5,7 +5,8 @@
  * respect to the feature-network weights (the "feature derivative", non-zero only with soft gates).
  *
  * Works on whatever tfjs backend is active: per-example gradients by tf.variableGrads, one example
- * at a time, downloaded to the host, where the Gram matrices are formed in float64 (gramRows).
+ * at a time, downloaded to the host (asynchronously: a GPU backend has no synchronous read in
+ * Node), where the Gram matrices are formed in float64 (gramRows).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { NpfError, describeError } from '../../common/errors.js';
@@ -98,7 +99,7 @@ export function trueClassLogit(logits: (x: tf.Tensor2D) => tf.Tensor2D, X: tf.Te
  * + |Theta^F|) float32 on the host (about 270 MB for the protocol's n = 200, w = 128, 5 hidden
  * layers, MNIST). No tensor outlives the call.
  */
-export function ntkSplitKernels(input: NtkSplitInput): NtkSplitKernels {
+export async function ntkSplitKernels(input: NtkSplitInput): Promise<NtkSplitKernels> {
   const { n, output, valueVars, featureVars } = input;
   expectPositiveInt('n', n);
   validateVars(valueVars, featureVars);
@@ -128,8 +129,9 @@ export function ntkSplitKernels(input: NtkSplitInput): NtkSplitKernels {
       throw new NpkShapeError(`the gradient of output(${s}) could not be computed: ${describeError(err)}`, { field: 'output', example: s }, { cause: err });
     }
     try {
-      gv.set(v.dataSync(), s * pv);
-      gf.set(f.dataSync(), s * pf);
+      const [dv, df] = await Promise.all([v.data(), f.data()]);
+      gv.set(dv as Float32Array, s * pv);
+      gf.set(df as Float32Array, s * pf);
     } finally {
       tf.dispose([v, f]);
     }

@@ -77,25 +77,26 @@ export const kernelMeasures: MeasureHookFactory = (spec: TrialSpec, dataset: Dat
   const ntkX = rows(dataset.train.x, dIn, ntkIdx);
   const ntkLabels = Int32Array.from(ntkIdx, (i) => dataset.train.labels[i]);
 
-  function nuAt(epoch: number, model: TrialModel): MeasurePoints['npk'] {
+  async function nuAt(epoch: number, model: TrialModel): Promise<MeasurePoints['npk']> {
     const x = tf.tensor2d(npkX, [npkIdx.length, dIn]);
+    let acts: tf.Tensor[] = [];
     try {
-      const acts = model.gateActivity(x);
-      const gates = acts.map((a) => a.dataSync() as Float32Array);
+      acts = model.gateActivity(x);
+      const gates = (await Promise.all(acts.map((a) => a.data()))) as Float32Array[];
       const width = acts[0].shape[1] as number;
-      acts.forEach((a) => a.dispose());
       return measureNu({ epoch, gates, width, X: npkX, dIn, y: npkY });
     } finally {
+      acts.forEach((a) => a.dispose());
       x.dispose();
     }
   }
 
-  function ntkAt(epoch: number, model: TrialModel): MeasurePoints['ntkSplit'] {
+  async function ntkAt(epoch: number, model: TrialModel): Promise<MeasurePoints['ntkSplit']> {
     const x = tf.tensor2d(ntkX, [ntkIdx.length, dIn]);
     try {
       const includeBias = m.ntkSplit?.includeBias ?? false;
       const vars = (stack: TrialModel['value']): tf.Variable[] => stack.flatMap((l) => (includeBias && l.bias ? [l.kernel, l.bias] : [l.kernel]));
-      return measureNtkSplit({
+      return await measureNtkSplit({
         epoch,
         n: ntkIdx.length,
         output: trueClassLogit((xs) => model.logits(xs), x, ntkLabels),
@@ -110,10 +111,10 @@ export const kernelMeasures: MeasureHookFactory = (spec: TrialSpec, dataset: Dat
   }
 
   return {
-    atEpoch(epoch, model) {
+    async atEpoch(epoch, model) {
       const points: MeasurePoints = {};
-      if (m.npk && due(epoch, m.npk.every)) points.npk = nuAt(epoch, model);
-      if (m.ntkSplit && due(epoch, m.ntkSplit.every)) points.ntkSplit = ntkAt(epoch, model);
+      if (m.npk && due(epoch, m.npk.every)) points.npk = await nuAt(epoch, model);
+      if (m.ntkSplit && due(epoch, m.ntkSplit.every)) points.ntkSplit = await ntkAt(epoch, model);
       return points;
     },
   };

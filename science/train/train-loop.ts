@@ -7,7 +7,7 @@
  * A trial's status moves running -> succeeded | diverged | cancelled, once, at the end.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { CheckpointInfo, EpochRecord, NpkPoint, NtkSplitPoint, TrialProgress, TrialResult, TrialSpec, TrialStatus } from '../types.js';
+import type { AdapterInfo, CheckpointInfo, EpochRecord, NpkPoint, NtkSplitPoint, TrialProgress, TrialResult, TrialSpec, TrialStatus } from '../types.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { inputBatchShape } from '../models/network.js';
 import { permutation } from '../models/prng.js';
@@ -31,6 +31,8 @@ export interface TrainLoopOptions {
   /** The backend in use, recorded in the result. */
   backend: string;
   backendNote?: string;
+  /** The GPU adapter in use, recorded in the result. */
+  adapter?: AdapterInfo;
   checkpointDir: string;
   signal?: AbortSignal;
   onProgress?: (event: TrialProgress) => void;
@@ -50,8 +52,13 @@ interface Evaluation {
   accuracy: number;
 }
 
+/** The first value of a scalar, read asynchronously (a GPU backend has no synchronous read in Node). */
+async function readScalar(t: tf.Tensor): Promise<number> {
+  return (await t.data())[0];
+}
+
 /** Test-set loss and accuracy, accumulated on the device and read once. */
-function evaluate(model: TrialModel, spec: TrialSpec, src: BatchSource, exampleSize: number): Evaluation {
+async function evaluate(model: TrialModel, spec: TrialSpec, src: BatchSource, exampleSize: number): Promise<Evaluation> {
   const batch = model.plan.flatInput ? 1000 : 100;
   let lossSum = tf.scalar(0);
   let correct = tf.scalar(0);
@@ -68,9 +75,14 @@ function evaluate(model: TrialModel, spec: TrialSpec, src: BatchSource, exampleS
     lossSum = l as tf.Scalar;
     correct = c as tf.Scalar;
   }
-  const [ls, cs] = [lossSum.dataSync()[0], correct.dataSync()[0]];
-  lossSum.dispose();
-  correct.dispose();
+  let ls: number;
+  let cs: number;
+  try {
+    [ls, cs] = await Promise.all([readScalar(lossSum), readScalar(correct)]);
+  } finally {
+    lossSum.dispose();
+    correct.dispose();
+  }
   return { loss: ls / src.n, accuracy: cs / src.n };
 }
 
@@ -152,7 +164,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
       seed: spec.seed,
       tensors: tensors.map((t) => ({ name: t.name, shape: t.tensor.shape })),
     };
-    const data = tensors.map((t) => t.tensor.dataSync() as Float32Array);
+    const data = await Promise.all(tensors.map(async (t) => (await t.tensor.data()) as Float32Array));
     const ref = await writeCheckpoint(opts.checkpointDir, { header, data });
     const info: CheckpointInfo = { name, path: ref.path, sha256: ref.sha256, epoch, testAccuracy };
     checkpoints.push(info);
@@ -163,9 +175,11 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
   /** The trial as of the end of `epoch`, as resume.npfckpt; announced as a 'resume-point'. */
   const writeResumePoint = async (epoch: number): Promise<void> => {
     const groups: Array<{ name: string; tensor: { shape: number[] }; values: Float32Array }> = [];
-    for (const t of checkpointTensors(model)) groups.push({ name: `model.${t.name}`, tensor: t.tensor, values: t.tensor.dataSync() as Float32Array });
-    optimizer.slots.forEach((v, i) => groups.push({ name: `opt.${i}`, tensor: v, values: v.dataSync() as Float32Array }));
-    for (const t of bestSnapshot?.tensors ?? []) groups.push({ name: `best.${t.name}`, tensor: t.tensor, values: t.tensor.dataSync() as Float32Array });
+    // Asynchronous reads: a GPU backend has no synchronous one in Node.
+    const read = async (t: tf.Tensor): Promise<Float32Array> => (await t.data()) as Float32Array;
+    for (const t of checkpointTensors(model)) groups.push({ name: `model.${t.name}`, tensor: t.tensor, values: await read(t.tensor) });
+    for (const [i, v] of optimizer.slots.entries()) groups.push({ name: `opt.${i}`, tensor: v, values: await read(v) });
+    for (const t of bestSnapshot?.tensors ?? []) groups.push({ name: `best.${t.name}`, tensor: t.tensor, values: await read(t.tensor) });
     for (const s of saved) for (const t of s.tensors) groups.push({ name: `saved.${s.name}.${t.name}`, tensor: t, values: t.values });
     const last = epochs[epochs.length - 1];
     const header: ResumeHeader = {
@@ -210,7 +224,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
     }
   };
 
-  emit({ kind: 'started', backend: opts.backend, backendNote: opts.backendNote, trainExamples: train.n, testExamples: test.n, stepsPerEpoch: steps });
+  emit({ kind: 'started', backend: opts.backend, backendNote: opts.backendNote, ...(opts.adapter ? { adapter: opts.adapter } : {}), trainExamples: train.n, testExamples: test.n, stepsPerEpoch: steps });
   try {
     if (resume) {
       // Weights, optimiser state, best-so-far, records and named checkpoints as of its epoch.
@@ -257,7 +271,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
         acc = next;
         seen += data.size;
         if ((b + 1) % readEvery === 0 && b + 1 < steps) {
-          const loss = acc.dataSync()[0] / seen;
+          const loss = (await readScalar(acc)) / seen;
           emit({ kind: 'step', epoch, step: b + 1, stepsPerEpoch: steps, loss });
           if (!Number.isFinite(loss)) {
             status = 'diverged';
@@ -270,8 +284,12 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
           lastYield = now();
         }
       }
-      const trainSum = acc.dataSync()[0];
-      acc.dispose();
+      let trainSum: number;
+      try {
+        trainSum = await readScalar(acc);
+      } finally {
+        acc.dispose();
+      }
       if (status === 'cancelled') break;
       const trainMs = now() - epochStart;
       const trainLoss = trainSum / Math.max(seen, 1);
@@ -280,7 +298,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
         divergedAtEpoch = epoch;
         break;
       }
-      const ev = evaluate(model, spec, test, exampleSize);
+      const ev = await evaluate(model, spec, test, exampleSize);
       if (!Number.isFinite(ev.loss)) {
         status = 'diverged';
         divergedAtEpoch = epoch;
@@ -327,6 +345,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrialResult> {
     status,
     backend: opts.backend,
     ...(opts.backendNote ? { backendNote: opts.backendNote } : {}),
+    ...(opts.adapter ? { adapter: opts.adapter } : {}),
     bestTestAccuracy: Math.max(best.accuracy, 0),
     bestEpoch: best.epoch,
     finalTestAccuracy: last?.testAccuracy ?? 0,

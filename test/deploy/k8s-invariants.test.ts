@@ -136,7 +136,7 @@ describe.each(names)('deploy/k8s invariants - %s: pods', (name) => {
       expect(digest || /^v?\d+\.\d+\.\d+/.test(tag!), `${image}: a digest or a full version tag`).toBe(true);
     }
     expect(images.filter((i) => i.startsWith('nats:'))[0]).toMatch(/^nats:2\.\d+\.\d+-alpine@sha256:[0-9a-f]{64}$/);
-    for (const i of images.filter((x) => x.includes('npf-sweep'))) expect(i).toMatch(/^registry\.example\.com\/npf-sweep\/(coordinator|worker-cpu|worker-gpu):\d+\.\d+\.\d+/);
+    for (const i of images.filter((x) => x.includes('npf-sweep'))) expect(i).toMatch(/^registry\.example\.com\/npf-sweep\/(coordinator|worker-cpu|worker-gpu|worker-webgpu):\d+\.\d+\.\d+/);
   });
 
   it('deploy/k8s - the image check bites on floating tags', () => {

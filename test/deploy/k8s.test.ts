@@ -101,7 +101,7 @@ const EXTRA_BY_COMPONENT: Record<string, string[]> = {
 };
 
 function expectedObjects(v: Variant): string[] {
-  const components = v.overlay === 'gpu' ? ['keda', ...v.components] : v.components;
+  const components = v.overlay !== 'cpu' ? ['keda', ...v.components] : v.components;
   return [...new Set([...BASE_OBJECTS, ...components.flatMap((c) => EXTRA_BY_COMPONENT[c])])].sort();
 }
 
@@ -283,6 +283,23 @@ describe.each(VARIANTS.map((v) => v.name))('deploy/k8s - %s wiring', (name) => {
 });
 
 describe('deploy/k8s - overlay differences', () => {
+  it('deploy/k8s - gpu-webgpu: one nvidia.com/gpu per pod, NPF_GPUS equal to it, webgpu, the graphics capability and XDG_RUNTIME_DIR the Vulkan loader needs', () => {
+    const dep = find(get('gpu-webgpu'), 'Deployment', 'npf-worker');
+    const c = container(dep, 'worker');
+    const env = (n: string) => c.env.find((e: any) => e.name === n)?.value;
+    expect(String(c.resources.limits['nvidia.com/gpu'])).toBe('1');
+    expect(env('NPF_GPUS')).toBe(String(c.resources.limits['nvidia.com/gpu']));
+    expect(flagValue(c.args, '--backend')).toBe('$(NPF_BACKEND)');
+    expect(env('NPF_BACKEND')).toBe('webgpu');
+    // Without graphics the NVIDIA container runtime does not mount its Vulkan driver.
+    expect(String(env('NVIDIA_DRIVER_CAPABILITIES')).split(',')).toContain('graphics');
+    const xdg = env('XDG_RUNTIME_DIR');
+    const mounts = (c.volumeMounts ?? []).map((m: any) => m.mountPath);
+    expect(mounts).toContain(xdg);
+    expect(c.image).toMatch(/worker-webgpu/);
+    expect(dep.spec.template.spec.tolerations).toContainEqual(expect.objectContaining({ key: 'nvidia.com/gpu' }));
+  });
+
   it('deploy/k8s - gpu: one nvidia.com/gpu per pod, NPF_GPUS equal to it, tensorflow-gpu, allow-growth, the GPU toleration', () => {
     const dep = find(get('gpu'), 'Deployment', 'npf-worker');
     const c = container(dep, 'worker');
@@ -309,12 +326,12 @@ describe('deploy/k8s - overlay differences', () => {
   });
 
   it('deploy/k8s - overlays patch values, never the args list; kustomizations use resources/patches/components only', () => {
-    const kustomizations = ['base', 'overlays/cpu', 'overlays/gpu', 'jobs', 'monitoring', 'components/keda', 'components/tls', 'components/tls-client', 'components/read-write-once-pod'].map((d) => `deploy/k8s/${d}/kustomization.yaml`);
+    const kustomizations = ['base', 'overlays/cpu', 'overlays/gpu', 'overlays/gpu-webgpu', 'jobs', 'monitoring', 'components/keda', 'components/tls', 'components/tls-client', 'components/read-write-once-pod'].map((d) => `deploy/k8s/${d}/kustomization.yaml`);
     for (const f of [...kustomizations, 'deploy/grafana/kustomization.yaml', 'deploy/prometheus/kustomization.yaml']) {
       const k = parse(readFileSync(join(ROOT, f), 'utf8'));
       for (const deprecated of ['bases', 'patchesStrategicMerge', 'patchesJson6902', 'vars', 'commonLabels']) expect(k[deprecated], `${f}: ${deprecated}`).toBeUndefined();
     }
-    for (const o of ['cpu', 'gpu']) {
+    for (const o of ['cpu', 'gpu', 'gpu-webgpu']) {
       const k = parse(readFileSync(join(ROOT, `deploy/k8s/overlays/${o}/kustomization.yaml`), 'utf8'));
       for (const p of k.patches ?? []) {
         const text = p.patch ?? readFileSync(join(ROOT, `deploy/k8s/overlays/${o}`, p.path), 'utf8');

@@ -12,13 +12,14 @@ import { kustomize, ROOT, type K8sObject } from './tools.js';
 /** A pod-running render: what `kubectl apply -k` would create for an overlay (and components). */
 export interface Variant {
   name: string;
-  overlay: 'cpu' | 'gpu';
+  overlay: 'cpu' | 'gpu' | 'gpu-webgpu';
   components: string[];
 }
 
 export const VARIANTS: readonly Variant[] = [
   { name: 'cpu', overlay: 'cpu', components: [] },
   { name: 'gpu', overlay: 'gpu', components: [] },
+  { name: 'gpu-webgpu', overlay: 'gpu-webgpu', components: [] },
   { name: 'cpu + keda', overlay: 'cpu', components: ['keda'] },
   { name: 'gpu + tls', overlay: 'gpu', components: ['tls'] },
   { name: 'cpu + tls + read-write-once-pod', overlay: 'cpu', components: ['tls', 'read-write-once-pod'] },

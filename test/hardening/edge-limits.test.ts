@@ -82,6 +82,10 @@ describe('edge limits (issue 12)', () => {
     expect(host.details).toBe(`hostname: ${LIMITS.nameChars + 1} characters, more than the limit ${LIMITS.nameChars}`);
     const backends = await refused(h.w('registerWorker', { hostname: 'h', resources: { cpu: 1, gpu: 0, memoryMb: 1 }, backends: Array(LIMITS.backends + 1).fill('cpu'), version: 't' }));
     expect(backends.details).toBe(`backends: ${LIMITS.backends + 1} entries, more than the limit ${LIMITS.backends}`);
+    const gpuNames = await refused(h.w('registerWorker', { hostname: 'h', resources: { cpu: 1, gpu: 0, memoryMb: 1 }, backends: [], version: 't', gpuNames: Array(LIMITS.workerGpus + 1).fill('NVIDIA H200') }));
+    expect(gpuNames.details).toBe(`gpu_names: ${LIMITS.workerGpus + 1} entries, more than the limit ${LIMITS.workerGpus}`);
+    const gpuName = await refused(h.w('registerWorker', { hostname: 'h', resources: { cpu: 1, gpu: 0, memoryMb: 1 }, backends: [], version: 't', gpuNames: ['g'.repeat(LIMITS.nameChars + 1)] }));
+    expect(gpuName.details).toBe(`gpu_names[0]: ${LIMITS.nameChars + 1} characters, more than the limit ${LIMITS.nameChars}`);
     const workerId = await h.register();
     const records = JSON.stringify(Array.from({ length: LIMITS.epochRecords + 1 }, (_, i) => ({ epoch: i })));
     const hb = await refused(h.w('heartbeat', { workerId, tasks: [{ taskId: 't', fencingToken: 1, epoch: 1, epochsJson: records }], draining: false }));

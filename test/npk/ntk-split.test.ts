@@ -63,9 +63,9 @@ describe('npk - NTK split of a soft-gate DGN', () => {
     X.dispose();
   });
 
-  it('kernels are non-zero, symmetric, positive semi-definite and leak no tensors', () => {
+  it('kernels are non-zero, symmetric, positive semi-definite and leak no tensors', async () => {
     const before = tf.memory().numTensors;
-    const { kv, kphi } = ntkSplitKernels({
+    const { kv, kphi } = await ntkSplitKernels({
       n,
       output: trueClassLogit(net.logits, X, labels),
       valueVars: net.valueVars,
@@ -82,8 +82,8 @@ describe('npk - NTK split of a soft-gate DGN', () => {
     }
   });
 
-  it('K^v and K^phi equal Gram matrices of finite-difference gradients (trace = sum of squared gradient norms)', () => {
-    const { kv, kphi } = ntkSplitKernels({ n, output: trueClassLogit(net.logits, X, labels), valueVars: net.valueVars, featureVars: net.featureVars });
+  it('K^v and K^phi equal Gram matrices of finite-difference gradients (trace = sum of squared gradient norms)', async () => {
+    const { kv, kphi } = await ntkSplitKernels({ n, output: trueClassLogit(net.logits, X, labels), valueVars: net.valueVars, featureVars: net.featureVars });
     const gv = fdGradients(net, xs, labels, 'value');
     const gf = fdGradients(net, xs, labels, 'feature');
     const sumSq = (rows: Float64Array[]) => rows.reduce((acc, g) => acc + g.reduce((a, t) => a + t * t, 0), 0);
@@ -95,7 +95,7 @@ describe('npk - NTK split of a soft-gate DGN', () => {
     expect(maxRelErr(kv, gramOf(gf))).toBeGreaterThan(1e-2);
   });
 
-  it('a 1-output network (binary MNIST): the output itself, whatever the 0/1 label, with the finite-difference kernels', () => {
+  it('a 1-output network (binary MNIST): the output itself, whatever the 0/1 label, with the finite-difference kernels', async () => {
     const one = new TinyDgn(9, { dIn, width, hidden, classes: 1, beta: 4, eps: 0.1 });
     try {
       expect(scalarOutputName(1)).toBe(SINGLE_OUTPUT);
@@ -107,7 +107,7 @@ describe('npk - NTK split of a soft-gate DGN', () => {
         const got = tf.tidy(() => out(s).dataSync()[0]);
         expect(relErr(got, one.logitsF64(xs[s], feature, value)[0])).toBeLessThan(1e-5);
       }
-      const { kv, kphi } = ntkSplitKernels({ n, output: out, valueVars: one.valueVars, featureVars: one.featureVars });
+      const { kv, kphi } = await ntkSplitKernels({ n, output: out, valueVars: one.valueVars, featureVars: one.featureVars });
       const zeros = labels.map(() => 0);
       expect(maxRelErr(kv, gramOf(fdGradients(one, xs, zeros, 'value')))).toBeLessThan(1e-3);
       expect(maxRelErr(kphi, gramOf(fdGradients(one, xs, zeros, 'feature')))).toBeLessThan(1e-3);
@@ -116,12 +116,12 @@ describe('npk - NTK split of a soft-gate DGN', () => {
     }
   });
 
-  it('measureNtkSplit reports trace and Frobenius norm of each kernel and the output name', () => {
+  it('measureNtkSplit reports trace and Frobenius norm of each kernel and the output name', async () => {
     const before = tf.memory().numTensors;
     const input = { n, output: trueClassLogit(net.logits, X, labels), valueVars: net.valueVars, featureVars: net.featureVars };
-    const point = measureNtkSplit({ ...input, epoch: 5, outputName: TRUE_CLASS_LOGIT, parameters: 'weights+biases' });
+    const point = await measureNtkSplit({ ...input, epoch: 5, outputName: TRUE_CLASS_LOGIT, parameters: 'weights+biases' });
     expect(tf.memory().numTensors).toBe(before);
-    const { kv, kphi } = ntkSplitKernels(input);
+    const { kv, kphi } = await ntkSplitKernels(input);
     expect(point).toEqual({
       epoch: 5,
       output: 'true-class-logit',
@@ -135,27 +135,27 @@ describe('npk - NTK split of a soft-gate DGN', () => {
     expect(point.valueFrobenius).toBeLessThanOrEqual(point.valueTrace * (1 + 1e-9)); // ||K||_F <= trace(K) for PSD K
   });
 
-  it("the notebook's output, the sum of the softmax outputs, is identically 1: its kernels vanish", () => {
+  it("the notebook's output, the sum of the softmax outputs, is identically 1: its kernels vanish", async () => {
     const sumOfSoftmax = (s: number) => softmaxSum(net.logits(tf.slice(X, [s, 0], [1, -1]))) as tf.Scalar;
     const before = tf.memory().numTensors;
-    const bad = measureNtkSplit({ n, output: sumOfSoftmax, valueVars: net.valueVars, featureVars: net.featureVars, epoch: 0, outputName: 'softmax-sum', parameters: 'weights+biases' });
-    const good = measureNtkSplit({ n, output: trueClassLogit(net.logits, X, labels), valueVars: net.valueVars, featureVars: net.featureVars, epoch: 0, outputName: TRUE_CLASS_LOGIT, parameters: 'weights+biases' });
+    const bad = await measureNtkSplit({ n, output: sumOfSoftmax, valueVars: net.valueVars, featureVars: net.featureVars, epoch: 0, outputName: 'softmax-sum', parameters: 'weights+biases' });
+    const good = await measureNtkSplit({ n, output: trueClassLogit(net.logits, X, labels), valueVars: net.valueVars, featureVars: net.featureVars, epoch: 0, outputName: TRUE_CLASS_LOGIT, parameters: 'weights+biases' });
     expect(tf.memory().numTensors).toBe(before);
     expect(bad.valueTrace).toBeLessThan(1e-8 * good.valueTrace);
     expect(bad.featureTrace).toBeLessThan(1e-8 * good.featureTrace);
   });
 
-  it('rejects non-scalar outputs, overlapping or frozen variable groups, bad labels', () => {
+  it('rejects non-scalar outputs, overlapping or frozen variable groups, bad labels', async () => {
     const before = tf.memory().numTensors;
     const logitsRow = (s: number) => net.logits(tf.slice(X, [s, 0], [1, -1])) as unknown as tf.Scalar;
-    expect(() => ntkSplitKernels({ n, output: logitsRow, valueVars: net.valueVars, featureVars: net.featureVars })).toThrow(/must return a scalar/);
+    await expect(ntkSplitKernels({ n, output: logitsRow, valueVars: net.valueVars, featureVars: net.featureVars })).rejects.toThrow(/must return a scalar/);
     const out = trueClassLogit(net.logits, X, labels);
-    expect(() => ntkSplitKernels({ n, output: out, valueVars: net.valueVars, featureVars: [net.valueVars[0]] })).toThrow(/appears twice/);
+    await expect(ntkSplitKernels({ n, output: out, valueVars: net.valueVars, featureVars: [net.valueVars[0]] })).rejects.toThrow(/appears twice/);
     const frozen = tf.tidy(() => tf.variable(tf.zeros([2]), false)); // tidy disposes the zeros, keeps the variable
-    expect(() => ntkSplitKernels({ n, output: out, valueVars: net.valueVars, featureVars: [frozen] })).toThrow(NpkShapeError);
+    await expect(ntkSplitKernels({ n, output: out, valueVars: net.valueVars, featureVars: [frozen] })).rejects.toThrow(NpkShapeError);
     frozen.dispose();
     const constant = () => tf.scalar(1);
-    expect(() => ntkSplitKernels({ n, output: constant, valueVars: net.valueVars, featureVars: net.featureVars })).toThrow(
+    await expect(ntkSplitKernels({ n, output: constant, valueVars: net.valueVars, featureVars: net.featureVars })).rejects.toThrow(
       /the gradient of output\(0\) could not be computed/,
     );
     expect(() => trueClassLogit(net.logits, X, [0, 1])).toThrow(/labels has length 2/);

@@ -6,7 +6,7 @@ import { runTrial } from '../../science/run-trial.js';
 import { resolveTrialSpec } from '../../science/trial-spec.js';
 import { syntheticDataset } from './synthetic-data.js';
 
-const none = { tensorflow: false, tensorflowGpu: false };
+const none = { tensorflow: false, tensorflowGpu: false, cudaDevices: 0 };
 
 describe('train - backend choice', () => {
   it('train - auto: wasm for dense and conv (with a note for conv), tfjs-node when installed', () => {
@@ -14,8 +14,8 @@ describe('train - backend choice', () => {
     const conv = chooseBackend('auto', true, none);
     expect(conv.ok && conv.choice.backend).toBe('wasm');
     expect(conv.ok && conv.choice.note).toMatch(/Conv2DBackpropFilter/);
-    expect(chooseBackend('auto', true, { tensorflow: true, tensorflowGpu: false })).toEqual({ ok: true, choice: { backend: 'tensorflow' } });
-    expect(chooseBackend('auto', false, { tensorflow: true, tensorflowGpu: true })).toEqual({ ok: true, choice: { backend: 'tensorflow-gpu' } });
+    expect(chooseBackend('auto', true, { tensorflow: true, tensorflowGpu: false, cudaDevices: 0 })).toEqual({ ok: true, choice: { backend: 'tensorflow' } });
+    expect(chooseBackend('auto', false, { tensorflow: true, tensorflowGpu: true, cudaDevices: 1 })).toEqual({ ok: true, choice: { backend: 'tensorflow-gpu' } });
   });
 
   it('train - explicit requests are honoured or refused with how to fix it', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../worker/backoff.js';
 import { InvalidInputError, NpfError } from '../../common/errors.js';
-import { BackendUnavailableError } from '../../science/backend/errors.js';
+import { BackendUnavailableError, DeviceLostError } from '../../science/backend/errors.js';
 import { DatasetError } from '../../science/datasets/errors.js';
 import { classifyChildExit, isRetryable } from '../../worker/failure.js';
 import { ProgressBuffer } from '../../worker/progress-buffer.js';
@@ -31,6 +31,7 @@ describe('worker failure classification', () => {
     expect(isRetryable(new DatasetError('bad-gzip', 'corrupt', { file: 'f' }))).toBe(false);
     expect(isRetryable(new DatasetError('missing', 'gone', { file: 'f' }))).toBe(true);
     expect(isRetryable(new BackendUnavailableError('no tfjs-node'))).toBe(true);
+    expect(isRetryable(new DeviceLostError('NVIDIA H200', 'unknown', 'driver reset'))).toBe(true);
     expect(isRetryable(new Error('wasm out of memory'))).toBe(true);
     expect(isRetryable('thrown string')).toBe(true);
   });

@@ -12,6 +12,7 @@ import {
   type CompleteTasksRequest,
   type FailTaskRequest,
   type HeartbeatRequest,
+  type RegisterWorkerRequest,
   type TaskLease,
   type UploadArtifactRequest,
   type WorkerServiceServer,
@@ -40,6 +41,8 @@ export class FakeCoordinator {
   artifacts = new Map<string, Buffer>();
   downloads = 0;
   registrations = 0;
+  /** Every RegisterWorker request, in order. */
+  readonly registerRequests: RegisterWorkerRequest[] = [];
   /** Answer the next heartbeat with NOT_FOUND WORKER_NOT_FOUND (a coordinator that lost its workers). */
   forgetWorkerOnce = false;
 
@@ -51,6 +54,7 @@ export class FakeCoordinator {
       registerWorker: (call, cb) => {
         if (!authed(call.metadata)) return cb(deny);
         this.registrations++;
+        this.registerRequests.push(call.request);
         cb(null, { workerId: `w${this.registrations}`, leaseTtlMs: 3000, heartbeatIntervalMs: 100 });
       },
       leaseTasks: (call, cb) => {

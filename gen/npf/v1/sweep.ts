@@ -213,6 +213,8 @@ export interface RegisterWorkerRequest {
   backends: string[];
   /** Version of npf-sweep the worker runs. */
   version: string;
+  /** Names of the hardware GPUs the worker found (e.g. "NVIDIA H200 (nvidia, hopper)"), in GPU-index order. */
+  gpuNames: string[];
 }
 
 /** Response of RegisterWorker. */
@@ -2103,7 +2105,7 @@ export const GetResultsResponse: MessageFns<GetResultsResponse> = {
 };
 
 function createBaseRegisterWorkerRequest(): RegisterWorkerRequest {
-  return { hostname: "", resources: undefined, backends: [], version: "" };
+  return { hostname: "", resources: undefined, backends: [], version: "", gpuNames: [] };
 }
 
 export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
@@ -2119,6 +2121,9 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
     }
     if (message.version !== "") {
       writer.uint32(34).string(message.version);
+    }
+    for (const v of message.gpuNames) {
+      writer.uint32(42).string(v!);
     }
     return writer;
   },
@@ -2168,6 +2173,14 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
             message.version = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.gpuNames.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2186,6 +2199,11 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
       resources: isSet(object.resources) ? Resources.fromJSON(object.resources) : undefined,
       backends: globalThis.Array.isArray(object?.backends) ? object.backends.map((e: any) => globalThis.String(e)) : [],
       version: isSet(object.version) ? globalThis.String(object.version) : "",
+      gpuNames: globalThis.Array.isArray(object?.gpuNames)
+        ? object.gpuNames.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.gpu_names)
+        ? object.gpu_names.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -2203,6 +2221,9 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
     if (message.version !== "") {
       obj.version = message.version;
     }
+    if (message.gpuNames?.length) {
+      obj.gpuNames = message.gpuNames;
+    }
     return obj;
   },
 
@@ -2217,6 +2238,7 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
       : undefined;
     message.backends = object.backends?.map((e) => e) || [];
     message.version = object.version ?? "";
+    message.gpuNames = object.gpuNames?.map((e) => e) || [];
     return message;
   },
 };
