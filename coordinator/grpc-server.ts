@@ -166,6 +166,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         resources: req.resources ?? { cpu: 0, gpu: 0, memoryMb: 0 },
         backends: req.backends,
         version: req.version,
+        maxBundle: req.maxBundle,
       }),
     ),
     leaseTasks: unary(async (req, call) => {

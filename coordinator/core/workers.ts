@@ -12,6 +12,9 @@ import { requireId, type CoreContext } from './context.js';
 import { fenceRefusal } from './fence.js';
 import type { ProgressInput, RegisterInput, Registration } from './types.js';
 
+/** Most members of one bundle, whatever a worker says. */
+export const MAX_BUNDLE = 64;
+
 export class Workers {
   constructor(private readonly c: CoreContext) {}
 
@@ -25,6 +28,7 @@ export class Workers {
     }
     const host = (input.hostname || os.hostname()).replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 40) || 'worker';
     const workerId = `${host}-${crypto.randomBytes(4).toString('hex')}`;
+    const maxBundle = Math.max(1, Math.min(Math.floor(input.maxBundle ?? 1) || 1, MAX_BUNDLE));
     return this.c.life.write(() => {
       const now = opts.now();
       store.workers.insert({
@@ -37,8 +41,10 @@ export class Workers {
         version: input.version,
         registered_at_ms: now,
         last_seen_ms: now,
+        max_bundle: maxBundle,
       });
-      store.afterCommit(() => opts.log(`worker ${workerId} registered: cpu=${r.cpu} gpu=${r.gpu} memoryMb=${r.memoryMb}`));
+      const fused = maxBundle > 1 ? ` fuses up to ${maxBundle} trials per process` : '';
+      store.afterCommit(() => opts.log(`worker ${workerId} registered: cpu=${r.cpu} gpu=${r.gpu} memoryMb=${r.memoryMb}${fused}`));
       return { workerId, leaseTtlMs: opts.leaseTtlMs, heartbeatIntervalMs: opts.heartbeatIntervalMs };
     });
   }

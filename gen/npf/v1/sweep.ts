@@ -104,6 +104,10 @@ export interface SweepInfo {
   cellsComplete: number;
   /** Table cells in all. */
   cellsTotal: number;
+  /** Bundles (stacked processes of fused trials) among the leased and running tasks. */
+  bundles: number;
+  /** Leased and running tasks that are members of those bundles. */
+  bundledTasks: number;
 }
 
 /** Response of GetSweep. */
@@ -213,6 +217,11 @@ export interface RegisterWorkerRequest {
   backends: string[];
   /** Version of npf-sweep the worker runs. */
   version: string;
+  /**
+   * Most trials the worker trains together as one stacked process (a bundle of fused trials,
+   * docs/fusion.md). 0 or 1 (the default, and what older workers send): one trial per process.
+   */
+  maxBundle: number;
 }
 
 /** Response of RegisterWorker. */
@@ -272,7 +281,15 @@ export interface TaskLease {
    * "resume": weights, optimiser state, data order position, best-so-far), if any: the trial
    * continues from its epoch instead of starting again.
    */
-  resumeFrom?: ArtifactRef | undefined;
+  resumeFrom?:
+    | ArtifactRef
+    | undefined;
+  /**
+   * Leases with the same non-empty bundle_id are one bundle: trained together as one stacked
+   * process (the bundle holds the resources of one task). Each member keeps its own fencing token,
+   * heartbeat progress and report. Empty: the task runs alone.
+   */
+  bundleId: string;
 }
 
 /** Response of LeaseTasks. */
@@ -1032,7 +1049,17 @@ export const TaskCounts: MessageFns<TaskCounts> = {
 };
 
 function createBaseSweepInfo(): SweepInfo {
-  return { sweepId: "", name: "", state: "", createdAtMs: 0, counts: undefined, cellsComplete: 0, cellsTotal: 0 };
+  return {
+    sweepId: "",
+    name: "",
+    state: "",
+    createdAtMs: 0,
+    counts: undefined,
+    cellsComplete: 0,
+    cellsTotal: 0,
+    bundles: 0,
+    bundledTasks: 0,
+  };
 }
 
 export const SweepInfo: MessageFns<SweepInfo> = {
@@ -1057,6 +1084,12 @@ export const SweepInfo: MessageFns<SweepInfo> = {
     }
     if (message.cellsTotal !== 0) {
       writer.uint32(56).int32(message.cellsTotal);
+    }
+    if (message.bundles !== 0) {
+      writer.uint32(64).int32(message.bundles);
+    }
+    if (message.bundledTasks !== 0) {
+      writer.uint32(72).int32(message.bundledTasks);
     }
     return writer;
   },
@@ -1130,6 +1163,22 @@ export const SweepInfo: MessageFns<SweepInfo> = {
             message.cellsTotal = reader.int32();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.bundles = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.bundledTasks = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1167,6 +1216,12 @@ export const SweepInfo: MessageFns<SweepInfo> = {
         : isSet(object.cells_total)
         ? globalThis.Number(object.cells_total)
         : 0,
+      bundles: isSet(object.bundles) ? globalThis.Number(object.bundles) : 0,
+      bundledTasks: isSet(object.bundledTasks)
+        ? globalThis.Number(object.bundledTasks)
+        : isSet(object.bundled_tasks)
+        ? globalThis.Number(object.bundled_tasks)
+        : 0,
     };
   },
 
@@ -1193,6 +1248,12 @@ export const SweepInfo: MessageFns<SweepInfo> = {
     if (message.cellsTotal !== 0) {
       obj.cellsTotal = Math.round(message.cellsTotal);
     }
+    if (message.bundles !== 0) {
+      obj.bundles = Math.round(message.bundles);
+    }
+    if (message.bundledTasks !== 0) {
+      obj.bundledTasks = Math.round(message.bundledTasks);
+    }
     return obj;
   },
 
@@ -1210,6 +1271,8 @@ export const SweepInfo: MessageFns<SweepInfo> = {
       : undefined;
     message.cellsComplete = object.cellsComplete ?? 0;
     message.cellsTotal = object.cellsTotal ?? 0;
+    message.bundles = object.bundles ?? 0;
+    message.bundledTasks = object.bundledTasks ?? 0;
     return message;
   },
 };
@@ -2103,7 +2166,7 @@ export const GetResultsResponse: MessageFns<GetResultsResponse> = {
 };
 
 function createBaseRegisterWorkerRequest(): RegisterWorkerRequest {
-  return { hostname: "", resources: undefined, backends: [], version: "" };
+  return { hostname: "", resources: undefined, backends: [], version: "", maxBundle: 0 };
 }
 
 export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
@@ -2119,6 +2182,9 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
     }
     if (message.version !== "") {
       writer.uint32(34).string(message.version);
+    }
+    if (message.maxBundle !== 0) {
+      writer.uint32(40).int32(message.maxBundle);
     }
     return writer;
   },
@@ -2168,6 +2234,14 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
             message.version = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxBundle = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2186,6 +2260,11 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
       resources: isSet(object.resources) ? Resources.fromJSON(object.resources) : undefined,
       backends: globalThis.Array.isArray(object?.backends) ? object.backends.map((e: any) => globalThis.String(e)) : [],
       version: isSet(object.version) ? globalThis.String(object.version) : "",
+      maxBundle: isSet(object.maxBundle)
+        ? globalThis.Number(object.maxBundle)
+        : isSet(object.max_bundle)
+        ? globalThis.Number(object.max_bundle)
+        : 0,
     };
   },
 
@@ -2203,6 +2282,9 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
     if (message.version !== "") {
       obj.version = message.version;
     }
+    if (message.maxBundle !== 0) {
+      obj.maxBundle = Math.round(message.maxBundle);
+    }
     return obj;
   },
 
@@ -2217,6 +2299,7 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
       : undefined;
     message.backends = object.backends?.map((e) => e) || [];
     message.version = object.version ?? "";
+    message.maxBundle = object.maxBundle ?? 0;
     return message;
   },
 };
@@ -2574,6 +2657,7 @@ function createBaseTaskLease(): TaskLease {
     resources: undefined,
     gpuIndex: 0,
     resumeFrom: undefined,
+    bundleId: "",
   };
 }
 
@@ -2602,6 +2686,9 @@ export const TaskLease: MessageFns<TaskLease> = {
     }
     if (message.resumeFrom !== undefined) {
       ArtifactRef.encode(message.resumeFrom, writer.uint32(66).fork()).join();
+    }
+    if (message.bundleId !== "") {
+      writer.uint32(74).string(message.bundleId);
     }
     return writer;
   },
@@ -2683,6 +2770,14 @@ export const TaskLease: MessageFns<TaskLease> = {
             message.resumeFrom = ArtifactRef.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.bundleId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2733,6 +2828,11 @@ export const TaskLease: MessageFns<TaskLease> = {
         : isSet(object.resume_from)
         ? ArtifactRef.fromJSON(object.resume_from)
         : undefined,
+      bundleId: isSet(object.bundleId)
+        ? globalThis.String(object.bundleId)
+        : isSet(object.bundle_id)
+        ? globalThis.String(object.bundle_id)
+        : "",
     };
   },
 
@@ -2762,6 +2862,9 @@ export const TaskLease: MessageFns<TaskLease> = {
     if (message.resumeFrom !== undefined) {
       obj.resumeFrom = ArtifactRef.toJSON(message.resumeFrom);
     }
+    if (message.bundleId !== "") {
+      obj.bundleId = message.bundleId;
+    }
     return obj;
   },
 
@@ -2784,6 +2887,7 @@ export const TaskLease: MessageFns<TaskLease> = {
     message.resumeFrom = (object.resumeFrom !== undefined && object.resumeFrom !== null)
       ? ArtifactRef.fromPartial(object.resumeFrom)
       : undefined;
+    message.bundleId = object.bundleId ?? "";
     return message;
   },
 };
