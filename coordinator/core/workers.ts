@@ -6,14 +6,12 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import { InvalidRequestError, NotFoundError } from '../errors.js';
 import { leaseExpiry } from '../lease-policy.js';
+import { LIMITS } from '../limits.js';
 import type { WorkerRow } from '../store/rows.js';
 import { epochRecordsSchema, parseJsonField } from '../trial-result-schema.js';
 import { requireId, type CoreContext } from './context.js';
 import { fenceRefusal } from './fence.js';
 import type { ProgressInput, RegisterInput, Registration } from './types.js';
-
-/** Most members of one bundle, whatever a worker says. */
-export const MAX_BUNDLE = 64;
 
 export class Workers {
   constructor(private readonly c: CoreContext) {}
@@ -28,7 +26,7 @@ export class Workers {
     }
     const host = (input.hostname || os.hostname()).replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 40) || 'worker';
     const workerId = `${host}-${crypto.randomBytes(4).toString('hex')}`;
-    const maxBundle = Math.max(1, Math.min(Math.floor(input.maxBundle ?? 1) || 1, MAX_BUNDLE));
+    const maxBundle = Math.max(1, Math.min(Math.floor(input.maxBundle ?? 1) || 1, LIMITS.maxBundle));
     return this.c.life.write(() => {
       const now = opts.now();
       store.workers.insert({
