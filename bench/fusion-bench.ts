@@ -13,7 +13,8 @@
  *
  * The last line is one JSON object: wasm_speedup and webgpu_speedup (unfused / fused per-trial
  * step time at the headline K, geometric mean over the regimes; null when that backend is not
- * in this build) and every case's figures.
+ * in this build), the same from CPU time (wasm_cpu_speedup...), every case's figures, and the
+ * projected sweep hours (wall and CPU time; stacks of up to 8 and of up to 16).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { cpus, loadavg } from 'node:os';
@@ -357,6 +358,8 @@ async function main(): Promise<void> {
   // The same from process CPU time: what the run would take if each worker had its core to itself.
   const costsCpu = new Map<string, Costs>();
   let projectionCpu: Projection | undefined;
+  /** The same with stacks of up to 16 (npf worker --fuse 16). */
+  let projection16: { wall: Projection; cpu: Projection } | undefined;
   const cpuSpeedups: Record<string, number | null> = { wasm: null, webgpu: null };
   let projection: Projection | undefined;
   for (const backend of args.backends) {
@@ -384,8 +387,8 @@ async function main(): Promise<void> {
     }
     for (const [regime, optimizer] of cases) {
       const headlineCase = args.regimes.includes(regime) && args.optimizers.includes(optimizer);
-      // Projection-only cases: two K (4 and the headline) are enough for the t(K) = a + c / K fit.
-      const caseKs = headlineCase ? ks : [...new Set([4, headline])];
+      // Projection-only cases: K = 4, 8 and 16 for the t(K) = a + c / K fit and the stack limits projected.
+      const caseKs = headlineCase ? ks : [...new Set([4, 8, 16, headline])].sort((a, b) => a - b);
       const f = measureCase(backend, regime, optimizer, caseKs, headlineCase ? args.rounds : Math.max(2, Math.ceil(args.rounds / 2)), args.steps, args.batch);
       figures.push(f);
       const cells = ks.map((k) => {
@@ -425,10 +428,12 @@ async function main(): Promise<void> {
     if (projecting) {
       projection = project(costs, headline);
       projectionCpu = project(costsCpu, headline);
+      projection16 = { wall: project(costs, 16), cpu: project(costsCpu, 16) };
       console.log(
         `\nProjected wall time of fc-mnist-sgd (75 trials x 300 epochs) + fc-mnist-adam (25 x 100) on this machine, ${WORKERS} workers, ` +
           `from the per-trial-epoch costs above (${MNIST_STEPS_PER_EPOCH} steps + 10,000 test images): unfused ${projection.unfused_hours.toFixed(1)} h, fused (K <= ${headline}) ${projection.fused_hours.toFixed(1)} h; ` +
-          `from CPU time (each worker with a core to itself): unfused ${projectionCpu.unfused_hours.toFixed(1)} h, fused ${projectionCpu.fused_hours.toFixed(1)} h`,
+          `from CPU time (each worker with a core to itself): unfused ${projectionCpu.unfused_hours.toFixed(1)} h, fused ${projectionCpu.fused_hours.toFixed(1)} h. ` +
+          `With stacks of up to 16 (--fuse 16): fused ${projection16.wall.fused_hours.toFixed(1)} h (CPU time: ${projection16.cpu.fused_hours.toFixed(1)} h)`,
       );
     }
   }
@@ -444,6 +449,7 @@ async function main(): Promise<void> {
       cases: figures,
       projection,
       projection_cpu: projectionCpu,
+      projection_k16: projection16,
       notes,
     }),
   );
