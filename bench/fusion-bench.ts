@@ -13,7 +13,8 @@
  *
  * The last line is one JSON object: wasm_speedup and webgpu_speedup (unfused / fused per-trial
  * step time at the headline K, geometric mean over the regimes; null when that backend is not
- * in this build) and every case's figures.
+ * in this build), the same from CPU time (wasm_cpu_speedup...), every case's figures, and the
+ * projected sweep hours (wall and CPU time; stacks of up to 8 and of up to 16).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { cpus, loadavg } from 'node:os';
@@ -163,28 +164,30 @@ function timeFused(regime: Regime, optimizer: OptimizerName, k: number, steps: n
 }
 
 /** Test evaluation of one trial per 1000 test examples (forward, loss, accuracy), ms; unfused and per member at K. */
-function timeEvaluation(regime: Regime, k: number): { unfusedMs: number; fusedPerMemberMs: number } {
+function timeEvaluation(regime: Regime, k: number): { unfusedMs: number; fusedPerMemberMs: number; unfusedCpuMs: number; fusedPerMemberCpuMs: number } {
   const plan = planRegime(regime, regime === 'stage' ? 1 : undefined);
   const single = buildTrialModel({ plan: PLAN, regime: plan, init: 'glorot-uniform', gate: GATE, seed: 0 });
   const stack = buildStackedModel({ plan: PLAN, regime: plan, init: 'glorot-uniform', gate: GATE, members: Array.from({ length: k }, (_, i) => ({ seed: i })) });
   const data = makeBatch(TEST, 784, 1000, 0);
-  const run = (f: () => tf.Tensor): number => {
+  const run = (f: () => tf.Tensor): { wall: number; cpu: number } => {
     tf.tidy(f).dataSync();
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     for (let i = 0; i < 3; i++) tf.tidy(f).dispose();
-    return (performance.now() - t0) / 3;
+    const c = process.cpuUsage(c0);
+    return { wall: (performance.now() - t0) / 3, cpu: (c.user + c.system) / 1000 / 3 };
   };
-  const unfusedMs = run(() => {
+  const unfused = run(() => {
     const x = tf.tensor2d(data.x, [1000, 784]);
     return lossValue('cross-entropy', single.logits(x), makeTarget(data.labels, undefined, 10));
   });
-  const fusedMs = run(() => {
+  const fused = run(() => {
     const x = tf.tensor2d(data.x, [1000, 784]);
     return stackedLoss('cross-entropy', stack.logits(x), makeTarget(data.labels, undefined, 10));
   });
   single.dispose();
   stack.dispose();
-  return { unfusedMs, fusedPerMemberMs: fusedMs / k };
+  return { unfusedMs: unfused.wall, fusedPerMemberMs: fused.wall / k, unfusedCpuMs: unfused.cpu, fusedPerMemberCpuMs: fused.cpu / k };
 }
 
 function median(xs: number[]): number {
@@ -352,6 +355,12 @@ async function main(): Promise<void> {
   const speedups: Record<string, number | null> = { wasm: null, webgpu: null };
   const notes: string[] = [];
   const costs = new Map<string, Costs>();
+  // The same from process CPU time: what the run would take if each worker had its core to itself.
+  const costsCpu = new Map<string, Costs>();
+  let projectionCpu: Projection | undefined;
+  /** The same with stacks of up to 16 (npf worker --fuse 16). */
+  let projection16: { wall: Projection; cpu: Projection } | undefined;
+  const cpuSpeedups: Record<string, number | null> = { wasm: null, webgpu: null };
   let projection: Projection | undefined;
   for (const backend of args.backends) {
     try {
@@ -370,6 +379,7 @@ async function main(): Promise<void> {
     console.log(`| regime | optimizer | unfused ms/step (cpu) | ${ks.map((k) => `K=${k} ms/trial-step (cpu), speedup`).join(' | ')} |`);
     console.log(`|---|---|---|${ks.map(() => '---').join('|')}|`);
     const headlineSpeedups: number[] = [];
+    const headlineCpuSpeedups: number[] = [];
     const cases: [Regime, OptimizerName][] = args.regimes.flatMap((r) => args.optimizers.map((o) => [r, o] as [Regime, OptimizerName]));
     const projecting = args.project && backend === 'wasm';
     if (projecting) {
@@ -377,8 +387,8 @@ async function main(): Promise<void> {
     }
     for (const [regime, optimizer] of cases) {
       const headlineCase = args.regimes.includes(regime) && args.optimizers.includes(optimizer);
-      // Projection-only cases: two K (4 and the headline) are enough for the t(K) = a + c / K fit.
-      const caseKs = headlineCase ? ks : [...new Set([4, headline])];
+      // Projection-only cases: K = 4, 8 and 16 for the t(K) = a + c / K fit and the stack limits projected.
+      const caseKs = headlineCase ? ks : [...new Set([4, 8, 16, headline])].sort((a, b) => a - b);
       const f = measureCase(backend, regime, optimizer, caseKs, headlineCase ? args.rounds : Math.max(2, Math.ceil(args.rounds / 2)), args.steps, args.batch);
       figures.push(f);
       const cells = ks.map((k) => {
@@ -387,25 +397,43 @@ async function main(): Promise<void> {
       });
       console.log(`| ${regime} | ${optimizer} | ${f.unfused_ms_per_trial_step.toFixed(2)} (${f.unfused_cpu_ms_per_trial_step.toFixed(2)}) | ${cells.join(' | ')} |`);
       const h = f.fused.find((c) => c.k === headline);
-      if (headlineCase && h) headlineSpeedups.push(h.speedup);
+      if (headlineCase && h) {
+        headlineSpeedups.push(h.speedup);
+        headlineCpuSpeedups.push(h.cpu_speedup);
+      }
       if (projecting) {
         const fused = new Map<number, { step: number; eval: number }>();
+        const fusedCpu = new Map<number, { step: number; eval: number }>();
         let evalU = 0;
+        let evalUCpu = 0;
         for (const c of f.fused) {
           const ev = timeEvaluation(regime, c.k);
           evalU = ev.unfusedMs;
+          evalUCpu = ev.unfusedCpuMs;
           fused.set(c.k, { step: c.ms_per_trial_step, eval: ev.fusedPerMemberMs });
+          fusedCpu.set(c.k, { step: c.cpu_ms_per_trial_step, eval: ev.fusedPerMemberCpuMs });
         }
         costs.set(`${regime}/${optimizer}`, { stepU: f.unfused_ms_per_trial_step, evalU, fused });
+        costsCpu.set(`${regime}/${optimizer}`, { stepU: f.unfused_cpu_ms_per_trial_step, evalU: evalUCpu, fused: fusedCpu });
       }
     }
-    if (backend === 'wasm' || backend === 'webgpu') speedups[backend] = headlineSpeedups.length ? geomean(headlineSpeedups) : null;
-    console.log(`\n${backend}: speedup at K = ${headline} (geometric mean over ${args.regimes.join(', ')}, ${args.optimizers.join(', ')}): ${speedups[backend]?.toFixed(2) ?? 'n/a'}x`);
+    if (backend === 'wasm' || backend === 'webgpu') {
+      speedups[backend] = headlineSpeedups.length ? geomean(headlineSpeedups) : null;
+      cpuSpeedups[backend] = headlineCpuSpeedups.length ? geomean(headlineCpuSpeedups) : null;
+    }
+    console.log(
+      `\n${backend}: speedup at K = ${headline} (geometric mean over ${args.regimes.join(', ')}, ${args.optimizers.join(', ')}): ` +
+        `${speedups[backend]?.toFixed(2) ?? 'n/a'}x wall, ${cpuSpeedups[backend]?.toFixed(2) ?? 'n/a'}x CPU time`,
+    );
     if (projecting) {
       projection = project(costs, headline);
+      projectionCpu = project(costsCpu, headline);
+      projection16 = { wall: project(costs, 16), cpu: project(costsCpu, 16) };
       console.log(
         `\nProjected wall time of fc-mnist-sgd (75 trials x 300 epochs) + fc-mnist-adam (25 x 100) on this machine, ${WORKERS} workers, ` +
-          `from the per-trial-epoch costs above (${MNIST_STEPS_PER_EPOCH} steps + 10,000 test images): unfused ${projection.unfused_hours.toFixed(1)} h, fused (K <= ${headline}) ${projection.fused_hours.toFixed(1)} h`,
+          `from the per-trial-epoch costs above (${MNIST_STEPS_PER_EPOCH} steps + 10,000 test images): unfused ${projection.unfused_hours.toFixed(1)} h, fused (K <= ${headline}) ${projection.fused_hours.toFixed(1)} h; ` +
+          `from CPU time (each worker with a core to itself): unfused ${projectionCpu.unfused_hours.toFixed(1)} h, fused ${projectionCpu.fused_hours.toFixed(1)} h. ` +
+          `With stacks of up to 16 (--fuse 16): fused ${projection16.wall.fused_hours.toFixed(1)} h (CPU time: ${projection16.cpu.fused_hours.toFixed(1)} h)`,
       );
     }
   }
@@ -414,10 +442,14 @@ async function main(): Promise<void> {
     JSON.stringify({
       wasm_speedup: speedups.wasm === null ? null : Number(speedups.wasm.toFixed(3)),
       webgpu_speedup: speedups.webgpu === null ? null : Number(speedups.webgpu.toFixed(3)),
+      wasm_cpu_speedup: cpuSpeedups.wasm === null ? null : Number(cpuSpeedups.wasm.toFixed(3)),
+      webgpu_cpu_speedup: cpuSpeedups.webgpu === null ? null : Number(cpuSpeedups.webgpu.toFixed(3)),
       headline_k: HEADLINE_K,
       load_average: loadavg(),
       cases: figures,
       projection,
+      projection_cpu: projectionCpu,
+      projection_k16: projection16,
       notes,
     }),
   );

@@ -29,6 +29,7 @@ export function toTaskLease(l: Lease): TaskLease {
     resumeFrom: l.resumeFrom,
     resources: l.resources,
     gpuIndex: l.gpuIndex,
+    bundleId: l.bundleId ?? '',
   };
 }
 
@@ -41,6 +42,8 @@ export function toSweepInfo(s: SweepSummary): SweepInfo {
     counts: { ...s.counts },
     cellsComplete: s.cellsComplete,
     cellsTotal: s.cellsTotal,
+    bundles: s.bundles,
+    bundledTasks: s.bundledTasks,
   };
 }
 

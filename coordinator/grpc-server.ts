@@ -167,6 +167,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         backends: req.backends,
         version: req.version,
         gpuNames: req.gpuNames,
+        maxBundle: req.maxBundle,
       }),
     ),
     leaseTasks: unary(async (req, call) => {

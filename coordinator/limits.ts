@@ -27,6 +27,8 @@ export const LIMITS = {
   workerGpus: 64,
   workerCpus: 4096,
   workerMemoryMb: 64 * 1024 * 1024,
+  /** max_bundle of RegisterWorker: members of one bundle of fused trials (docs/fusion.md). */
+  maxBundle: 64,
   /** max_tasks of LeaseTasks and lease_next of CompleteTask(s). */
   leaseBatch: 256,
   /** wait_ms of LeaseTasks (a long poll), ms. */
@@ -181,6 +183,7 @@ export function checkRequest(method: string, message: unknown): void {
         if (typeof r.gpu === 'number' && !Number.isInteger(r.gpu)) refuse('resources.gpu', `a worker offers whole GPUs, got ${r.gpu}`);
         num(r, 'memoryMb', 0, LIMITS.workerMemoryMb, 'resources.memory_mb');
       }
+      num(m, 'maxBundle', 0, LIMITS.maxBundle, 'max_bundle');
       return;
     }
     case 'LeaseTasks':

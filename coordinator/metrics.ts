@@ -21,6 +21,7 @@ export const ACCURACY_BUCKETS: readonly number[] = [
 export class CoordinatorMetrics implements CoreObserver {
   readonly grpcRequests: Counter<'method' | 'code'>;
   private readonly leasesGranted: Counter;
+  private readonly bundlesGranted: Counter;
   private readonly leasesExpired: Counter;
   private readonly retries: Counter;
   private readonly taskDuration: Histogram<'regime'>;
@@ -44,7 +45,8 @@ export class CoordinatorMetrics implements CoreObserver {
         for (const s of TASK_STATES) this.set({ state: s }, counts[s]);
       },
     });
-    this.leasesGranted = new Counter({ name: 'npf_leases_granted_total', help: 'Leases granted to workers.', registers });
+    this.leasesGranted = new Counter({ name: 'npf_leases_granted_total', help: 'Leases granted to workers (every member of a bundle counts).', registers });
+    this.bundlesGranted = new Counter({ name: 'npf_bundles_granted_total', help: 'Bundles granted to workers: fused trials leased to train as one stacked process.', registers });
     this.leasesExpired = new Counter({ name: 'npf_leases_expired_total', help: 'Leases that expired without a heartbeat.', registers });
     this.retries = new Counter({ name: 'npf_task_retries_total', help: 'Failed attempts requeued for another try.', registers });
     this.taskDuration = new Histogram({
@@ -150,8 +152,9 @@ export class CoordinatorMetrics implements CoreObserver {
     this.core = core;
   }
 
-  leaseGranted(n: number): void {
+  leaseGranted(n: number, bundles = 0): void {
     this.leasesGranted.inc(n);
+    if (bundles > 0) this.bundlesGranted.inc(bundles);
   }
   leaseExpired(n: number): void {
     this.leasesExpired.inc(n);

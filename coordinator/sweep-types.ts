@@ -34,6 +34,12 @@ export interface ExpandedTask {
   resources: ResourceRequest;
   /** Higher runs first: ReLU parents (which unblock dependants) outrank leaves. */
   priority: number;
+  /**
+   * Which ready tasks it may train with as one stack (science/fused/fusion-key.ts) and at most how
+   * many per stack (0: as many as the worker takes). Absent: it always runs alone. Not part of
+   * the task's identity.
+   */
+  fusion?: { key: string; max: number };
 }
 
 /** A finished (or not) trial as the aggregator sees it. */

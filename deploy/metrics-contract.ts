@@ -22,6 +22,7 @@ export const SCRAPE_JOBS = { coordinator: 'npf-coordinator', worker: 'npf-worker
 export const CONTRACT_METRICS: readonly ContractMetric[] = [
   { name: 'npf_tasks', type: 'gauge', labels: ['state'], exporter: 'coordinator' },
   { name: 'npf_leases_granted_total', type: 'counter', labels: [], exporter: 'coordinator' },
+  { name: 'npf_bundles_granted_total', type: 'counter', labels: [], exporter: 'coordinator' },
   { name: 'npf_leases_expired_total', type: 'counter', labels: [], exporter: 'coordinator' },
   { name: 'npf_task_retries_total', type: 'counter', labels: [], exporter: 'coordinator' },
   { name: 'npf_task_duration_seconds', type: 'histogram', labels: ['regime'], exporter: 'coordinator' },
@@ -37,6 +38,7 @@ export const CONTRACT_METRICS: readonly ContractMetric[] = [
   { name: 'npf_nats_disconnects_total', type: 'counter', labels: [], exporter: 'coordinator' },
   { name: 'npf_nats_events_dropped_total', type: 'counter', labels: [], exporter: 'coordinator' },
   { name: 'npf_worker_trials_running', type: 'gauge', labels: [], exporter: 'worker' },
+  { name: 'npf_worker_bundles_running', type: 'gauge', labels: [], exporter: 'worker' },
   { name: 'npf_worker_examples_per_second', type: 'gauge', labels: ['backend'], exporter: 'worker' },
   { name: 'npf_worker_epoch_duration_seconds', type: 'histogram', labels: ['backend'], exporter: 'worker' },
   { name: 'npf_worker_tfjs_bytes', type: 'gauge', labels: ['backend'], exporter: 'worker' },

@@ -43,6 +43,8 @@ export interface TaskLeasedPayload {
   attempt: number;
   /** GPU device the task runs on (absent: none). */
   gpuIndex?: number;
+  /** The bundle it trains in, as one stacked process with the other members (absent: alone). */
+  bundleId?: string;
   /** Human label of the trial, e.g. 'fc/sgd/relu seed 2'. */
   label?: string;
 }

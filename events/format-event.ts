@@ -50,7 +50,8 @@ function describe(e: NpfEventInput): string {
     case 'task.leased': {
       const p = e.payload;
       const gpu = isNumber(p.gpuIndex) ? ` on gpu ${p.gpuIndex}` : '';
-      return `leased to ${p.workerId} (attempt ${p.attempt})${gpu}${p.label ? ` ${p.label}` : ''}`;
+      const bundle = typeof p.bundleId === 'string' && p.bundleId ? ` in bundle ${p.bundleId.slice(0, 12)}` : '';
+      return `leased to ${p.workerId} (attempt ${p.attempt})${gpu}${bundle}${p.label ? ` ${p.label}` : ''}`;
     }
     case 'task.progress': {
       const p = e.payload;

@@ -4,16 +4,21 @@
  *
  * Task lifecycle on this worker: 'fetching' (parent checkpoint) -> 'running' (child process)
  * -> 'reporting' (upload + CompleteTasks / FailTask) -> removed.
+ *
+ * A slot is a process: the members of a bundle (fused trials, one stacked process) share one.
  */
 import type { TaskLease } from '../gen/npf/v1/sweep.js';
-import type { TrialProcess } from './trial-process.js';
+import type { BundleProcess } from './bundle-process.js';
 
 export type TaskPhase = 'fetching' | 'running' | 'reporting';
 
 export interface ActiveTask {
   readonly lease: TaskLease;
   phase: TaskPhase;
-  proc?: TrialProcess;
+  /** Its process (shared by the members of a bundle): stop() ends it. */
+  proc?: { stop(graceMs: number): Promise<unknown> };
+  /** The bundle's process, when the task is a member of one (lease.bundleId). */
+  bundle?: BundleProcess;
   /** The backend the trial uses (from the spec, then from the child's 'started' event). */
   backend: string;
   /** The coordinator asked to stop it (cancelled, or lease lost): report nothing. */
@@ -34,8 +39,19 @@ export class ActiveTasks {
     return this.tasks.size;
   }
 
+  /** Slots not taken by a process (a bundle takes one, whatever its size). */
   freeSlots(): number {
-    return this.concurrency - this.tasks.size;
+    return this.concurrency - this.processes();
+  }
+
+  /** Processes the held tasks need: one per bundle, one per task alone. */
+  processes(): number {
+    return new Set(this.all().map((t) => t.lease.bundleId || t.lease.taskId)).size;
+  }
+
+  /** Bundles with a member running (npf_worker_bundles_running). */
+  bundlesRunning(): number {
+    return new Set(this.all().filter((t) => t.phase === 'running' && t.lease.bundleId).map((t) => t.lease.bundleId)).size;
   }
 
   get(taskId: string): ActiveTask | undefined {

@@ -1,6 +1,7 @@
 /**
  * Messages between a worker and its trial child process (Node IPC, `process.send`).
- * Plain JSON: the child runs `runTrial` and reports progress, then exactly one result or error.
+ * Plain JSON: the child runs `runTrial` and reports progress, then exactly one result or error;
+ * a bundle's child runs its members as one stack and reports per member.
  */
 import type { CheckpointRef, TrialProgress, TrialResult, TrialSpec } from '../science/types.js';
 
@@ -19,12 +20,35 @@ export interface StartTrialMessage {
   resumeEveryMs?: number;
 }
 
-/** Child -> parent. */
+/** One member of a bundle: a leased task trained with the others as one stack (docs/fusion.md). */
+export interface BundleMemberStart {
+  taskId: string;
+  spec: TrialSpec;
+  gates?: CheckpointRef;
+  checkpointDir: string;
+}
+
+/** Parent -> child: train these tasks as one stacked process (science/fused/run-fused-trials.ts). */
+export interface StartBundleMessage {
+  type: 'start-bundle';
+  members: BundleMemberStart[];
+}
+
+/** Parent -> child of a bundle: stop one member between steps (its result says 'cancelled'). */
+export interface CancelMemberMessage {
+  type: 'cancel-member';
+  taskId: string;
+}
+
+/**
+ * Child -> parent. A bundle's child tags every message with the member's `taskId` and sends one
+ * result or error per member, each as soon as that member is done.
+ */
 export type ChildMessage =
-  | { type: 'progress'; event: TrialProgress; tfjsBytes?: number }
-  | { type: 'result'; result: TrialResult }
+  | { type: 'progress'; event: TrialProgress; tfjsBytes?: number; taskId?: string }
+  | { type: 'result'; result: TrialResult; taskId?: string }
   /** runTrial threw. `retryable` is false for deterministic errors (bad spec, bad checkpoint). */
-  | { type: 'error'; code: string; message: string; retryable: boolean };
+  | { type: 'error'; code: string; message: string; retryable: boolean; taskId?: string };
 
 export function isChildMessage(m: unknown): m is ChildMessage {
   if (typeof m !== 'object' || m === null) return false;

@@ -3,8 +3,9 @@
  *
  * `submit` queues a result (its checkpoints already uploaded) and flushes on the next
  * event-loop turn (setImmediate): results that became ready in the same turn share one round
- * trip, and no result ever waits on a timer. The batch asks for `leaseNextPerResult()` new tasks
- * per result (each frees a slot) and hands the leases of the answer to `onLeases`.
+ * trip, and no result ever waits on a timer. The batch asks for `leaseNextPerResult(item)` new
+ * tasks per result (1 for a result that frees a slot) and hands the leases of the answer to
+ * `onLeases`.
  *
  * Against an older coordinator that answers UNIMPLEMENTED, the batcher falls back for good to one
  * CompleteTask per result (each with its own lease_next), as the worker did before.
@@ -22,8 +23,11 @@ export interface CompletionBatcherOptions {
   sendBatch: (items: CompletionItem[], leaseNext: number) => Promise<CompleteTasksResponse>;
   /** CompleteTask for one result (with the caller's retries): the fallback. */
   sendOne: (item: CompletionItem, leaseNext: number) => Promise<CompleteTaskResponse>;
-  /** New tasks to ask for per reported result: 1 while the worker runs, 0 while it drains. */
-  leaseNextPerResult: () => number;
+  /**
+   * New tasks to ask for with a reported result: 1 when it frees a slot while the worker runs; 0
+   * while it drains, or for a bundle member whose process still trains other members.
+   */
+  leaseNextPerResult: (item: CompletionItem) => number;
   /** Leases granted in an answer (lease_next). */
   onLeases: (leases: readonly TaskLease[]) => void;
   /** Called once when the coordinator turns out not to know CompleteTasks. */
@@ -86,7 +90,7 @@ export class CompletionBatcher {
   }
 
   private sendOne(q: Queued): void {
-    this.o.sendOne(q.item, this.o.leaseNextPerResult()).then((res) => {
+    this.o.sendOne(q.item, this.o.leaseNextPerResult(q.item)).then((res) => {
       q.resolve();
       this.o.onLeases(res.nextLeases ?? []);
     }, q.reject);
@@ -97,7 +101,7 @@ export class CompletionBatcher {
     try {
       res = await this.o.sendBatch(
         batch.map((q) => q.item),
-        batch.length * this.o.leaseNextPerResult(),
+        batch.reduce((n, q) => n + this.o.leaseNextPerResult(q.item), 0),
       );
     } catch (err) {
       if ((err as { code?: unknown } | null)?.code === status.UNIMPLEMENTED) {

@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface WorkerMetrics {
   trialsRunning: Gauge;
+  bundlesRunning: Gauge;
   examplesPerSecond: Gauge<'backend'>;
   epochDuration: Histogram<'backend'>;
   tfjsBytes: Gauge<'backend'>;
@@ -14,7 +15,8 @@ export interface WorkerMetrics {
 
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   return {
-    trialsRunning: new Gauge({ name: 'npf_worker_trials_running', help: 'Trials this worker is running now', registers: [registry] }),
+    trialsRunning: new Gauge({ name: 'npf_worker_trials_running', help: 'Trials this worker is running now (every member of a bundle counts)', registers: [registry] }),
+    bundlesRunning: new Gauge({ name: 'npf_worker_bundles_running', help: 'Bundles of fused trials (stacked processes) this worker is running now', registers: [registry] }),
     examplesPerSecond: new Gauge({ name: 'npf_worker_examples_per_second', help: 'Training throughput of the last finished epoch', labelNames: ['backend'], registers: [registry] }),
     epochDuration: new Histogram({
       name: 'npf_worker_epoch_duration_seconds',

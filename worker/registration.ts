@@ -45,7 +45,7 @@ function packageVersion(): string {
 export interface RegistrationOptions {
   client: CoordinatorClient;
   retry: WorkerRetry;
-  options: Pick<ResolvedWorkerOptions, 'coordinator' | 'resources' | 'concurrency' | 'backend'>;
+  options: Pick<ResolvedWorkerOptions, 'coordinator' | 'resources' | 'concurrency' | 'backend' | 'fuse'>;
   log: (line: string) => void;
   /** Trials running now (said in the log line of a re-registration). */
   running: () => number;
@@ -72,7 +72,7 @@ export class Registration {
   /** RegisterWorker, retried while the coordinator is unreachable; `again` after it forgot this worker. */
   register(again = false): Promise<void> {
     if (this.pending) return this.pending;
-    const { coordinator, resources, concurrency, backend } = this.o.options;
+    const { coordinator, resources, concurrency, backend, fuse } = this.o.options;
     const gpus = this.o.gpus();
     this.pending = (async () => {
       const res = await this.o.retry.run('register', 'registering', () =>
@@ -82,6 +82,7 @@ export class Registration {
           backends: backend && backend !== 'auto' ? [backend] : detectBackends(gpus?.webgpu),
           version: packageVersion(),
           gpuNames: gpus?.names ?? [],
+          maxBundle: fuse,
         }),
       );
       const previous = this.workerId;
@@ -90,7 +91,7 @@ export class Registration {
       this.o.log(
         again
           ? `re-registered with ${coordinator} (was ${previous}); still running ${this.o.running()} trial(s)`
-          : `registered with ${coordinator}: cpu ${resources.cpu}, gpu ${resources.gpu}${gpuSummary(gpus)}, memory ${resources.memoryMb} MiB, concurrency ${concurrency}`,
+          : `registered with ${coordinator}: cpu ${resources.cpu}, gpu ${resources.gpu}${gpuSummary(gpus)}, memory ${resources.memoryMb} MiB, concurrency ${concurrency}${fuse > 1 ? `, up to ${fuse} fused trials per process` : ''}`,
       );
     })().finally(() => (this.pending = undefined));
     return this.pending;

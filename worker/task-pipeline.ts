@@ -9,6 +9,13 @@
  * While it runs, the trial's resume states are uploaded (artifact 'resume', latest first), and a
  * lease that carries one (`resume_from`, an earlier attempt's) starts the trial from it.
  *
+ * Leases with the same bundle id (fused trials, docs/fusion.md) share one child process
+ * (bundle-process.ts): each member still goes through its own phases, reports its own result or
+ * failure with its own fencing token, and is cancelled alone; a member whose gates cannot be
+ * fetched fails alone and the others start without it. Fused members write no resume states; a
+ * retried task (the only kind with one) is never bundled, and one that came bundled with a resume
+ * state would run alone.
+ *
  * A task the coordinator cancels reports nothing; a task stopped by drain is handed back as
  * interrupted (not a failure: it does not use up one of the task's attempts). Every coordinator call goes through WorkerRetry ('report' row).
  */
@@ -32,7 +39,8 @@ import type { FailureReason } from './failure.js';
 import { placementEnv } from './gpu-inventory.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { ProgressBuffer } from './progress-buffer.js';
-import { TrialProcess } from './trial-process.js';
+import { BundleProcess } from './bundle-process.js';
+import { TrialProcess, type TrialProcessOutcome } from './trial-process.js';
 import type { ResolvedWorkerOptions } from './worker-options.js';
 import type { WorkerRetry } from './worker-retry.js';
 
@@ -53,6 +61,13 @@ export interface TaskPipelineOptions {
 }
 
 const DRAINING_NOT_STARTED = 'worker is draining; the task was not started';
+
+/** A task ready to train: its resolved spec, its verified gates, its directory. */
+interface Prepared {
+  spec: TrialSpec;
+  gates?: CheckpointRef;
+  dir: string;
+}
 
 export function shortId(taskId: string): string {
   return taskId.slice(0, 12);
@@ -77,21 +92,37 @@ export class TaskPipeline {
       // Ask for the next trial with the result (lease_next): the reported task still counts in
       // the active tasks until its answer, so no LeaseTasks in flight was sized for its slot, and
       // the slot passes straight to the new lease without a LeaseTasks round trip. Not while draining.
-      leaseNextPerResult: () => (o.isRunning() ? 1 : 0),
+      leaseNextPerResult: (item) => (o.isRunning() && this.freesSlot(item.taskId) ? 1 : 0),
       onLeases: (leases) => this.accept(leases),
       onFallback: () => o.log('the coordinator has no CompleteTasks (an older version): reporting results one CompleteTask each'),
     });
   }
 
+  /** Members of each bundle that have not yet reported (a bundle's slot is free once none is left). */
+  private readonly bundleOpen = new Map<string, Set<string>>();
+
+  /** Whether reporting this task frees its slot: alone, or the last member of its bundle to report. */
+  private freesSlot(taskId: string): boolean {
+    const bundleId = this.o.tasks.get(taskId)?.lease.bundleId;
+    if (!bundleId) return true;
+    const open = this.bundleOpen.get(bundleId);
+    open?.delete(taskId);
+    return !open || open.size === 0;
+  }
+
   /** Start leased tasks (from LeaseTasks or CompleteTask's next_leases); hand them back when draining. */
   accept(leases: readonly TaskLease[]): void {
+    const bundles = new Map<string, TaskLease[]>();
     for (const lease of leases) {
       if (!this.o.isRunning()) {
         void this.report(lease, 'drained', DRAINING_NOT_STARTED, true);
         continue;
       }
-      this.start(lease);
+      // A lease with a resume state is an earlier attempt's: it runs alone (never bundled by the coordinator anyway).
+      if (lease.bundleId && !lease.resumeFrom?.sha256) bundles.set(lease.bundleId, [...(bundles.get(lease.bundleId) ?? []), lease]);
+      else this.start(lease);
     }
+    for (const members of bundles.values()) this.startBundle(members);
   }
 
   /** The coordinator asked to stop a task (heartbeat answer). */
@@ -101,23 +132,102 @@ export class TaskPipeline {
     if (!t || t.cancelled || t.phase === 'reporting') return;
     t.cancelled = true;
     this.o.log(`task ${shortId(taskId)}: cancelled by the coordinator; stopping its trial`);
-    void t.proc?.stop(this.o.options.killGraceMs);
+    // A bundle member leaves the stack; the other members go on.
+    if (t.bundle) t.bundle.cancelMember(taskId);
+    else void t.proc?.stop(this.o.options.killGraceMs);
   }
 
-  private start(lease: TaskLease): void {
+  /** Track a leased task until `work` settles. */
+  private track(lease: TaskLease, work: (task: ActiveTask) => Promise<void>): ActiveTask {
     const { tasks, progress, metrics } = this.o;
     const task: ActiveTask = { lease, phase: 'fetching', backend: 'unknown', cancelled: false, drained: false, done: Promise.resolve() };
     tasks.add(task);
     progress.track(lease.taskId, lease.fencingToken);
-    task.done = this.run(task)
+    task.done = work(task)
       .catch((err: unknown) => this.o.log(`task ${shortId(lease.taskId)}: ${describeError(err)}`))
       .finally(() => {
         this.resumeUploads.delete(lease.taskId);
         progress.untrack(lease.taskId);
         tasks.remove(lease.taskId);
         metrics.trialsRunning.set(tasks.running());
+        metrics.bundlesRunning.set(tasks.bundlesRunning());
       });
+    return task;
   }
+
+  private start(lease: TaskLease): void {
+    this.track(lease, (task) => this.run(task));
+  }
+
+  /**
+   * The members of one bundle: each is fetched (spec, gates) on its own; those ready start
+   * together in one stacked process; each then reports on its own.
+   */
+  private startBundle(leases: TaskLease[]): void {
+    const bundleId = leases[0].bundleId;
+    const open = new Set(leases.map((l) => l.taskId));
+    this.bundleOpen.set(bundleId, open);
+    // The process starts once every member is fetched (or has failed alone).
+    let release!: (ready: Map<string, Prepared>) => void;
+    const started = new Promise<Map<string, Prepared>>((r) => (release = r));
+    const ready = new Map<string, Prepared>();
+    let pending = leases.length;
+    const member = async (task: ActiveTask): Promise<void> => {
+      let prepared: Prepared | undefined;
+      try {
+        prepared = await this.prepare(task);
+      } finally {
+        if (prepared) ready.set(task.lease.taskId, prepared);
+        if (--pending === 0) release(ready);
+      }
+      if (!prepared) return;
+      await started;
+      // No process: cancelled before the start, or handed back because the worker drains.
+      if (!task.bundle) return;
+      await this.finish(task, prepared, await task.bundle.outcome(task.lease.taskId));
+    };
+    const members = leases.map((lease) =>
+      this.track(lease, async (task) => {
+        try {
+          await member(task);
+        } finally {
+          open.delete(lease.taskId);
+          if (open.size === 0) this.bundleOpen.delete(bundleId);
+        }
+      }),
+    );
+    // Registered before any member awaits `started`, so the process exists when they go on.
+    void started.then((prepared) => {
+      const runnable = members.filter((t) => prepared.has(t.lease.taskId) && !t.cancelled);
+      if (runnable.length === 0) return;
+      if (!this.o.isRunning()) {
+        for (const t of runnable) void this.report(t.lease, 'drained', DRAINING_NOT_STARTED, true);
+        return;
+      }
+      const first = runnable[0];
+      const memoryMb = first.lease.resources?.memoryMb ?? 0;
+      const bundle = new BundleProcess({
+        childScript: this.o.childScript,
+        members: runnable.map((t) => {
+          const p = prepared.get(t.lease.taskId) as Prepared;
+          return { taskId: t.lease.taskId, spec: p.spec, gates: p.gates, checkpointDir: join(p.dir, 'checkpoints') };
+        }),
+        env: this.childEnv(first.lease),
+        maxOldSpaceMb: memoryMb >= 512 ? memoryMb : undefined,
+        onProgress: (taskId, event, bytes) => {
+          const t = this.o.tasks.get(taskId);
+          if (t) this.onProgress(t, event, bytes);
+        },
+      });
+      for (const t of runnable) {
+        t.bundle = bundle;
+        t.proc = bundle;
+        this.setPhase(t, 'running');
+      }
+      this.o.log(`bundle ${shortId(bundleId)}: ${runnable.length} fused trial(s) started in one process (pid ${bundle.pid})`);
+    });
+  }
+
 
   /**
    * The task's own folder under the work dir, removed when the task ends: named from the lease, so
@@ -134,14 +244,21 @@ export class TaskPipeline {
   private setPhase(task: ActiveTask, phase: ActiveTask['phase']): void {
     task.phase = phase;
     this.o.metrics.trialsRunning.set(this.o.tasks.running());
+    this.o.metrics.bundlesRunning.set(this.o.tasks.bundlesRunning());
   }
 
-  private async run(task: ActiveTask): Promise<void> {
+  /**
+   * The task's spec and gates, ready to train, or undefined when it cannot start (reported
+   * here: invalid spec, gates not available, draining) or was cancelled meanwhile.
+   */
+  private async prepare(task: ActiveTask): Promise<Prepared | undefined> {
     const { lease } = task;
-    const { options, retry, client, cache } = this.o;
-    const dir = this.taskDir(lease);
+    const { retry, client, cache } = this.o;
     const parsed = this.specOf(lease);
-    if ('invalid' in parsed) return this.report(lease, 'invalid', parsed.invalid, false);
+    if ('invalid' in parsed) {
+      await this.report(lease, 'invalid', parsed.invalid, false);
+      return undefined;
+    }
     const { spec } = parsed;
     let gates: CheckpointRef | undefined;
     if (lease.gatesFrom?.sha256) {
@@ -150,28 +267,43 @@ export class TaskPipeline {
         const path = await retry.run('report', `downloading checkpoint ${ref.sha256.slice(0, 12)}`, () => cache.fetch(client, ref));
         gates = { path, sha256: ref.sha256 };
       } catch (err) {
-        if (task.cancelled) return;
+        if (task.cancelled) return undefined;
         const deterministic = err instanceof ArtifactIntegrityError || grpcCode(err) === grpc.status.NOT_FOUND;
-        return this.report(lease, 'artifact', `could not get the parent checkpoint ${ref.name} (${ref.sha256.slice(0, 12)}...): ${describeError(err)}`, !deterministic);
+        await this.report(lease, 'artifact', `could not get the parent checkpoint ${ref.name} (${ref.sha256.slice(0, 12)}...): ${describeError(err)}`, !deterministic);
+        return undefined;
       }
     }
-    if (task.cancelled) return;
-    if (!this.o.isRunning()) return this.report(lease, 'drained', DRAINING_NOT_STARTED, true);
-    const resume = await this.fetchResumeState(lease);
-    if (task.cancelled) return;
-
-    const env: NodeJS.ProcessEnv = { ...options.childEnv, ...placementEnv(lease.gpuIndex, options.resources.gpu) };
-    const memoryMb = lease.resources?.memoryMb ?? 0;
+    if (task.cancelled) return undefined;
+    if (!this.o.isRunning()) {
+      await this.report(lease, 'drained', DRAINING_NOT_STARTED, true);
+      return undefined;
+    }
+    const dir = this.taskDir(lease);
     await mkdir(join(dir, 'checkpoints'), { recursive: true });
     task.backend = spec.backend;
+    return { spec, gates, dir };
+  }
+
+  /** Environment of a task's child: its GPU, or none. */
+  private childEnv(lease: TaskLease): NodeJS.ProcessEnv {
+    return { ...this.o.options.childEnv, ...placementEnv(lease.gpuIndex, this.o.options.resources.gpu) };
+  }
+
+  private async run(task: ActiveTask): Promise<void> {
+    const { lease } = task;
+    const prepared = await this.prepare(task);
+    if (!prepared) return;
+    const resume = await this.fetchResumeState(lease);
+    if (task.cancelled) return;
+    const memoryMb = lease.resources?.memoryMb ?? 0;
     const proc = new TrialProcess({
       childScript: this.o.childScript,
-      spec,
-      gates,
-      checkpointDir: join(dir, 'checkpoints'),
+      spec: prepared.spec,
+      gates: prepared.gates,
+      checkpointDir: join(prepared.dir, 'checkpoints'),
       resume,
-      resumeEveryMs: options.resumeEveryMs,
-      env,
+      resumeEveryMs: this.o.options.resumeEveryMs,
+      env: this.childEnv(lease),
       maxOldSpaceMb: memoryMb >= 512 ? memoryMb : undefined,
       onProgress: (event, bytes) => this.onProgress(task, event, bytes),
     });
@@ -182,7 +314,14 @@ export class TaskPipeline {
     this.setPhase(task, 'reporting');
     // The last resume state goes up before the task is handed back (its next attempt starts from it).
     await this.resumeUploads.get(lease.taskId)?.chain;
+    await this.finish(task, prepared, outcome);
+  }
 
+  /** Report how the task's trial ended: its result (checkpoints uploaded first), a failure, or nothing when cancelled. */
+  private async finish(task: ActiveTask, prepared: Prepared, outcome: TrialProcessOutcome): Promise<void> {
+    const { lease } = task;
+    const { retry, client } = this.o;
+    this.setPhase(task, 'reporting');
     try {
       if (task.cancelled) {
         this.o.log(`task ${shortId(lease.taskId)}: stopped (cancelled by the coordinator)`);
@@ -211,7 +350,7 @@ export class TaskPipeline {
     } catch (err) {
       this.o.log(`task ${shortId(lease.taskId)}: the coordinator refused the report (${describeCallError(err)}); dropping it`);
     } finally {
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      await rm(prepared.dir, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 

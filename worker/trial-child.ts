@@ -1,7 +1,9 @@
 /**
  * Entry point of a trial child process (`node dist/worker/trial-child.js`, forked by the worker
  * with an IPC channel). It receives one StartTrialMessage, runs the trial and
- * reports progress and exactly one result or error, then exits. It downloads nothing: the worker
+ * reports progress and exactly one result or error, then exits. Or it receives one
+ * StartBundleMessage, trains the members as one stack (science/fused/run-fused-trials.ts) and
+ * reports per member, each result as soon as that member is done; CancelMemberMessage stops one. It downloads nothing: the worker
  * validated the spec and passes the verified parent checkpoint beside it (`gates`).
  *
  * Isolation is the point: an OOM or a crash inside TensorFlow.js kills this process, never the
@@ -15,7 +17,7 @@
  */
 import { NpfError, describeError } from '../common/errors.js';
 import type { RunTrialOptions, TrialResult, TrialSpec } from '../science/types.js';
-import type { ChildMessage, StartTrialMessage } from './child-protocol.js';
+import type { BundleMemberStart, ChildMessage, StartBundleMessage, StartTrialMessage } from './child-protocol.js';
 import { isFakeRunnerName, runFakeTrial } from './fake-trainer.js';
 import { isRetryable } from './failure.js';
 
@@ -85,18 +87,100 @@ async function runOne(start: StartTrialMessage): Promise<number> {
   }
 }
 
+/** How the members of a bundle run: fused (the real core), or each by the fake runner at once. */
+type RunMembers = (
+  members: BundleMemberStart[],
+  opts: (m: BundleMemberStart) => RunTrialOptions,
+  onOutcome: (i: number, outcome: { ok: true; result: TrialResult } | { ok: false; error: unknown }) => void,
+) => Promise<void>;
+
+async function loadBundleRunner(): Promise<{ runMembers: RunMembers; tfjsBytes: () => number | undefined }> {
+  const name = process.env.NPF_TRIAL_RUNNER;
+  if (name && name !== 'real') {
+    if (!isFakeRunnerName(name)) throw new NpfError('INVALID_INPUT', `NPF_TRIAL_RUNNER=${name} is not a known trial runner (real, fake-sleep, fake-crash)`);
+    const runMembers: RunMembers = async (members, opts, onOutcome) => {
+      await Promise.all(
+        members.map((m, i) =>
+          runFakeTrial(name, m.spec, opts(m)).then(
+            (result) => onOutcome(i, { ok: true, result }),
+            (error: unknown) => onOutcome(i, { ok: false, error }),
+          ),
+        ),
+      );
+    };
+    return { runMembers, tfjsBytes: () => undefined };
+  }
+  const [{ runFusedTrials }, tf] = await Promise.all([import('../science/fused/run-fused-trials.js'), import('@tensorflow/tfjs-core')]);
+  const runMembers: RunMembers = async (members, opts, onOutcome) => {
+    await runFusedTrials(
+      members.map((m) => ({ spec: m.spec, options: opts(m) })),
+      { onOutcome },
+    );
+  };
+  return { runMembers, tfjsBytes: tfjsMemoryProbe(tf) };
+}
+
+function errorMessage(err: unknown, taskId: string): ChildMessage {
+  const code = err instanceof NpfError ? err.code : undefined;
+  if (!(err instanceof NpfError)) process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return { type: 'error', code: code ?? 'ERROR', message: describeError(err), retryable: isRetryable(err), taskId };
+}
+
+async function runBundle(start: StartBundleMessage): Promise<number> {
+  const aborts = new Map(start.members.map((m) => [m.taskId, new AbortController()]));
+  const abortAll = (): void => {
+    for (const a of aborts.values()) a.abort();
+  };
+  process.on('SIGTERM', abortAll);
+  process.on('SIGINT', abortAll);
+  process.on('message', (m: unknown) => {
+    const msg = m as { type?: string; taskId?: string };
+    if (msg?.type === 'cancel-member' && msg.taskId) aborts.get(msg.taskId)?.abort();
+  });
+  const reported = new Set<string>();
+  const sends: Promise<void>[] = [];
+  try {
+    const { runMembers, tfjsBytes } = await loadBundleRunner();
+    await runMembers(
+      start.members,
+      (m) => ({
+        gates: m.gates,
+        checkpointDir: m.checkpointDir,
+        signal: aborts.get(m.taskId)?.signal,
+        onProgress: (event) => {
+          if (event.kind === 'step') return;
+          void send({ type: 'progress', event, tfjsBytes: event.kind === 'epoch' ? tfjsBytes() : undefined, taskId: m.taskId });
+        },
+      }),
+      (i, outcome) => {
+        const taskId = start.members[i].taskId;
+        reported.add(taskId);
+        sends.push(send(outcome.ok ? { type: 'result', result: outcome.result, taskId } : errorMessage(outcome.error, taskId)));
+      },
+    );
+    await Promise.all(sends);
+    return 0;
+  } catch (err) {
+    // What the members share failed (backend, dataset, incompatible members): each member not yet
+    // reported gets that error.
+    await Promise.all(sends);
+    await Promise.all(start.members.filter((m) => !reported.has(m.taskId)).map((m) => send(errorMessage(err, m.taskId))));
+    return 1;
+  }
+}
+
 if (!process.send) {
   process.stderr.write('trial-child: must be started by an npf worker with an IPC channel\n');
   process.exit(2);
 }
 process.on('disconnect', () => process.exit(1)); // the worker is gone: stop training
 process.once('message', (m: unknown) => {
-  const msg = m as StartTrialMessage;
-  if (msg?.type !== 'start') {
+  const msg = m as StartTrialMessage | StartBundleMessage;
+  if (msg?.type !== 'start' && msg?.type !== 'start-bundle') {
     process.stderr.write('trial-child: expected a start message\n');
     process.exit(2);
   }
-  runOne(msg).then(
+  (msg.type === 'start' ? runOne(msg) : runBundle(msg)).then(
     (code) => {
       process.removeAllListeners('disconnect');
       process.exit(code);

@@ -2,12 +2,13 @@
  * WorkerOptions (docs/runtime-contract.md) validated once into a fully resolved form.
  */
 import type { ClientTls } from '../common/grpc-client-credentials.js';
+import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { InvalidInputError } from '../common/errors.js';
 import type { BackendName } from '../science/types.js';
-import { BACKENDS } from '../science/backend/backend-choice.js';
+import { BACKENDS, chooseBackend, type InstalledBackends } from '../science/backend/backend-choice.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { DEFAULT_KILL_GRACE_MS } from './drain-budget.js';
 import type { GpuInventory } from './gpu-inventory.js';
@@ -36,6 +37,11 @@ export interface WorkerOptions {
   workDir: string;
   /** Backend for trials whose spec says 'auto' (default: leave 'auto' to the science core). */
   backend?: BackendName;
+  /**
+   * Most trials to train as one stacked process (a bundle of fused trials, docs/fusion.md); 1:
+   * one trial per process. Default: by the backend dense trials run on here (defaultFuse).
+   */
+  fuse?: number;
   /** /metrics and /healthz (default '0.0.0.0:9465'; null: no HTTP server). */
   httpListen?: string | null;
   log?: (line: string) => void;
@@ -63,6 +69,32 @@ export interface WorkerOptions {
   gpuInventory?: () => Promise<GpuInventory>;
 }
 
+/**
+ * Stack size by the backend a worker's dense (FC) trials run on, where fusion was measured to pay
+ * (BENCHMARKS.md, docs/fusion.md): wasm 8. Elsewhere 1 (no bundles) until measured.
+ */
+const FUSE_BY_BACKEND: Partial<Record<string, number>> = { wasm: 8 };
+
+/** The default --fuse of a worker with `backend` (its --backend) and these optional backends installed. */
+export function defaultFuse(backend: BackendName | undefined, installed: InstalledBackends): number {
+  const decision = chooseBackend(backend ?? 'auto', false, installed);
+  return decision.ok ? (FUSE_BY_BACKEND[decision.choice.backend] ?? 1) : 1;
+}
+
+/** Which optional tfjs-node backends this process could load (resolution only, nothing loaded). */
+function installedHere(): InstalledBackends {
+  const require = createRequire(import.meta.url);
+  const has = (pkg: string): boolean => {
+    try {
+      require.resolve(pkg);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return { tensorflow: has('@tensorflow/tfjs-node'), tensorflowGpu: has('@tensorflow/tfjs-node-gpu'), cudaDevices: 0 };
+}
+
 export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'token' | 'tls' | 'backend' | 'resources' | 'httpListen' | 'registry' | 'childScript' | 'childEnv' | 'gpuInventory'>> & {
   token?: string;
   tls?: ClientTls;
@@ -85,6 +117,7 @@ const schema = z.object({
   killGraceMs: z.number().int().min(0).optional(),
   leaseWaitMs: z.number().int().min(0).optional(),
   resumeEveryMs: z.number().int().min(0).optional(),
+  fuse: z.number().int().min(1).max(64).optional(),
   backend: z.enum(BACKENDS).optional(),
 });
 
@@ -103,6 +136,7 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     killGraceMs: opts.killGraceMs,
     leaseWaitMs: opts.leaseWaitMs,
     resumeEveryMs: opts.resumeEveryMs,
+    fuse: opts.fuse,
     backend: opts.backend,
   });
   if (!parsed.success) {
@@ -125,6 +159,7 @@ export function resolveWorkerOptions(opts: WorkerOptions): ResolvedWorkerOptions
     concurrency: opts.concurrency ?? Math.max(1, Math.floor(cpu)),
     workDir: opts.workDir,
     backend: opts.backend,
+    fuse: opts.fuse ?? defaultFuse(opts.backend, installedHere()),
     httpListen: opts.httpListen === undefined ? '0.0.0.0:9465' : opts.httpListen,
     log: opts.log ?? ((line: string) => process.stderr.write(`${line}\n`)),
     drainGraceMs: opts.drainGraceMs ?? 25_000,

@@ -17,6 +17,12 @@ const SPEC = defineCommand({
   positionals: { min: 0, max: 1, what: 'sweep (id or name)' },
 });
 
+/** ' (8 fused in 1 bundle)': the running tasks that train as members of stacked processes. */
+function bundles(s: SweepInfo): string {
+  if (!s.bundles) return '';
+  return ` (${s.bundledTasks} fused in ${s.bundles} bundle${s.bundles === 1 ? '' : 's'})`;
+}
+
 function line(s: SweepInfo): string {
   const c = s.counts ?? { blocked: 0, pending: 0, leased: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
   const total = c.blocked + c.pending + c.leased + c.running + c.succeeded + c.failed + c.cancelled;
@@ -26,7 +32,7 @@ function line(s: SweepInfo): string {
     s.name.padEnd(24),
     s.state.padEnd(9),
     `${c.succeeded}/${total} done`.padEnd(14),
-    `running ${c.leased + c.running}, pending ${c.pending}, blocked ${c.blocked}, failed ${c.failed}, cancelled ${c.cancelled}`,
+    `running ${c.leased + c.running}${bundles(s)}, pending ${c.pending}, blocked ${c.blocked}, failed ${c.failed}, cancelled ${c.cancelled}`,
     ` cells ${s.cellsComplete}/${s.cellsTotal}`,
     ` ${when}`,
   ].join(' ');

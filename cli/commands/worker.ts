@@ -31,6 +31,8 @@ const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
   --concurrency N           trials at once (default: --cpus)
   --work-dir DIR            checkpoint cache and scratch (default ./.npf-worker)
   --backend B               backend for specs that say auto: wasm, cpu, tensorflow, tensorflow-gpu, webgpu
+  --fuse N|off              most compatible trials trained as one stacked process (fused trials;
+                            default: 8 where FC trials run on wasm, otherwise off)
   --http HOST:PORT          /metrics and /healthz (default 0.0.0.0:9465; 'off' to disable)
   --drain-grace-s S         on SIGTERM, seconds running trials may go on (default 25)
   --termination-grace-s S   seconds between SIGTERM and SIGKILL (Kubernetes: the pod's
@@ -54,13 +56,23 @@ const SPEC = defineCommand({
     concurrency: { kind: 'int', min: 1 },
     'work-dir': { kind: 'string' },
     backend: { kind: 'string', choices: BACKENDS },
+    fuse: { kind: 'string' },
     http: { kind: 'string' },
     'drain-grace-s': { kind: 'number', min: 0 },
     'termination-grace-s': { kind: 'number', min: 0 },
     'memory-headroom-mb': { kind: 'int', min: 0 },
     'resume-every-s': { kind: 'number', min: 0 },
   },
+  check: (v) => (Number.isNaN(parseFuse(v.fuse)) ? [`--fuse expects 'off' or a whole number from 1 to 64, got '${v.fuse}'`] : []),
 });
+
+/** --fuse: 'off' (one trial per process) or a whole number 1..64; undefined: the backend's default; NaN: invalid. */
+function parseFuse(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'off') return 1;
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 1 && n <= 64 ? n : Number.NaN;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { help, values } = parseCommandArgs(SPEC, argv);
@@ -83,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     memoryMb = whole - headroomMb;
     if (memoryMb < 1) throw new InvalidInputError(`--memory-headroom-mb ${headroomMb}: leaves nothing of ${whole} MiB to offer`, { headroomMb, memoryMb: whole });
   }
+  const fuse = parseFuse(values.fuse);
 
   // A signal while still registering: nothing is leased yet, so there is nothing to hand back.
   const early = (sig: NodeJS.Signals) => {
@@ -99,6 +112,7 @@ export async function run(argv: string[]): Promise<number> {
     concurrency,
     workDir: resolve(values['work-dir'] ?? '.npf-worker'),
     backend: values.backend as BackendName | undefined,
+    fuse,
     httpListen: values.http === 'off' ? null : values.http,
     drainGraceMs,
     resumeEveryMs: values['resume-every-s'] === undefined ? undefined : Math.round(values['resume-every-s'] * 1000),

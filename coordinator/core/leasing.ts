@@ -2,10 +2,18 @@
  * Leasing: which ready tasks a worker gets (scheduler.ts places them on its free resources), in
  * one write, and LeaseTasks' long poll. Also used by CompleteTask's lease_next, inside the
  * completion's own write.
+ *
+ * Bundles (docs/fusion.md): for a worker that trains several trials as one stacked process
+ * (registered max_bundle > 1), each placed first-attempt task with a fusion key gathers ready
+ * first-attempt tasks of the same key, up to the worker's and the sweep's limit. Every member is
+ * leased like any task (its own attempt, fencing token, lease expiry, report); the bundle holds
+ * the resources of one task (the scheduler sees one process) and its id is the leader's task id.
+ * A retried task (attempt > 0) always runs alone.
  */
 import { NotFoundError } from '../errors.js';
 import { leaseExpiry } from '../lease-policy.js';
 import { placeTasks, type Candidate, type HeldAllocation } from '../scheduler.js';
+import type { TaskRow } from '../store/rows.js';
 import type { LeaseWorkerRow } from '../store/workers.js';
 import { requireId, type CoreContext } from './context.js';
 import { RESUME_ARTIFACT, type Lease } from './types.js';
@@ -53,7 +61,7 @@ export class Leasing {
    * the whole look-ahead cost ~0.8 ms a call), and only the placed tasks are read in full.
    */
   leaseWithinWrite(workerId: string, maxTasks: number): Lease[] {
-    const { store, opts, life, events } = this.c;
+    const { store, opts, life } = this.c;
     const w = this.worker(workerId);
     const max = Math.max(1, Math.min(Math.floor(maxTasks) || 1, 256));
     const now = opts.now();
@@ -90,37 +98,73 @@ export class Leasing {
     }));
     const placements = placeTasks({ cpu: w.cpu, gpu: w.gpu, memoryMb: w.memory_mb }, held, candidates, max);
     const leases: Lease[] = [];
+    // Greedy, in placement order: a placed task already gathered into an earlier bundle is not
+    // leased again (its slot stays free for the next call).
+    const taken = new Set<string>();
+    let bundles = 0;
     for (const p of placements) {
-      const row = life.task(p.taskId);
-      const specJson = store.tasks.specJson(p.taskId);
-      const attempt = row.attempt + 1;
-      const parent = row.parent_task_id ? life.parentCheckpoint(row) : undefined;
-      // An earlier attempt's resume state (a first attempt has none to look up).
-      const resume = row.attempt > 0 ? store.artifacts.get(row.task_id, RESUME_ARTIFACT) : undefined;
-      life.setState(row, 'leased', {
-        attempt,
-        tries: row.tries + 1,
-        lease_worker: workerId,
-        lease_expires_ms: leaseExpiry(now, opts.leaseTtlMs),
-        leased_at_ms: now,
-        gpu_indices: p.gpuIndices.length ? JSON.stringify(p.gpuIndices) : '[]',
-        error: null,
-      });
-      const sweeps = life.sweepsOf(row.task_id);
-      events.task(sweeps, row.task_id, 'task.leased', p.gpuIndices.length ? { workerId, attempt, gpuIndex: p.gpuIndices[0] } : { workerId, attempt });
-      leases.push({
-        taskId: row.task_id,
-        sweepId: sweeps[0] ?? '',
-        fencingToken: attempt,
-        specJson,
-        parentCheckpoint: parent ? { name: parent.name, sha256: parent.sha256, size: parent.size, epoch: parent.epoch } : undefined,
-        resumeFrom: resume ? { name: resume.name, sha256: resume.sha256, size: resume.size, epoch: resume.epoch } : undefined,
-        resources: { cpu: row.cpu, gpu: row.gpu, memoryMb: row.memory_mb },
-        gpuIndex: p.gpuIndices[0] ?? -1,
-      });
+      if (taken.has(p.taskId)) continue;
+      taken.add(p.taskId);
+      const leader = life.task(p.taskId);
+      const members = [leader, ...this.bundleMates(leader, w.max_bundle, now, taken)];
+      const bundleId = members.length > 1 ? leader.task_id : undefined;
+      if (bundleId) bundles++;
+      for (const row of members) leases.push(this.grant(workerId, row, p.gpuIndices, now, bundleId));
     }
-    if (leases.length) store.afterCommit(() => this.c.observer.leaseGranted?.(leases.length));
+    if (leases.length) store.afterCommit(() => this.c.observer.leaseGranted?.(leases.length, bundles));
     return leases;
+  }
+
+  /**
+   * Ready tasks to train with `leader` as one stack: same fusion key, first attempts, at most
+   * min(worker's max_bundle, the sweep's fuse) - 1, none already `taken` (which it extends).
+   */
+  private bundleMates(leader: TaskRow, workerMax: number, now: number, taken: Set<string>): TaskRow[] {
+    if (workerMax <= 1 || !leader.fusion_key || leader.attempt !== 0) return [];
+    const size = leader.fuse_max > 0 ? Math.min(workerMax, leader.fuse_max) : workerMax;
+    if (size <= 1) return [];
+    const ids = this.c.store.tasks.readyBundleMates(leader.fusion_key, now, size - 1 + taken.size).filter((id) => !taken.has(id));
+    const mates = ids.slice(0, size - 1);
+    for (const id of mates) taken.add(id);
+    return mates.map((id) => this.c.life.task(id));
+  }
+
+  /** Lease one task to the worker (its next attempt), inside the current write. */
+  private grant(workerId: string, row: TaskRow, gpuIndices: number[], now: number, bundleId: string | undefined): Lease {
+    const { store, opts, life, events } = this.c;
+    const specJson = store.tasks.specJson(row.task_id);
+    const attempt = row.attempt + 1;
+    const parent = row.parent_task_id ? life.parentCheckpoint(row) : undefined;
+    // An earlier attempt's resume state (a first attempt has none to look up).
+    const resume = row.attempt > 0 ? store.artifacts.get(row.task_id, RESUME_ARTIFACT) : undefined;
+    life.setState(row, 'leased', {
+      attempt,
+      tries: row.tries + 1,
+      lease_worker: workerId,
+      lease_expires_ms: leaseExpiry(now, opts.leaseTtlMs),
+      leased_at_ms: now,
+      gpu_indices: gpuIndices.length ? JSON.stringify(gpuIndices) : '[]',
+      error: null,
+      bundle_id: bundleId ?? null,
+    });
+    const sweeps = life.sweepsOf(row.task_id);
+    events.task(sweeps, row.task_id, 'task.leased', {
+      workerId,
+      attempt,
+      ...(gpuIndices.length ? { gpuIndex: gpuIndices[0] } : {}),
+      ...(bundleId ? { bundleId } : {}),
+    });
+    return {
+      taskId: row.task_id,
+      sweepId: sweeps[0] ?? '',
+      fencingToken: attempt,
+      specJson,
+      parentCheckpoint: parent ? { name: parent.name, sha256: parent.sha256, size: parent.size, epoch: parent.epoch } : undefined,
+      resumeFrom: resume ? { name: resume.name, sha256: resume.sha256, size: resume.size, epoch: resume.epoch } : undefined,
+      resources: { cpu: row.cpu, gpu: row.gpu, memoryMb: row.memory_mb },
+      gpuIndex: gpuIndices[0] ?? -1,
+      ...(bundleId ? { bundleId } : {}),
+    };
   }
 
   /** The worker's resources and draining flag (NOT_FOUND if unknown). */

@@ -114,6 +114,11 @@ export class ReadModels {
       counts: this.c.life.countsOf(s.sweep_id),
       cellsComplete: this.c.store.sweeps.cellsComplete(s.sweep_id),
       cellsTotal: s.cells_total,
+      ...bundles(this.c.store.tasks.bundlesOfSweep(s.sweep_id)),
     };
   }
+}
+
+function bundles([count, members]: [number, number]): { bundles: number; bundledTasks: number } {
+  return { bundles: count, bundledTasks: members };
 }

@@ -92,6 +92,7 @@ export class Sweeps {
               state: t.parent ? 'blocked' : 'pending',
               keyJson: JSON.stringify(t.key),
               specJson: JSON.stringify(t.spec),
+              fusion: t.fusion,
             },
             now,
           );
@@ -99,8 +100,10 @@ export class Sweeps {
           fresh.push(t.taskId);
         } else if (row.state === 'succeeded') {
           alreadyDone++;
-        } else if (row.state === 'failed' || row.state === 'cancelled') {
-          life.setState(row, t.parent ? 'blocked' : 'pending', { tries: 0, not_before_ms: 0, error: null });
+        } else {
+          // Not finished: the latest sweep's fuse setting applies from its next lease.
+          store.tasks.setFusion(t.taskId, t.fusion);
+          if (row.state === 'failed' || row.state === 'cancelled') life.setState(row, t.parent ? 'blocked' : 'pending', { tries: 0, not_before_ms: 0, error: null });
         }
         const linked = store.sweeps.link(sweepId, t.taskId);
         // Count it open for this sweep unless setState already did (re-arm of a linked task).

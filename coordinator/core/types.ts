@@ -19,7 +19,8 @@ export interface CoreOptions extends RetryPolicy {
 
 /** What the metrics layer is told as things happen (counters, histograms). */
 export interface CoreObserver {
-  leaseGranted?(n: number): void;
+  /** `n` leases granted, `bundles` of them as bundles (each several of the n). */
+  leaseGranted?(n: number, bundles: number): void;
   leaseExpired?(n: number): void;
   taskRetried?(): void;
   taskFinished?(regime: string, seconds: number): void;
@@ -60,6 +61,8 @@ export interface Lease {
   resources: ResourceRequest;
   /** GPU device to use, or -1 for none. */
   gpuIndex: number;
+  /** The bundle it trains in (its leader's task id: one stacked process), or undefined when alone. */
+  bundleId?: string;
 }
 
 /** Tasks by state. */
@@ -76,6 +79,9 @@ export interface SweepSummary {
   /** Table cells with every seed finished. */
   cellsComplete: number;
   cellsTotal: number;
+  /** Bundles (stacked processes of fused trials) among its leased and running tasks, and their members. */
+  bundles: number;
+  bundledTasks: number;
 }
 
 /**
@@ -107,6 +113,8 @@ export interface RegisterInput {
   version: string;
   /** Names of the hardware GPUs the worker found, in GPU-index order (logged). */
   gpuNames?: readonly string[];
+  /** Most trials it trains as one stacked process (0 or 1: none). */
+  maxBundle?: number;
 }
 
 export interface Registration {

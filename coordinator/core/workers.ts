@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import { InvalidRequestError, NotFoundError } from '../errors.js';
 import { leaseExpiry } from '../lease-policy.js';
+import { LIMITS } from '../limits.js';
 import type { WorkerRow } from '../store/rows.js';
 import { epochRecordsSchema, parseJsonField } from '../trial-result-schema.js';
 import { requireId, type CoreContext } from './context.js';
@@ -25,6 +26,7 @@ export class Workers {
     }
     const host = (input.hostname || os.hostname()).replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 40) || 'worker';
     const workerId = `${host}-${crypto.randomBytes(4).toString('hex')}`;
+    const maxBundle = Math.max(1, Math.min(Math.floor(input.maxBundle ?? 1) || 1, LIMITS.maxBundle));
     return this.c.life.write(() => {
       const now = opts.now();
       store.workers.insert({
@@ -37,9 +39,11 @@ export class Workers {
         version: input.version,
         registered_at_ms: now,
         last_seen_ms: now,
+        max_bundle: maxBundle,
       });
       const gpus = input.gpuNames?.length ? ` (${input.gpuNames.join(', ')})` : '';
-      store.afterCommit(() => opts.log(`worker ${workerId} registered: cpu=${r.cpu} gpu=${r.gpu}${gpus} memoryMb=${r.memoryMb}`));
+      const fused = maxBundle > 1 ? ` fuses up to ${maxBundle} trials per process` : '';
+      store.afterCommit(() => opts.log(`worker ${workerId} registered: cpu=${r.cpu} gpu=${r.gpu}${gpus} memoryMb=${r.memoryMb}${fused}`));
       return { workerId, leaseTtlMs: opts.leaseTtlMs, heartbeatIntervalMs: opts.heartbeatIntervalMs };
     });
   }

@@ -177,6 +177,18 @@ export const MIGRATIONS: readonly Migration[] = [
     // NULL for sweeps submitted before this version: their options are derived from the stored spec.
     sql: `ALTER TABLE sweeps ADD COLUMN aggregation_json TEXT;`,
   },
+  {
+    version: 4,
+    description: 'fused trials: tasks.fusion_key / fuse_max (which ready tasks may train as one stack), tasks.bundle_id (the bundle a lease belongs to), workers.max_bundle',
+    // NULL fusion_key: the task never joins a bundle (every task submitted before this version).
+    sql: `
+      ALTER TABLE tasks ADD COLUMN fusion_key TEXT;
+      ALTER TABLE tasks ADD COLUMN fuse_max INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE tasks ADD COLUMN bundle_id TEXT;
+      CREATE INDEX tasks_fusion_ready ON tasks (fusion_key, priority DESC, has_dependants DESC, seq) WHERE state = 'pending' AND fusion_key IS NOT NULL;
+      ALTER TABLE workers ADD COLUMN max_bundle INTEGER NOT NULL DEFAULT 1;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

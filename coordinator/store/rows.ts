@@ -6,7 +6,7 @@ import type { TaskState } from '../task-state.js';
 
 /** Columns of `tasks` read on hot paths: all but the JSON documents (key_json, spec_json). */
 export const TASK_COLUMNS =
-  'seq, task_id, cell_key, regime, parent_task_id, parent_checkpoint, has_dependants, cpu, gpu, memory_mb, priority, state, attempt, tries, not_before_ms, lease_worker, lease_expires_ms, leased_at_ms, gpu_indices, error, updated_at_ms';
+  'seq, task_id, cell_key, regime, parent_task_id, parent_checkpoint, has_dependants, cpu, gpu, memory_mb, priority, state, attempt, tries, not_before_ms, lease_worker, lease_expires_ms, leased_at_ms, gpu_indices, error, updated_at_ms, fusion_key, fuse_max, bundle_id';
 
 /** One row of `tasks` (TASK_COLUMNS). */
 export interface TaskRow {
@@ -31,6 +31,12 @@ export interface TaskRow {
   gpu_indices: string;
   error: string | null;
   updated_at_ms: number;
+  /** Tasks with the same key may train as one stack (science/fused/fusion-key.ts); NULL: never bundled. */
+  fusion_key: string | null;
+  /** Most members of a bundle this task joins (the sweep's `fuse`); 0: as many as the worker takes. */
+  fuse_max: number;
+  /** While leased: the bundle it belongs to (its leader's task id), or NULL when it runs alone. */
+  bundle_id: string | null;
 }
 
 export interface SweepRow {
@@ -59,6 +65,8 @@ export interface WorkerRow {
   draining: number;
   registered_at_ms: number;
   last_seen_ms: number;
+  /** Most trials it trains as one stacked process (1: no bundles). */
+  max_bundle: number;
 }
 
 export interface ArtifactRow {

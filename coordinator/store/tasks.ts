@@ -20,6 +20,8 @@ export interface NewTaskRow {
   state: TaskState;
   keyJson: string;
   specJson: string;
+  /** Which ready tasks it may share a stack with (undefined: it never joins a bundle). */
+  fusion?: { key: string; max: number };
 }
 
 /** Columns a state change may write besides state and updated_at_ms. */
@@ -29,6 +31,8 @@ export type TaskFields = Partial<Omit<TaskRow, 'task_id' | 'seq' | 'state'>>;
 export type ReadyRow = [number, string, number, number, number, number, number];
 
 const HELD = "lease_worker = ? AND state IN ('leased','running')";
+/** One row per process a worker runs: a bundle's members share their leader's allocation. */
+const HELD_PER_PROCESS = `SELECT max(cpu) AS cpu, max(gpu) AS gpu, max(memory_mb) AS memory_mb, min(gpu_indices) AS gpu_indices FROM tasks WHERE ${HELD} GROUP BY coalesce(bundle_id, task_id)`;
 
 export class TaskTable {
   constructor(private readonly db: Db) {}
@@ -44,8 +48,8 @@ export class TaskTable {
   insert(t: NewTaskRow, now: number): void {
     this.db.run('INSERT INTO task_docs (task_id, key_json, spec_json) VALUES (?, ?, ?)', t.taskId, t.keyJson, t.specJson);
     this.db.run(
-      `INSERT INTO tasks (task_id, cell_key, regime, parent_task_id, parent_checkpoint, cpu, gpu, memory_mb, priority, state, updated_at_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO tasks (task_id, cell_key, regime, parent_task_id, parent_checkpoint, cpu, gpu, memory_mb, priority, state, updated_at_ms, fusion_key, fuse_max)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       t.taskId,
       t.cellKey,
       t.regime,
@@ -57,7 +61,14 @@ export class TaskTable {
       t.priority,
       t.state,
       now,
+      t.fusion?.key ?? null,
+      t.fusion?.max ?? 0,
     );
+  }
+
+  /** A resubmitted task takes the fusion setting of its latest sweep. */
+  setFusion(taskId: string, fusion: { key: string; max: number } | undefined): void {
+    this.db.run('UPDATE tasks SET fusion_key = ?, fuse_max = ? WHERE task_id = ?', fusion?.key ?? null, fusion?.max ?? 0, taskId);
   }
 
   /** Write a state change (already checked against the transition table) and `fields` with it. */
@@ -91,14 +102,38 @@ export class TaskTable {
     return typeof r?.epochs === 'number' ? r.epochs : undefined;
   }
 
-  /** Leases a worker holds, one raw row each: [cpu, gpu, memory_mb, gpu_indices JSON]. */
+  /** What a worker holds, one raw row per process (a bundle counts once): [cpu, gpu, memory_mb, gpu_indices JSON]. */
   heldByWorker(workerId: string): Array<[number, number, number, string]> {
-    return this.db.raw<[number, number, number, string]>(`SELECT cpu, gpu, memory_mb, gpu_indices FROM tasks WHERE ${HELD}`, workerId);
+    return this.db.raw<[number, number, number, string]>(`SELECT cpu, gpu, memory_mb, gpu_indices FROM (${HELD_PER_PROCESS})`, workerId);
   }
 
-  /** What a worker holds, pooled in one raw row: [count, total cpu, total memory_mb]. */
+  /** What a worker holds, pooled in one raw row: [processes, total cpu, total memory_mb] (a bundle counts once). */
   heldByWorkerPooled(workerId: string): [number, number, number] {
-    return this.db.raw<[number, number, number]>(`SELECT count(*), total(cpu), total(memory_mb) FROM tasks WHERE ${HELD}`, workerId)[0];
+    return this.db.raw<[number, number, number]>(`SELECT count(*), total(cpu), total(memory_mb) FROM (${HELD_PER_PROCESS})`, workerId)[0];
+  }
+
+  /**
+   * Ready first-attempt tasks with fusion key `key`, in the ready order, for a bundle: at most
+   * `limit` ids. Retried tasks (attempt > 0) are left out: they run alone.
+   */
+  readyBundleMates(key: string, now: number, limit: number): string[] {
+    return this.db
+      .raw<[string]>(
+        `SELECT task_id FROM tasks WHERE state = 'pending' AND fusion_key = ? AND attempt = 0 AND not_before_ms <= ?
+           ORDER BY priority DESC, has_dependants DESC, seq LIMIT ${Math.trunc(limit)}`,
+        key,
+        now,
+      )
+      .map(([id]) => id);
+  }
+
+  /** Bundles among a sweep's held tasks: [bundles, member tasks]. */
+  bundlesOfSweep(sweepId: string): [number, number] {
+    return this.db.raw<[number, number]>(
+      `SELECT count(DISTINCT t.bundle_id), count(t.bundle_id) FROM sweep_tasks s JOIN tasks t ON t.task_id = s.task_id
+         WHERE s.sweep_id = ? AND t.state IN ('leased','running') AND t.bundle_id IS NOT NULL`,
+      sweepId,
+    )[0];
   }
 
   /**
@@ -143,10 +178,11 @@ export class TaskTable {
     return this.db.all<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE state IN ('leased','running') ORDER BY seq`);
   }
 
-  /** Resources held by leases, summed. */
+  /** Resources held by leases, summed (a bundle's members share one allocation). */
   usedResources(): { cpu: number; gpu: number; memoryMb: number } {
     const r = this.db.get<{ cpu: number | null; gpu: number | null; mem: number | null }>(
-      "SELECT sum(cpu) AS cpu, sum(gpu) AS gpu, sum(memory_mb) AS mem FROM tasks WHERE state IN ('leased','running')",
+      `SELECT sum(cpu) AS cpu, sum(gpu) AS gpu, sum(memory_mb) AS mem FROM (SELECT max(cpu) AS cpu, max(gpu) AS gpu, max(memory_mb) AS memory_mb
+         FROM tasks WHERE state IN ('leased','running') GROUP BY coalesce(bundle_id, task_id))`,
     )!;
     return { cpu: r.cpu ?? 0, gpu: r.gpu ?? 0, memoryMb: r.mem ?? 0 };
   }

@@ -3,15 +3,15 @@ import type { Db } from './db.js';
 import type { WorkerRow } from './rows.js';
 
 /** The columns leasing needs. */
-export type LeaseWorkerRow = Pick<WorkerRow, 'cpu' | 'gpu' | 'memory_mb' | 'draining'>;
+export type LeaseWorkerRow = Pick<WorkerRow, 'cpu' | 'gpu' | 'memory_mb' | 'draining' | 'max_bundle'>;
 
 export class WorkerTable {
   constructor(private readonly db: Db) {}
 
   insert(w: Omit<WorkerRow, 'draining'>): void {
     this.db.run(
-      `INSERT INTO workers (worker_id, hostname, cpu, gpu, memory_mb, backends_json, version, draining, registered_at_ms, last_seen_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+      `INSERT INTO workers (worker_id, hostname, cpu, gpu, memory_mb, backends_json, version, draining, registered_at_ms, last_seen_ms, max_bundle)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
       w.worker_id,
       w.hostname,
       w.cpu,
@@ -21,6 +21,7 @@ export class WorkerTable {
       w.version,
       w.registered_at_ms,
       w.last_seen_ms,
+      w.max_bundle,
     );
   }
 
@@ -30,7 +31,7 @@ export class WorkerTable {
 
   /** The worker's resources and draining flag, for leasing (a narrow read on the hot path). */
   forLeasing(workerId: string): LeaseWorkerRow | undefined {
-    return this.db.get<LeaseWorkerRow>('SELECT cpu, gpu, memory_mb, draining FROM workers WHERE worker_id = ?', workerId);
+    return this.db.get<LeaseWorkerRow>('SELECT cpu, gpu, memory_mb, draining, max_bundle FROM workers WHERE worker_id = ?', workerId);
   }
 
   touch(workerId: string, now: number): void {

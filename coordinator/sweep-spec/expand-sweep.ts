@@ -13,6 +13,7 @@ import type { ExpandedTask, ResourceRequest, TrialKey } from '../sweep-types.js'
 import type { CheckpointRequest, MeasureSpec, Regime, TrialSpec } from '../../science/types.js';
 import { DEFAULT_STAGE_EVERY, PARENT_REGIME, isStaged, measuresNtkSplit, parentCheckpoint } from '../../science/regimes.js';
 import { resolveTrialSpec } from '../../science/trial-spec.js';
+import { fusionKey } from '../../science/fused/fusion-key.js';
 import { describeError } from '../../common/errors.js';
 import { LIMITS } from '../limits.js';
 import { SweepExpansionError, SweepTooLargeError } from './errors.js';
@@ -227,6 +228,11 @@ function makeTask(
     priority,
   };
   if (parent) task.parent = parent;
+  const fuse = spec.fuse;
+  if (fuse !== 'off') {
+    const key = fusionKey(trialSpec);
+    if (key) task.fusion = { key, max: fuse === 'auto' ? 0 : fuse };
+  }
   return task;
 }
 

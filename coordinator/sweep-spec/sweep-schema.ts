@@ -11,6 +11,7 @@
  *   checkpointEvery (10), batchSize (32), backend (auto), loss?, init?, gate {beta 4, eps 0.1}
  *   measure? { npk?: {every, examplesPerClass}, ntkSplit?: {every, examplesPerClass, includeBias?} }
  *   resources { cpu 1, gpu 0, memoryMb 2048 } (per arch: axes.archs[i].resources)
+ *   fuse (auto): train compatible trials as one stacked process: auto, off, or the most per stack
  *   limits { maxTrials 5000 }, select? { metric: mean, over: lr }
  */
 import { z } from 'zod';
@@ -140,6 +141,13 @@ export const sweepSchema = strictObject({
   gate: strictObject({ beta: positiveNumber.default(4), eps: z.number().min(0).finite().default(0.1) }).default({}),
   measure: strictObject({ npk: measureEntry.optional(), ntkSplit: measureEntry.extend({ includeBias: z.boolean().optional() }).optional() }).optional(),
   resources: resourcesSchema.default({}),
+  /**
+   * Fused trials (docs/fusion.md): compatible trials of the sweep may train as one stacked
+   * process, each keeping its own result. 'auto' (default): as many per stack as the worker takes
+   * (its --fuse, by default per backend); 'off': one trial per process; a number: at most that many
+   * per stack. Results are the same either way.
+   */
+  fuse: z.union([oneOf('fuse setting', ['auto', 'off'] as const), positiveInt.max(64)]).default('auto'),
   limits: strictObject({ maxTrials: positiveInt.default(DEFAULT_MAX_TRIALS) }).default({}),
   select: strictObject({ metric: oneOf('select metric', ['mean'] as const), over: oneOf('select axis', ['lr'] as const) }).optional(),
   /** How the results table reports spread over seeds: population std (ddof 0, the paper's; default) or sample std (ddof 1). */

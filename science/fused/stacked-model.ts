@@ -14,7 +14,7 @@ import { hardGate } from '../models/gates.js';
 import type { RegimePlan } from '../regimes.js';
 import { buildTrialModel, type TrialModel } from '../train/trial-model.js';
 import type { CheckpointParts } from '../checkpoint/model-checkpoint.js';
-import { stackedDense, stackedDenseForward } from './stacked-ops.js';
+import { stackedDense, stackedDenseForward, transposeMembers } from './stacked-ops.js';
 
 /** One layer of every member: kernel held transposed [K, out, in] (stacked-ops.ts says why), bias [K, out]. */
 export interface StackedLayer {
@@ -125,32 +125,33 @@ export function buildStackedModel(opts: BuildStackedOptions): StackedModel {
 
   const head = (h: tf.Tensor): tf.Tensor3D => stackedDense(h, s.head.kernel, s.head.bias);
 
-  const hardGates = (x: tf.Tensor): tf.Tensor[] => {
+  // xT: the data batch transposed, once for both networks' first layers.
+  const hardGates = (x: tf.Tensor, xT?: tf.Tensor): tf.Tensor[] => {
     const gates: tf.Tensor[] = [];
     let h = x;
-    (s.feature as StackedLayer[]).forEach((p) => {
-      const q = stackedDenseForward(h, p.kernel, p.bias);
+    (s.feature as StackedLayer[]).forEach((p, l) => {
+      const q = stackedDenseForward(h, p.kernel, p.bias, l === 0 ? xT : undefined);
       gates.push(hardGate(q));
       h = tf.relu(q);
     });
     return gates;
   };
 
-  const softGates = (x: tf.Tensor): tf.Tensor[] => {
+  const softGates = (x: tf.Tensor, xT: tf.Tensor): tf.Tensor[] => {
     const gates: tf.Tensor[] = [];
     let h = x;
     (s.feature as StackedLayer[]).forEach((p, l) => {
-      const q = stackedDense(h, p.kernel, p.bias, l === 0);
+      const q = stackedDense(h, p.kernel, p.bias, l === 0, xT);
       gates.push(softGateOp(q, gate.beta, gate.eps));
       h = relu(q);
     });
     return gates;
   };
 
-  const gated = (x: tf.Tensor, gates: tf.Tensor[], trainableGates: boolean): tf.Tensor3D => {
+  const gated = (x: tf.Tensor, xT: tf.Tensor, gates: tf.Tensor[], trainableGates: boolean): tf.Tensor3D => {
     let h = x;
     s.value.forEach((p, l) => {
-      const q = stackedDense(h, p.kernel, p.bias, l === 0);
+      const q = stackedDense(h, p.kernel, p.bias, l === 0, xT);
       h = trainableGates ? gateMul(q, gates[l]) : gateConst(q, gates[l]);
     });
     return head(h);
@@ -197,11 +198,12 @@ export function buildStackedModel(opts: BuildStackedOptions): StackedModel {
     },
     trainingForward(x) {
       if (!s.feature) return () => reluNet(x);
+      const xT = transposeMembers(x);
       if (regime.gating === 'hard') {
-        const gates = hardGates(x);
-        return () => gated(x, gates, false);
+        const gates = hardGates(x, xT);
+        return () => gated(x, xT, gates, false);
       }
-      return () => gated(x, softGates(x), regime.trainsFeature);
+      return () => gated(x, xT, softGates(x, xT), regime.trainsFeature);
     },
     logits: forwardOnly,
     memberParts(i) {

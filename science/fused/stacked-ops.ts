@@ -18,7 +18,7 @@ function custom(f: (...args: never[]) => GradOut): (...args: tf.Tensor[]) => tf.
 }
 
 /** [K, n, m] -> [K, m, n]: one transpose for the whole stack. */
-function transposeMembers(t: tf.Tensor): tf.Tensor3D {
+export function transposeMembers(t: tf.Tensor): tf.Tensor3D {
   return tf.transpose(t as tf.Tensor3D, [0, 2, 1]);
 }
 
@@ -38,63 +38,67 @@ function addBias(q: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
  * unfused layer's (its products are h W, dq W^T, h^T dq), so the values are identical.
  */
 
-function forwardT(h: tf.Tensor, wt: tf.Tensor): tf.Tensor3D {
-  return transposeMembers(stackedMatMul(wt, transposeMembers(h)));
+/** q = (Wt h^T)^T; `hT` when the caller has h^T already (the data batch, shared by two networks). */
+function forwardT(h: tf.Tensor, wt: tf.Tensor, hT?: tf.Tensor): tf.Tensor3D {
+  return transposeMembers(stackedMatMul(wt, hT ?? transposeMembers(h)));
 }
 
 // The kernel Wt is read from the closure, not through `save`: tfjs saves by copying, which for
 // Wt is the whole stacked kernel on every step, and Wt (a variable) outlives the backward pass
 // anyway. Activations must be saved: the forward's intermediates are freed before backprop.
+/**
+ * The gradients of a dense layer from dy [K, B, m]: dx = dy Wt (when wanted), dWt = dy^T x and
+ * db = the sum of dy over the batch, taken from dy^T along its last axis (the order in which the
+ * unfused sum over the batch adds, without the transpose a reduction over a middle axis costs).
+ */
+function denseGrads(dy: tf.Tensor, x: tf.Tensor, wt: tf.Tensor, withInput: boolean, withBias: boolean): tf.Tensor[] {
+  const dyT = transposeMembers(dy);
+  const grads: tf.Tensor[] = [];
+  if (withInput) grads.push(stackedMatMul(dy, wt));
+  grads.push(stackedMatMul(dyT, x));
+  if (withBias) grads.push(tf.sum(dyT, 2));
+  return grads;
+}
+
 const denseBias = custom((x: tf.Tensor3D, wt: tf.Tensor3D, b: tf.Tensor2D, save: Saver) => {
   save([x]);
-  return {
-    value: addBias(forwardT(x, wt), b),
-    gradFunc: (dy, [xs]) => [stackedMatMul(dy, wt), stackedMatMul(transposeMembers(dy), xs), tf.sum(dy, 1)],
-  };
+  return { value: addBias(forwardT(x, wt), b), gradFunc: (dy, [xs]) => denseGrads(dy, xs, wt, true, true) };
 });
 
 const denseNoBias = custom((x: tf.Tensor3D, wt: tf.Tensor3D, save: Saver) => {
   save([x]);
-  return {
-    value: forwardT(x, wt),
-    gradFunc: (dy, [xs]) => [stackedMatMul(dy, wt), stackedMatMul(transposeMembers(dy), xs)],
-  };
+  return { value: forwardT(x, wt), gradFunc: (dy, [xs]) => denseGrads(dy, xs, wt, true, false) };
 });
 
-// Fed by the data: dx is never used, so it is not computed (a zero tensor stands in).
-const denseBiasInput = custom((x: tf.Tensor3D, wt: tf.Tensor3D, b: tf.Tensor2D, save: Saver) => {
-  save([x]);
-  return {
-    value: addBias(forwardT(x, wt), b),
-    gradFunc: (dy, [xs]) => [tf.zerosLike(xs), stackedMatMul(transposeMembers(dy), xs), tf.sum(dy, 1)],
-  };
-});
-
-const denseNoBiasInput = custom((x: tf.Tensor3D, wt: tf.Tensor3D, save: Saver) => {
-  save([x]);
-  return {
-    value: forwardT(x, wt),
-    gradFunc: (dy, [xs]) => [tf.zerosLike(xs), stackedMatMul(transposeMembers(dy), xs)],
-  };
-});
+/**
+ * A layer fed by the data batch x: x is not an input of the recorded op (its gradient is never
+ * needed), so nothing is computed or copied for it; it lives through the step, outside the tape.
+ */
+function denseInput(x: tf.Tensor, wt: tf.Tensor, bias: tf.Tensor | undefined, xT?: tf.Tensor): tf.Tensor3D {
+  if (bias) {
+    const op = custom((w: tf.Tensor3D, b: tf.Tensor2D) => ({ value: addBias(forwardT(x, w, xT), b), gradFunc: (dy) => denseGrads(dy, x, wt, false, true) }));
+    return op(wt, bias) as tf.Tensor3D;
+  }
+  const op = custom((w: tf.Tensor3D) => ({ value: forwardT(x, w, xT), gradFunc: (dy) => denseGrads(dy, x, wt, false, false) }));
+  return op(wt) as tf.Tensor3D;
+}
 
 /**
  * Dense layer of every member, q[k] = x[k] W[k] (+ b[k]): x [K, B, n], transposed kernel
  * kernelT [K, m, n] (Wt[k] = W[k]^T, a variable), bias [K, m]. `isInput`: x is the data batch,
- * whose gradient is not needed.
+ * whose gradient is not needed; `xT`, its transpose [K, n, B], when the caller has it.
  */
-export function stackedDense(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor | undefined, isInput = false): tf.Tensor3D {
-  if (bias) return (isInput ? denseBiasInput : denseBias)(x, kernelT, bias) as tf.Tensor3D;
-  return (isInput ? denseNoBiasInput : denseNoBias)(x, kernelT) as tf.Tensor3D;
+export function stackedDense(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor | undefined, isInput = false, xT?: tf.Tensor): tf.Tensor3D {
+  if (isInput) return denseInput(x, kernelT, bias, xT);
+  return (bias ? denseBias(x, kernelT, bias) : denseNoBias(x, kernelT)) as tf.Tensor3D;
 }
 
 /**
- * The same layer without a tape, for evaluation: x may be one batch shared by every member
- * ([B, n], the test set) or one batch per member ([K, B, n]).
+ * The same layer without a tape, for evaluation and frozen gates: x may be one batch shared by
+ * every member ([B, n], the test set) or one batch per member ([K, B, n]); `xT` its transpose.
  */
-export function stackedDenseForward(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor3D {
-  const xT = x.rank === 2 ? tf.transpose(x) : transposeMembers(x);
-  const q = transposeMembers(stackedMatMul(kernelT, xT));
+export function stackedDenseForward(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor | undefined, xT?: tf.Tensor): tf.Tensor3D {
+  const q = transposeMembers(stackedMatMul(kernelT, xT ?? (x.rank === 2 ? tf.transpose(x) : transposeMembers(x))));
   return bias ? addBias(q, bias) : q;
 }
 

@@ -33,7 +33,7 @@ describe('e2e auth', () => {
     // A raw WorkerService call without a token.
     const raw = new WorkerServiceClient(rc.grpcAddress, grpc.credentials.createInsecure());
     const code = await new Promise<number | undefined>((r) =>
-      raw.registerWorker({ hostname: 'x', backends: [], version: 'test', gpuNames: [], resources: { cpu: 1, gpu: 0, memoryMb: 1 } }, (err) => r(err?.code)),
+      raw.registerWorker({ hostname: 'x', backends: [], version: 'test', gpuNames: [], resources: { cpu: 1, gpu: 0, memoryMb: 1 }, maxBundle: 0 }, (err) => r(err?.code)),
     );
     raw.close();
     expect(code).toBe(grpc.status.UNAUTHENTICATED);

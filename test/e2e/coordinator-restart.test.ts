@@ -38,8 +38,9 @@ describe('e2e coordinator restart', () => {
       expect(totalTasks).toBe(9);
 
       const fake = { NPF_TRIAL_RUNNER: 'fake-sleep', NPF_FAKE_EPOCH_MS: '250', NPF_TOKEN: TOKEN };
-      const a = env.worker('worker-a', address, fake);
-      const b = env.worker('worker-b', address, fake);
+      // One trial per process: the test follows a single task's report through the outage.
+      const a = env.worker('worker-a', address, fake, ['--fuse', 'off']);
+      const b = env.worker('worker-b', address, fake, ['--fuse', 'off']);
       const procs = [coord, a, b];
 
       // Kill the coordinator once some trials are done and others are running.

@@ -62,7 +62,7 @@ export class FakeCoordinator {
         const deadline = Date.now() + Math.min(Number(call.request.waitMs), 500);
         const poll = () => {
           if (this.queue.length > 0 || Date.now() >= deadline || call.cancelled) {
-            return cb(null, { leases: this.queue.splice(0, call.request.maxTasks) });
+            return cb(null, { leases: this.take(call.request.maxTasks) });
           }
           setTimeout(poll, 20);
         };
@@ -83,7 +83,7 @@ export class FakeCoordinator {
       completeTask: (call, cb) => {
         this.completes.push(call.request);
         // lease_next: hand out queued leases in the answer, as the real coordinator does.
-        const next = this.queue.splice(0, Math.max(0, call.request.leaseNext));
+        const next = this.take(call.request.leaseNext);
         this.nextLeased.push(...next.map((l) => l.taskId));
         cb(null, { nextLeases: next });
       },
@@ -95,7 +95,7 @@ export class FakeCoordinator {
           this.completes.push(item);
           return { taskId: item.taskId, ok: true, code: grpc.status.OK, message: '' };
         });
-        const next = this.queue.splice(0, Math.max(0, call.request.leaseNext));
+        const next = this.take(call.request.leaseNext);
         this.nextLeased.push(...next.map((l) => l.taskId));
         cb(null, { outcomes, nextLeases: next });
       },
@@ -131,6 +131,19 @@ export class FakeCoordinator {
     this.server.addService(WorkerServiceService, impl);
   }
 
+  /** Queued leases for up to `slots` processes, as the real coordinator answers: a bundle's members come together. */
+  private take(slots: number): TaskLease[] {
+    const out: TaskLease[] = [];
+    const processes = new Set<string>();
+    while (this.queue.length > 0) {
+      const key = this.queue[0].bundleId || this.queue[0].taskId;
+      if (!processes.has(key) && processes.size >= Math.max(0, slots)) break;
+      processes.add(key);
+      out.push(this.queue.shift() as TaskLease);
+    }
+    return out;
+  }
+
   async start(): Promise<this> {
     const port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
@@ -163,7 +176,7 @@ export function tinySpec(over: Record<string, unknown> = {}): Record<string, unk
 }
 
 export function lease(taskId: string, spec: Record<string, unknown>, extra: Partial<TaskLease> = {}): TaskLease {
-  return { taskId, sweepId: 's1', fencingToken: 1, specJson: JSON.stringify(spec), gpuIndex: -1, resources: { cpu: 1, gpu: 0, memoryMb: 0 }, ...extra };
+  return { taskId, sweepId: 's1', fencingToken: 1, specJson: JSON.stringify(spec), gpuIndex: -1, resources: { cpu: 1, gpu: 0, memoryMb: 0 }, bundleId: '', ...extra };
 }
 
 export async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {

@@ -104,6 +104,10 @@ export interface SweepInfo {
   cellsComplete: number;
   /** Table cells in all. */
   cellsTotal: number;
+  /** Bundles (stacked processes of fused trials) among the leased and running tasks. */
+  bundles: number;
+  /** Leased and running tasks that are members of those bundles. */
+  bundledTasks: number;
 }
 
 /** Response of GetSweep. */
@@ -215,6 +219,11 @@ export interface RegisterWorkerRequest {
   version: string;
   /** Names of the hardware GPUs the worker found (e.g. "NVIDIA H200 (nvidia, hopper)"), in GPU-index order. */
   gpuNames: string[];
+  /**
+   * Most trials the worker trains together as one stacked process (a bundle of fused trials,
+   * docs/fusion.md). 0 or 1 (the default, and what older workers send): one trial per process.
+   */
+  maxBundle: number;
 }
 
 /** Response of RegisterWorker. */
@@ -274,7 +283,15 @@ export interface TaskLease {
    * "resume": weights, optimiser state, data order position, best-so-far), if any: the trial
    * continues from its epoch instead of starting again.
    */
-  resumeFrom?: ArtifactRef | undefined;
+  resumeFrom?:
+    | ArtifactRef
+    | undefined;
+  /**
+   * Leases with the same non-empty bundle_id are one bundle: trained together as one stacked
+   * process (the bundle holds the resources of one task). Each member keeps its own fencing token,
+   * heartbeat progress and report. Empty: the task runs alone.
+   */
+  bundleId: string;
 }
 
 /** Response of LeaseTasks. */
@@ -1034,7 +1051,17 @@ export const TaskCounts: MessageFns<TaskCounts> = {
 };
 
 function createBaseSweepInfo(): SweepInfo {
-  return { sweepId: "", name: "", state: "", createdAtMs: 0, counts: undefined, cellsComplete: 0, cellsTotal: 0 };
+  return {
+    sweepId: "",
+    name: "",
+    state: "",
+    createdAtMs: 0,
+    counts: undefined,
+    cellsComplete: 0,
+    cellsTotal: 0,
+    bundles: 0,
+    bundledTasks: 0,
+  };
 }
 
 export const SweepInfo: MessageFns<SweepInfo> = {
@@ -1059,6 +1086,12 @@ export const SweepInfo: MessageFns<SweepInfo> = {
     }
     if (message.cellsTotal !== 0) {
       writer.uint32(56).int32(message.cellsTotal);
+    }
+    if (message.bundles !== 0) {
+      writer.uint32(64).int32(message.bundles);
+    }
+    if (message.bundledTasks !== 0) {
+      writer.uint32(72).int32(message.bundledTasks);
     }
     return writer;
   },
@@ -1132,6 +1165,22 @@ export const SweepInfo: MessageFns<SweepInfo> = {
             message.cellsTotal = reader.int32();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.bundles = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.bundledTasks = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1169,6 +1218,12 @@ export const SweepInfo: MessageFns<SweepInfo> = {
         : isSet(object.cells_total)
         ? globalThis.Number(object.cells_total)
         : 0,
+      bundles: isSet(object.bundles) ? globalThis.Number(object.bundles) : 0,
+      bundledTasks: isSet(object.bundledTasks)
+        ? globalThis.Number(object.bundledTasks)
+        : isSet(object.bundled_tasks)
+        ? globalThis.Number(object.bundled_tasks)
+        : 0,
     };
   },
 
@@ -1195,6 +1250,12 @@ export const SweepInfo: MessageFns<SweepInfo> = {
     if (message.cellsTotal !== 0) {
       obj.cellsTotal = Math.round(message.cellsTotal);
     }
+    if (message.bundles !== 0) {
+      obj.bundles = Math.round(message.bundles);
+    }
+    if (message.bundledTasks !== 0) {
+      obj.bundledTasks = Math.round(message.bundledTasks);
+    }
     return obj;
   },
 
@@ -1212,6 +1273,8 @@ export const SweepInfo: MessageFns<SweepInfo> = {
       : undefined;
     message.cellsComplete = object.cellsComplete ?? 0;
     message.cellsTotal = object.cellsTotal ?? 0;
+    message.bundles = object.bundles ?? 0;
+    message.bundledTasks = object.bundledTasks ?? 0;
     return message;
   },
 };
@@ -2105,7 +2168,7 @@ export const GetResultsResponse: MessageFns<GetResultsResponse> = {
 };
 
 function createBaseRegisterWorkerRequest(): RegisterWorkerRequest {
-  return { hostname: "", resources: undefined, backends: [], version: "", gpuNames: [] };
+  return { hostname: "", resources: undefined, backends: [], version: "", gpuNames: [], maxBundle: 0 };
 }
 
 export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
@@ -2124,6 +2187,9 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
     }
     for (const v of message.gpuNames) {
       writer.uint32(42).string(v!);
+    }
+    if (message.maxBundle !== 0) {
+      writer.uint32(48).int32(message.maxBundle);
     }
     return writer;
   },
@@ -2181,6 +2247,14 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
             message.gpuNames.push(reader.string());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxBundle = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2204,6 +2278,11 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
         : globalThis.Array.isArray(object?.gpu_names)
         ? object.gpu_names.map((e: any) => globalThis.String(e))
         : [],
+      maxBundle: isSet(object.maxBundle)
+        ? globalThis.Number(object.maxBundle)
+        : isSet(object.max_bundle)
+        ? globalThis.Number(object.max_bundle)
+        : 0,
     };
   },
 
@@ -2224,6 +2303,9 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
     if (message.gpuNames?.length) {
       obj.gpuNames = message.gpuNames;
     }
+    if (message.maxBundle !== 0) {
+      obj.maxBundle = Math.round(message.maxBundle);
+    }
     return obj;
   },
 
@@ -2239,6 +2321,7 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
     message.backends = object.backends?.map((e) => e) || [];
     message.version = object.version ?? "";
     message.gpuNames = object.gpuNames?.map((e) => e) || [];
+    message.maxBundle = object.maxBundle ?? 0;
     return message;
   },
 };
@@ -2596,6 +2679,7 @@ function createBaseTaskLease(): TaskLease {
     resources: undefined,
     gpuIndex: 0,
     resumeFrom: undefined,
+    bundleId: "",
   };
 }
 
@@ -2624,6 +2708,9 @@ export const TaskLease: MessageFns<TaskLease> = {
     }
     if (message.resumeFrom !== undefined) {
       ArtifactRef.encode(message.resumeFrom, writer.uint32(66).fork()).join();
+    }
+    if (message.bundleId !== "") {
+      writer.uint32(74).string(message.bundleId);
     }
     return writer;
   },
@@ -2705,6 +2792,14 @@ export const TaskLease: MessageFns<TaskLease> = {
             message.resumeFrom = ArtifactRef.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.bundleId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2755,6 +2850,11 @@ export const TaskLease: MessageFns<TaskLease> = {
         : isSet(object.resume_from)
         ? ArtifactRef.fromJSON(object.resume_from)
         : undefined,
+      bundleId: isSet(object.bundleId)
+        ? globalThis.String(object.bundleId)
+        : isSet(object.bundle_id)
+        ? globalThis.String(object.bundle_id)
+        : "",
     };
   },
 
@@ -2784,6 +2884,9 @@ export const TaskLease: MessageFns<TaskLease> = {
     if (message.resumeFrom !== undefined) {
       obj.resumeFrom = ArtifactRef.toJSON(message.resumeFrom);
     }
+    if (message.bundleId !== "") {
+      obj.bundleId = message.bundleId;
+    }
     return obj;
   },
 
@@ -2806,6 +2909,7 @@ export const TaskLease: MessageFns<TaskLease> = {
     message.resumeFrom = (object.resumeFrom !== undefined && object.resumeFrom !== null)
       ? ArtifactRef.fromPartial(object.resumeFrom)
       : undefined;
+    message.bundleId = object.bundleId ?? "";
     return message;
   },
 };
