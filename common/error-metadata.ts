@@ -8,6 +8,14 @@
 /** Trailing-metadata key of the NpfError code on an error status. */
 export const ERROR_CODE_KEY = 'npf-error-code';
 
+/**
+ * The error code of an untyped error of the coordinator's own (a bug, answered INTERNAL). Every
+ * INTERNAL the coordinator sends carries an error code, so an INTERNAL without one was never the
+ * coordinator's answer: the client's HTTP/2 session broke under the call (e.g. a connection that
+ * lost bytes in a network partition), and the call may be repeated.
+ */
+export const INTERNAL_ERROR_CODE = 'INTERNAL';
+
 /** What a NOT_FOUND refusal is about. */
 export type NotFoundSubject = 'sweep' | 'task' | 'worker' | 'artifact';
 

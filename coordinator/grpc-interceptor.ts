@@ -7,6 +7,7 @@
  */
 import crypto from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { ERROR_CODE_KEY, INTERNAL_ERROR_CODE } from '../common/error-metadata.js';
 import { AuthError } from './errors.js';
 import { INTERNAL_DETAILS, toStatusObject } from './grpc-status.js';
 import { checkRequest } from './limits.js';
@@ -85,6 +86,13 @@ export function edgeInterceptor(o: EdgeInterceptorOptions): grpc.ServerIntercept
         if (status.code === grpc.status.UNKNOWN) {
           o.log(`${name}: untyped error: ${status.details ?? ''}`);
           out = { ...status, code: grpc.status.INTERNAL, details: INTERNAL_DETAILS };
+        }
+        // Every INTERNAL of the coordinator names an error code: a client takes an INTERNAL
+        // without one for its own transport's failure and repeats the call (error-metadata.ts).
+        if (out.code === grpc.status.INTERNAL && !out.metadata?.get(ERROR_CODE_KEY).length) {
+          const metadata = out.metadata?.clone() ?? new grpc.Metadata();
+          metadata.set(ERROR_CODE_KEY, INTERNAL_ERROR_CODE);
+          out = { ...out, metadata };
         }
         // grpc-js percent-encodes details with encodeURI, which throws on a lone UTF-16 surrogate
         // (one can arrive in a request and be echoed in an error message): the call would never

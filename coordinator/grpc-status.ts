@@ -4,7 +4,7 @@
  * Every error status carries the NpfError code in its trailers (common/error-metadata.ts).
  */
 import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import { ERROR_CODE_KEY } from '../common/error-metadata.js';
+import { ERROR_CODE_KEY, INTERNAL_ERROR_CODE } from '../common/error-metadata.js';
 import { InvalidInputError, NpfError } from '../common/errors.js';
 import { AuthError, IllegalTransitionError, LimitExceededError, NotFoundError, StaleLeaseError } from './errors.js';
 
@@ -17,7 +17,8 @@ export interface GrpcFailure {
 
 export function toGrpcStatus(err: unknown): GrpcFailure {
   const s = statusOf(err);
-  return err instanceof NpfError ? { ...s, errorCode: err.code } : s;
+  // An untyped error gets a code too: an INTERNAL without one is the client transport's (error-metadata.ts).
+  return { ...s, errorCode: err instanceof NpfError ? err.code : INTERNAL_ERROR_CODE };
 }
 
 function statusOf(err: unknown): GrpcFailure {

@@ -60,7 +60,8 @@ export function describeCallError(err: unknown): string {
 /**
  * What a failed call means for the worker (worker-retry.ts decides what to do about it):
  * - 'retry': the coordinator is not reachable right now (UNAVAILABLE, DEADLINE_EXCEEDED,
- *   CANCELLED); the same call may succeed later.
+ *   CANCELLED, or an INTERNAL without the coordinator's error code: the HTTP/2 session broke
+ *   under the call, e.g. after a network partition); the same call may succeed later.
  * - 'reregister': the coordinator does not know this worker id (NOT_FOUND with error code
  *   WORKER_NOT_FOUND: it lost its worker table); register again, then repeat the call.
  * - 'fenced': the lease is no longer this worker's (FAILED_PRECONDITION: a stale fencing token,
@@ -80,6 +81,9 @@ export function classify(err: unknown): CallVerdict {
       return 'retry';
     case grpc.status.UNAUTHENTICATED:
       return 'fatal';
+    case grpc.status.INTERNAL:
+      // The coordinator names a code on every INTERNAL it sends; one without came from grpc-js.
+      return errorCodeOf(err) === undefined ? 'retry' : 'refused';
     case grpc.status.FAILED_PRECONDITION:
       return 'fenced';
     case grpc.status.NOT_FOUND:

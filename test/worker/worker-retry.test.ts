@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODE_KEY, errorCodeOf, notFoundCode } from '../../common/error-metadata.js';
+import { ERROR_CODE_KEY, errorCodeOf, INTERNAL_ERROR_CODE, notFoundCode } from '../../common/error-metadata.js';
 import { classify, CoordinatorClient } from '../../worker/coordinator-client.js';
 import { WorkerAuthError } from '../../worker/errors.js';
 import { retryAction, WorkerRetry } from '../../worker/worker-retry.js';
@@ -55,6 +55,10 @@ describe('worker retry - classify', () => {
     expect(classify(grpcError(grpc.status.NOT_FOUND, 'unknown task', notFoundCode('task')))).toBe('refused');
     expect(classify(grpcError(grpc.status.INVALID_ARGUMENT, 'bad worker_id'))).toBe('refused');
     expect(classify(new Error('worker fs error'))).toBe('refused');
+    // An INTERNAL the coordinator sent names its code; one without is the client's broken HTTP/2 session.
+    expect(classify(grpcError(grpc.status.INTERNAL, 'internal error in the coordinator (see its log)', 'STORE_FAILED'))).toBe('refused');
+    expect(classify(grpcError(grpc.status.INTERNAL, 'internal error in the coordinator (see its log)', INTERNAL_ERROR_CODE))).toBe('refused');
+    expect(classify(grpcError(grpc.status.INTERNAL, 'Received RST_STREAM with code 2 triggered by internal client error: Session closed with error code 2'))).toBe('retry');
   });
 
   it('worker - errorCodeOf reads the trailer as a string or a buffer, and nothing from other errors', () => {
