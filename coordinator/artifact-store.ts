@@ -32,8 +32,16 @@ export class ArtifactUpload {
     private readonly tmpFile: string,
     readonly expected: ExpectedArtifact,
     private readonly maxBytes: number,
+    /** Called once when the upload is finished, refused or aborted (a quota reservation ends). */
+    private readonly onSettled: () => void = () => {},
   ) {
     this.fd = fs.openSync(tmpFile, 'w');
+  }
+
+  private settle(): void {
+    if (this.done) return;
+    this.done = true;
+    this.onSettled();
   }
 
   append(chunk: Uint8Array): void {
@@ -57,7 +65,7 @@ export class ArtifactUpload {
     const got = this.hash.digest('hex');
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
-    this.done = true;
+    this.settle();
     if (this.received !== e.size || got !== e.sha256) {
       fs.rmSync(this.tmpFile, { force: true });
       const what =
@@ -74,7 +82,7 @@ export class ArtifactUpload {
   /** Drop the partial file. */
   abort(): void {
     if (!this.done) {
-      this.done = true;
+      this.settle();
       try {
         fs.closeSync(this.fd);
       } catch {
@@ -109,7 +117,8 @@ export class ArtifactStore {
     return fs.statSync(this.pathOf(sha256)).size;
   }
 
-  begin(expected: ExpectedArtifact): ArtifactUpload {
+  /** Start an upload into a temp file; `onSettled` runs once when it is finished, refused or aborted. */
+  begin(expected: ExpectedArtifact, onSettled?: () => void): ArtifactUpload {
     if (expected.size > this.maxBytes) {
       throw new LimitExceededError(
         `artifact '${expected.name}' of task ${expected.taskId} is ${expected.size} bytes, over the coordinator's limit of ${this.maxBytes}`,
@@ -117,6 +126,6 @@ export class ArtifactStore {
       );
     }
     const tmp = path.join(this.tmpDir, `${expected.sha256.slice(0, 16)}-${crypto.randomBytes(6).toString('hex')}`);
-    return new ArtifactUpload(this, tmp, expected, this.maxBytes);
+    return new ArtifactUpload(this, tmp, expected, this.maxBytes, onSettled);
   }
 }

@@ -30,6 +30,8 @@ export interface CoordinatorOptions {
   expiryCheckMs?: number;
   /** Largest accepted artifact in bytes (default 8 GiB). */
   maxArtifactBytes?: number;
+  /** Quota on the bytes of the artifacts of one sweep's tasks (default 64 GiB, coordinator/limits.ts); an upload past it is refused. */
+  maxArtifactBytesPerSweep?: number;
   /**
    * SQLite durability: 'full' (default) fsyncs every group commit, so acknowledged writes
    * survive a power loss; 'normal' survives a coordinator crash but not a power loss.
@@ -84,6 +86,7 @@ const schema = z.object({
   maxBackoffMs: z.number().int().min(0).default(60_000),
   expiryCheckMs: z.number().int().min(0).optional(),
   maxArtifactBytes: z.number().int().positive().default(8 * 1024 ** 3),
+  maxArtifactBytesPerSweep: z.number().int().positive().default(LIMITS.artifactBytesPerSweep),
   synchronous: z.enum(['full', 'normal']).default('full'),
   nats: z
     .object({ url: z.string().min(1), required: z.boolean().optional(), token: z.string().min(1).optional(), maxBytes: z.number().int().min(-1).optional() })

@@ -53,6 +53,8 @@ export const LIMITS = {
   watchBacklog: 10_000,
   /** Default ceiling on the trials of one sweep; `--max-trials-per-sweep`; a spec can only lower it. */
   maxTrialsPerSweep: 10_000,
+  /** Default quota on the bytes of artifacts recorded for the tasks of one sweep; `--max-artifact-bytes-per-sweep`. */
+  artifactBytesPerSweep: 64 * 1024 ** 3,
 } as const;
 
 export type Limits = typeof LIMITS;

@@ -74,6 +74,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     new ArtifactStore(o.dataDir, o.maxArtifactBytes),
     {
       leaseTtlMs: o.leaseTtlMs,
+      artifactBytesPerSweep: o.maxArtifactBytesPerSweep,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
       maxAttempts: o.maxAttempts,
       retryBackoffMs: o.retryBackoffMs,

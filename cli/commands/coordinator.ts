@@ -24,6 +24,8 @@ const USAGE = `usage: npf coordinator --data-dir DIR [options]
   --max-attempts N          attempts per trial (default 3)
   --retry-backoff-ms N      backoff before the 2nd attempt, doubling after (default 1000)
   --max-trials-per-sweep N  ceiling on one sweep's trials (default 10000); a spec can only lower it
+  --max-artifact-bytes-per-sweep N
+                            quota on the bytes of one sweep's checkpoints (default 68719476736 = 64 GiB)
   --nats URL                publish task/sweep events to NATS JetStream (docs/events.md)
   --nats-required           refuse to start when NATS is unreachable (default: warn, buffer, retry)
   --nats-token-file FILE    NATS authentication token, read from FILE
@@ -46,6 +48,7 @@ const SPEC = defineCommand({
     'max-attempts': { kind: 'int', min: 1 },
     'retry-backoff-ms': { kind: 'int', min: 1 },
     'max-trials-per-sweep': { kind: 'int', min: 1 },
+    'max-artifact-bytes-per-sweep': { kind: 'int', min: 1 },
     nats: { kind: 'string' },
     'nats-required': { kind: 'boolean' },
     'nats-token-file': { kind: 'string' },
@@ -82,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
     grpcListen,
     httpListen,
     maxTrialsPerSweep: values['max-trials-per-sweep'],
+    maxArtifactBytesPerSweep: values['max-artifact-bytes-per-sweep'],
     token,
     tls: values['tls-cert'] ? { certFile: values['tls-cert'], keyFile: values['tls-key']!, caFile: values['tls-client-ca'] } : undefined,
     leaseTtlMs: values['lease-ttl-ms'],

@@ -13,6 +13,8 @@ import type { TaskState } from '../task-state.js';
 export interface CoreOptions extends RetryPolicy {
   leaseTtlMs: number;
   heartbeatIntervalMs: number;
+  /** Quota on the bytes of artifacts recorded for the tasks of one sweep (default LIMITS.artifactBytesPerSweep). */
+  artifactBytesPerSweep?: number;
   now: () => number;
   log: (line: string) => void;
 }

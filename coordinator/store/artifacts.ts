@@ -19,6 +19,21 @@ export class ArtifactTable {
     this.db.run('DELETE FROM artifacts WHERE task_id = ? AND name = ?', taskId, name);
   }
 
+  /**
+   * Bytes of the artifacts recorded for the tasks of a sweep, leaving out the one named
+   * (`except`: the artifact an upload is about to replace).
+   */
+  bytesOfSweep(sweepId: string, except: { taskId: string; name: string }): number {
+    return (
+      this.db.get<{ n: number }>(
+        'SELECT COALESCE(SUM(a.size), 0) AS n FROM sweep_tasks st JOIN artifacts a ON a.task_id = st.task_id WHERE st.sweep_id = ? AND NOT (a.task_id = ? AND a.name = ?)',
+        sweepId,
+        except.taskId,
+        except.name,
+      )?.n ?? 0
+    );
+  }
+
   record(a: Omit<ArtifactRow, 'created_at_ms'>, now: number): void {
     this.db.run(
       'INSERT OR REPLACE INTO artifacts (task_id, name, attempt, sha256, size, epoch, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
