@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { UploadArtifactRequest } from '../../gen/npf/v1/sweep.js';
 import { bearer, fixtureTask, startHarness, submitFixtures, uploadArtifact, type Harness } from '../coordinator/harness.js';
 
 let h: Harness | undefined;
@@ -78,7 +79,7 @@ describe('artifact quota per sweep', () => {
     // The first upload sends its header and half its bytes, then waits.
     const first = bytes(600, 7);
     const sha = crypto.createHash('sha256').update(first).digest('hex');
-    let stream: grpc.ClientWritableStream<unknown> | undefined;
+    let stream: grpc.ClientWritableStream<UploadArtifactRequest> | undefined;
     const done = new Promise<unknown>((resolve, reject) => {
       stream = h!.worker.uploadArtifact(bearer(h!.token), (err, res) => (err ? reject(err) : resolve(res)));
     });
