@@ -79,7 +79,10 @@ export class Workers {
         const sweeps = life.sweepsOf(row.task_id);
         const total = store.tasks.epochsOf(row.task_id) ?? 0;
         for (const e of p.epochs) {
-          store.attempts.recordProgress(row.task_id, row.attempt, e.epoch, JSON.stringify(e));
+          // Bounded growth: an epoch the trial does not have, or one already recorded (a
+          // heartbeat repeated after a lost answer), adds no row and no event.
+          if (total > 0 && e.epoch > total) continue;
+          if (!store.attempts.recordProgress(row.task_id, row.attempt, e.epoch, JSON.stringify(e))) continue;
           epochSeconds.push(e.durationMs / 1000);
           events.task(sweeps, row.task_id, 'task.progress', {
             attempt: row.attempt,

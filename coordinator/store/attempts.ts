@@ -38,8 +38,11 @@ export class AttemptTable {
     return this.db.all('SELECT attempt, worker_id, outcome, error FROM attempts WHERE task_id = ? ORDER BY attempt', taskId);
   }
 
-  /** One epoch record of an attempt (a repeated report replaces it). */
-  recordProgress(taskId: string, attempt: number, epoch: number, recordJson: string): void {
-    this.db.run('INSERT OR REPLACE INTO progress (task_id, attempt, epoch, record_json) VALUES (?, ?, ?, ?)', taskId, attempt, epoch, recordJson);
+  /** One epoch record of an attempt; false when that epoch of the attempt was already recorded (a repeated report is ignored). */
+  recordProgress(taskId: string, attempt: number, epoch: number, recordJson: string): boolean {
+    return (
+      this.db.run('INSERT INTO progress (task_id, attempt, epoch, record_json) VALUES (?, ?, ?, ?) ON CONFLICT (task_id, attempt, epoch) DO NOTHING', taskId, attempt, epoch, recordJson)
+        .changes === 1
+    );
   }
 }
