@@ -60,6 +60,11 @@ export interface CoordinatorOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Ceiling on the trials of one sweep (default 10,000, coordinator/limits.ts); a spec's limits.maxTrials can only lower it. */
   maxTrialsPerSweep?: number;
+  /**
+   * Days after which the progress events and epoch records of finished sweeps are pruned
+   * (core/retention.ts; checked at start and hourly). Default 30; 0 keeps everything.
+   */
+  retentionDays?: number;
   /** An artifact upload that sends nothing for this long is ended (default 60000). */
   uploadIdleMs?: number;
   /** Events a WatchSweep client may fall behind before it is closed (default 10000). */
@@ -94,6 +99,7 @@ const schema = z.object({
   releaseLeasesAtStart: z.string().min(1).optional(),
   maxTrialsPerSweep: z.number().int().positive().default(LIMITS.maxTrialsPerSweep),
   uploadIdleMs: z.number().int().positive().default(LIMITS.uploadIdleMs),
+  retentionDays: z.number().min(0).default(30),
   watchBacklog: z.number().int().positive().default(LIMITS.watchBacklog),
   ui: z.enum(['loopback', 'all', 'off']).default('loopback'),
 });

@@ -164,6 +164,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   };
   let serving = false;
   let timer: NodeJS.Timeout | undefined;
+  let retentionTimer: NodeJS.Timeout | undefined;
   try {
     const bound = await startGrpcServer(services, o.grpcListen, credentials, [interceptor]);
     grpcServer = bound.server;
@@ -191,6 +192,21 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       }, o.expiryCheckMs);
       timer.unref();
     }
+    // Retention (core/retention.ts): at start, then every hour.
+    if (o.retentionDays > 0) {
+      const retentionMs = o.retentionDays * 24 * 3_600_000;
+      const prune = (): void => {
+        core.prune(retentionMs).then(
+          (r) => {
+            if (r.events + r.progressRows > 0) o.log(`retention: pruned ${r.events} progress event(s) of ${r.sweeps} finished sweep(s) and ${r.progressRows} epoch record(s) older than ${o.retentionDays} day(s)`);
+          },
+          (e: unknown) => o.log(`retention failed: ${String(e)}`),
+        );
+      };
+      prune();
+      retentionTimer = setInterval(prune, 3_600_000);
+      retentionTimer.unref();
+    }
     o.log(`serving gRPC on ${grpcAddress}${o.tls ? ' (TLS)' : ''}${http ? `, metrics on http://${http.address}/metrics` : ''}`);
 
     let stopped = false;
@@ -210,6 +226,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         stopped = true;
         serving = false;
         if (timer) clearInterval(timer);
+        if (retentionTimer) clearInterval(retentionTimer);
         stopper.abort();
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => {
@@ -230,6 +247,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     };
   } catch (e) {
     if (timer) clearInterval(timer);
+    if (retentionTimer) clearInterval(retentionTimer);
     grpcServer?.forceShutdown();
     await http?.close();
     closeDashboard();

@@ -14,6 +14,7 @@
  *   artifacts    core/artifacts.ts     upload, download
  *   events       core/event-log.ts     stored events and their listeners
  *   lifecycle    core/task-lifecycle.ts  setState, the write, dependants, attempts
+ *   retention    core/retention.ts     prune old progress events and epoch records
  */
 import type { ArtifactStore, ArtifactUpload } from './artifact-store.js';
 import { Artifacts } from './core/artifacts.js';
@@ -23,6 +24,7 @@ import { EventLog, type SweepEvent } from './core/event-log.js';
 import { LeaseWaiters } from './core/lease-waiters.js';
 import { Leasing } from './core/leasing.js';
 import { ReadModels } from './core/read-models.js';
+import { pruneHistory, type PruneReport } from './core/retention.js';
 import { Sweeps } from './core/sweeps.js';
 import { TaskLifecycle } from './core/task-lifecycle.js';
 import type * as T from './core/types.js';
@@ -61,7 +63,11 @@ export class SweepCoordinator {
     this.leasing = new Leasing(c);
     this.completion = new Completion(c, this.leasing);
     this.files = new Artifacts(c, artifacts);
+    this.prune = (retentionMs) => pruneHistory(c, retentionMs);
   }
+
+  /** Prune progress events and epoch records of what finished more than `retentionMs` ago (core/retention.ts). */
+  readonly prune: (retentionMs: number) => Promise<PruneReport>;
 
   /** States known to the machine (for metrics labels). */
   static readonly states = TASK_STATES;

@@ -26,6 +26,8 @@ const USAGE = `usage: npf coordinator --data-dir DIR [options]
   --max-trials-per-sweep N  ceiling on one sweep's trials (default 10000); a spec can only lower it
   --max-artifact-bytes-per-sweep N
                             quota on the bytes of one sweep's checkpoints (default 68719476736 = 64 GiB)
+  --retention-days N        prune progress events and epoch records of sweeps finished N days ago
+                            (default 30; 0 keeps everything); whole sweeps and artifacts: npf gc
   --nats URL                publish task/sweep events to NATS JetStream (docs/events.md)
   --nats-required           refuse to start when NATS is unreachable (default: warn, buffer, retry)
   --nats-token-file FILE    NATS authentication token, read from FILE
@@ -49,6 +51,7 @@ const SPEC = defineCommand({
     'retry-backoff-ms': { kind: 'int', min: 1 },
     'max-trials-per-sweep': { kind: 'int', min: 1 },
     'max-artifact-bytes-per-sweep': { kind: 'int', min: 1 },
+    'retention-days': { kind: 'int', min: 0 },
     nats: { kind: 'string' },
     'nats-required': { kind: 'boolean' },
     'nats-token-file': { kind: 'string' },
@@ -86,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
     httpListen,
     maxTrialsPerSweep: values['max-trials-per-sweep'],
     maxArtifactBytesPerSweep: values['max-artifact-bytes-per-sweep'],
+    retentionDays: values['retention-days'],
     token,
     tls: values['tls-cert'] ? { certFile: values['tls-cert'], keyFile: values['tls-key']!, caFile: values['tls-client-ca'] } : undefined,
     leaseTtlMs: values['lease-ttl-ms'],

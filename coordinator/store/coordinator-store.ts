@@ -7,6 +7,7 @@ import { ArtifactTable } from './artifacts.js';
 import { AttemptTable } from './attempts.js';
 import { Db } from './db.js';
 import { EventTable } from './events.js';
+import { HousekeepingSql } from './housekeeping.js';
 import { ResultTable } from './results.js';
 import { SweepTable } from './sweeps.js';
 import { TaskTable } from './tasks.js';
@@ -21,6 +22,7 @@ export class CoordinatorStore {
   readonly artifacts: ArtifactTable;
   readonly events: EventTable;
   readonly workers: WorkerTable;
+  readonly housekeeping: HousekeepingSql;
 
   /**
    * Open (creating and migrating) `<dataDir>/npf.db`; see Db for `synchronous`. With mode
@@ -35,6 +37,7 @@ export class CoordinatorStore {
     this.artifacts = new ArtifactTable(this.db);
     this.events = new EventTable(this.db);
     this.workers = new WorkerTable(this.db);
+    this.housekeeping = new HousekeepingSql(this.db);
   }
 
   /** Group commits done and writes they held. */
