@@ -24,6 +24,7 @@ const COMMANDS: Record<string, CommandInfo> = {
   plot: { summary: "draw a sweep's figures (SVG and PNG)" },
   cancel: { summary: 'cancel a sweep, or single trials of it (--trial)' },
   ui: { summary: 'serve the web dashboard of a run directory (live while it runs)' },
+  gc: { summary: "delete finished sweeps; free trials and checkpoint files nothing references (coordinator stopped)" },
 };
 
 function usage(): string {
