@@ -105,7 +105,8 @@ export class Sweeps {
           store.tasks.setFusion(t.taskId, t.fusion);
           if (row.state === 'failed' || row.state === 'cancelled') life.setState(row, t.parent ? 'blocked' : 'pending', { tries: 0, not_before_ms: 0, error: null });
         }
-        const linked = store.sweeps.link(sweepId, t.taskId);
+        // The labels are this sweep's: an earlier sweep may have named the same trial otherwise.
+        const linked = store.sweeps.link(sweepId, t.taskId, JSON.stringify(t.key));
         // Count it open for this sweep unless setState already did (re-arm of a linked task).
         if (!isTerminal(row.state) && linked) store.sweeps.addOpenTasks(sweepId, 1);
         if (t.parent) store.tasks.markHasDependants(t.parent.taskId);

@@ -219,7 +219,7 @@ export class DashboardReads {
   /** Keys and epoch totals of a sweep's trials. */
   taskDocs(sweepId: string): TaskDocRow[] {
     return this.all<TaskDocRow>(
-      `SELECT d.task_id, d.key_json, json_extract(d.spec_json, '$.epochs') AS epochs
+      `SELECT d.task_id, COALESCE(st.key_json, d.key_json) AS key_json, json_extract(d.spec_json, '$.epochs') AS epochs
         FROM sweep_tasks st JOIN task_docs d ON d.task_id = st.task_id WHERE st.sweep_id = ?`,
       sweepId,
     );

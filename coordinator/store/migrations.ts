@@ -189,6 +189,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE workers ADD COLUMN max_bundle INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  {
+    version: 5,
+    description: "sweep_tasks.key_json: a trial's labels as the sweep that names it gives them (a trial shared by two sweeps may be labelled differently in each)",
+    // NULL for links made before this version: the trial's first key (task_docs.key_json) is used.
+    sql: `ALTER TABLE sweep_tasks ADD COLUMN key_json TEXT;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -62,9 +62,14 @@ export class SweepTable {
       ?.open_tasks;
   }
 
-  /** Link a task to a sweep; false when it already was. */
-  link(sweepId: string, taskId: string): boolean {
-    return this.db.run('INSERT OR IGNORE INTO sweep_tasks (sweep_id, task_id) VALUES (?, ?)', sweepId, taskId).changes === 1;
+  /**
+   * Link a task to a sweep with the key (labels) this sweep gives it; false when it already was
+   * linked (its key is then updated: a resubmission's labels are the latest).
+   */
+  link(sweepId: string, taskId: string, keyJson: string): boolean {
+    if (this.db.run('INSERT OR IGNORE INTO sweep_tasks (sweep_id, task_id, key_json) VALUES (?, ?, ?)', sweepId, taskId, keyJson).changes === 1) return true;
+    this.db.run('UPDATE sweep_tasks SET key_json = ? WHERE sweep_id = ? AND task_id = ?', keyJson, sweepId, taskId);
+    return false;
   }
 
   /** Sweeps a task belongs to. */
@@ -120,7 +125,7 @@ export class SweepTable {
   /** Every task of the sweep with its key and result, in submission order. */
   outcomes(sweepId: string): OutcomeRow[] {
     return this.db.all<OutcomeRow>(
-      `SELECT t.*, d.key_json AS key_json, d.spec_json AS spec_json, r.result_json AS result_json, r.status AS result_status FROM sweep_tasks st
+      `SELECT t.*, COALESCE(st.key_json, d.key_json) AS key_json, d.spec_json AS spec_json, r.result_json AS result_json, r.status AS result_status FROM sweep_tasks st
         JOIN tasks t ON t.task_id = st.task_id JOIN task_docs d ON d.task_id = t.task_id LEFT JOIN results r ON r.task_id = t.task_id
         WHERE st.sweep_id = ? ORDER BY t.seq`,
       sweepId,
