@@ -60,7 +60,7 @@ export async function collectGarbage(o: GcOptions): Promise<GcReport> {
         let eventsDeleted = 0;
         for (const id of ids) eventsDeleted += hk.deleteSweep(id).events;
         const tasksDeleted = hk.deleteOrphanTasks();
-        const pruned = retentionDays > 0 ? pruneWithinWrite(hk, cutoff) : { sweeps: 0, events: 0, progressRows: 0 };
+        const pruned = retentionDays > 0 ? pruneWithinWrite(hk, cutoff) : { sweeps: 0, events: 0, progressRows: 0, workers: 0 };
         return { eventsDeleted, tasksDeleted, pruned };
       });
       const referenced = hk.referencedArtifacts();

@@ -198,7 +198,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       const prune = (): void => {
         core.prune(retentionMs).then(
           (r) => {
-            if (r.events + r.progressRows > 0) o.log(`retention: pruned ${r.events} progress event(s) of ${r.sweeps} finished sweep(s) and ${r.progressRows} epoch record(s) older than ${o.retentionDays} day(s)`);
+            if (r.events + r.progressRows + r.workers > 0) {
+              o.log(`retention: pruned ${r.events} progress event(s) of ${r.sweeps} finished sweep(s), ${r.progressRows} epoch record(s) and ${r.workers} worker(s) not seen for ${o.retentionDays} day(s)`);
+            }
           },
           (e: unknown) => o.log(`retention failed: ${String(e)}`),
         );

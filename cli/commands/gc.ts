@@ -35,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     [
       `sweeps deleted: ${r.sweepsDeleted.length}${r.sweepsDeleted.length ? ` (${r.sweepsDeleted.join(', ')}), ${r.eventsDeleted} event(s)` : ''}`,
       `trials deleted (no sweep references them): ${r.tasksDeleted}`,
-      `history pruned: ${r.pruned.events} progress event(s) of ${r.pruned.sweeps} finished sweep(s), ${r.pruned.progressRows} epoch record(s)`,
+      `history pruned: ${r.pruned.events} progress event(s) of ${r.pruned.sweeps} finished sweep(s), ${r.pruned.progressRows} epoch record(s), ${r.pruned.workers} worker(s) gone`,
       `checkpoint files removed: ${r.filesRemoved} (${r.bytesRemoved} bytes); partial uploads removed: ${r.partialUploadsRemoved}`,
     ].join('\n'),
   );

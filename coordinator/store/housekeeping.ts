@@ -12,6 +12,9 @@ const TERMINAL = "('succeeded','failed','cancelled')";
 const FINISHED_TASKS = `SELECT t.task_id FROM tasks t WHERE t.state IN ${TERMINAL} AND t.updated_at_ms < ?
   AND NOT EXISTS (SELECT 1 FROM sweep_tasks st JOIN sweeps s ON s.sweep_id = st.sweep_id WHERE st.task_id = t.task_id AND s.state = 'running')`;
 
+/** Workers last seen before the cutoff (the one parameter) that hold no lease. */
+const GONE_WORKERS = 'last_seen_ms < ? AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.lease_worker = workers.worker_id)';
+
 /** The last activity of a sweep: its newest event, or its creation when it has none. */
 const LAST_ACTIVITY = 'COALESCE((SELECT e.time_ms FROM events e WHERE e.sweep_id = s.sweep_id ORDER BY e.seq DESC LIMIT 1), s.created_at_ms)';
 
@@ -49,6 +52,19 @@ export class HousekeepingSql {
   /** Whether `deleteFinishedProgress(cutoffMs)` would delete anything (a read: no write opened for nothing). */
   hasFinishedProgress(cutoffMs: number): boolean {
     return !!this.db.get(`SELECT 1 FROM progress WHERE task_id IN (${FINISHED_TASKS}) LIMIT 1`, cutoffMs);
+  }
+
+  /**
+   * Delete the workers not seen since `cutoffMs` that hold no lease (a worker that comes back
+   * is told it is unknown and registers again). Returns how many were deleted.
+   */
+  deleteGoneWorkers(cutoffMs: number): number {
+    return this.db.run(`DELETE FROM workers WHERE ${GONE_WORKERS}`, cutoffMs).changes;
+  }
+
+  /** Whether `deleteGoneWorkers(cutoffMs)` would delete anything. */
+  hasGoneWorkers(cutoffMs: number): boolean {
+    return !!this.db.get(`SELECT 1 FROM workers WHERE ${GONE_WORKERS} LIMIT 1`, cutoffMs);
   }
 
   /** Delete a sweep, its links to tasks and its events (the tasks themselves: `deleteOrphanTasks`). */

@@ -70,14 +70,18 @@ describe('retention of progress (bounded growth)', () => {
     await complete(h, w, of(done.taskId));
     expect(h.c.core.getSweep(finished).state).toBe('complete');
 
+    // A worker that registered and went away without a lease is pruned with the history.
+    const gone = await h.register();
     // Not yet past the retention: nothing pruned.
     h.clock.advance(DAY / 2);
-    expect(await h.c.core.prune(DAY)).toEqual({ sweeps: 0, events: 0, progressRows: 0 });
+    expect(await h.c.core.prune(DAY)).toEqual({ sweeps: 0, events: 0, progressRows: 0, workers: 0 });
     expect(progressEvents(h, done.taskId)).toBe(2);
 
     h.clock.advance(DAY);
     await beat(h, w, of(open.taskId), [2]); // the running sweep is still busy
-    expect(await h.c.core.prune(DAY)).toEqual({ sweeps: 1, events: 2, progressRows: 2 });
+    expect(await h.c.core.prune(DAY)).toEqual({ sweeps: 1, events: 2, progressRows: 2, workers: 1 });
+    expect(h.c.core.store.workers.byId(gone)).toBeUndefined();
+    expect(h.c.core.store.workers.byId(w)).toBeDefined();
     expect(progressEvents(h, done.taskId)).toBe(0);
     expect(progressRows(h, done.taskId)).toBe(0);
     // The lifecycle events and the result stay; the running sweep keeps everything.
@@ -86,7 +90,7 @@ describe('retention of progress (bounded growth)', () => {
     expect(progressEvents(h, open.taskId)).toBe(2);
     expect(progressRows(h, open.taskId)).toBe(2);
     // Pruned once: the next check finds nothing.
-    expect(await h.c.core.prune(DAY)).toEqual({ sweeps: 0, events: 0, progressRows: 0 });
+    expect(await h.c.core.prune(DAY)).toEqual({ sweeps: 0, events: 0, progressRows: 0, workers: 0 });
   });
 });
 
