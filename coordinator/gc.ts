@@ -9,7 +9,8 @@
  *   3. prunes history like the coordinator's retention (core/retention.ts), when `retentionDays` > 0;
  * and then removes every file of the content store (artifacts/<sha256>) that no artifact record
  * names (the checkpoints of deleted tasks, resume states replaced or dropped after a success),
- * and every partial upload left in artifacts/tmp.
+ * and every partial upload left in artifacts/tmp. With `dryRun` the same is worked out and
+ * reported, then the write is rolled back and no file is removed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,10 +27,14 @@ export interface GcOptions {
   deleteSweeps?: readonly string[];
   /** Prune the history of what finished this many days ago (0: none). Default 30. */
   retentionDays?: number;
+  /** Report what would go, change nothing. */
+  dryRun?: boolean;
   now?: () => number;
 }
 
 export interface GcReport {
+  /** Nothing was changed: the counts say what a run without dryRun would delete. */
+  dryRun: boolean;
   sweepsDeleted: string[];
   /** Events of the deleted sweeps. */
   eventsDeleted: number;
@@ -40,6 +45,21 @@ export interface GcReport {
   bytesRemoved: number;
   /** Partial uploads removed from artifacts/tmp. */
   partialUploadsRemoved: number;
+}
+
+/** What `fn` returns inside a write that is then rolled back. */
+async function rolledBack<T>(store: CoordinatorStore, fn: () => T): Promise<T> {
+  const undo = Symbol('dry run');
+  let value: T | undefined;
+  try {
+    await store.write(() => {
+      value = fn();
+      throw undo;
+    });
+  } catch (e) {
+    if (e !== undo) throw e;
+  }
+  return value as T;
 }
 
 export async function collectGarbage(o: GcOptions): Promise<GcReport> {
@@ -56,14 +76,16 @@ export async function collectGarbage(o: GcOptions): Promise<GcReport> {
       }
       const retentionDays = o.retentionDays ?? 30;
       const cutoff = (o.now ?? Date.now)() - retentionDays * 24 * 3_600_000;
-      const db = await store.write(() => {
+      const dryRun = !!o.dryRun;
+      const work = () => {
         let eventsDeleted = 0;
         for (const id of ids) eventsDeleted += hk.deleteSweep(id).events;
         const tasksDeleted = hk.deleteOrphanTasks();
         const pruned = retentionDays > 0 ? pruneWithinWrite(hk, cutoff) : { sweeps: 0, events: 0, progressRows: 0, workers: 0 };
-        return { eventsDeleted, tasksDeleted, pruned };
-      });
-      const referenced = hk.referencedArtifacts();
+        return { eventsDeleted, tasksDeleted, pruned, referenced: hk.referencedArtifacts() };
+      };
+      // A dry run does the same in a write that is then rolled back (the savepoint of a write that throws).
+      const { referenced, ...db } = dryRun ? await rolledBack(store, work) : await store.write(work);
       const dir = path.join(o.dataDir, 'artifacts');
       let filesRemoved = 0;
       let bytesRemoved = 0;
@@ -71,13 +93,13 @@ export async function collectGarbage(o: GcOptions): Promise<GcReport> {
         if (!SHA256_HEX.test(name) || referenced.has(name)) continue;
         const file = path.join(dir, name);
         bytesRemoved += fs.statSync(file).size;
-        fs.rmSync(file, { force: true });
+        if (!dryRun) fs.rmSync(file, { force: true });
         filesRemoved++;
       }
       const tmp = path.join(dir, 'tmp');
       const partial = fs.existsSync(tmp) ? fs.readdirSync(tmp) : [];
-      for (const f of partial) fs.rmSync(path.join(tmp, f), { force: true, recursive: true });
-      return { sweepsDeleted: ids, ...db, filesRemoved, bytesRemoved, partialUploadsRemoved: partial.length };
+      if (!dryRun) for (const f of partial) fs.rmSync(path.join(tmp, f), { force: true, recursive: true });
+      return { dryRun, sweepsDeleted: ids, ...db, filesRemoved, bytesRemoved, partialUploadsRemoved: partial.length };
     } finally {
       store.close();
     }

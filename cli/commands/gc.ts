@@ -11,6 +11,7 @@ Run with the coordinator stopped (it holds DIR's lock while it runs).
 
   --data-dir DIR            the coordinator's data directory (required)
   --delete-sweep ID         delete this finished sweep (repeatable); a running sweep is refused
+  --dry-run                 say what would be deleted; change nothing
   --retention-days N        also prune progress events and epoch records of what finished N days
                             ago, like the coordinator (default 30; 0: none)
 
@@ -24,15 +25,17 @@ const SPEC = defineCommand({
     'data-dir': { kind: 'string', required: true },
     'delete-sweep': { kind: 'list' },
     'retention-days': { kind: 'int', min: 0 },
+    'dry-run': { kind: 'boolean' },
   },
 });
 
 export async function run(argv: string[]): Promise<number> {
   const { help, values } = parseCommandArgs(SPEC, argv);
   if (help) return printUsage(SPEC);
-  const r = await collectGarbage({ dataDir: values['data-dir']!, deleteSweeps: values['delete-sweep'] ?? [], retentionDays: values['retention-days'] });
+  const r = await collectGarbage({ dataDir: values['data-dir']!, deleteSweeps: values['delete-sweep'] ?? [], retentionDays: values['retention-days'], dryRun: !!values['dry-run'] });
   console.log(
     [
+      ...(r.dryRun ? ['dry run: nothing was changed; a run without --dry-run would delete:'] : []),
       `sweeps deleted: ${r.sweepsDeleted.length}${r.sweepsDeleted.length ? ` (${r.sweepsDeleted.join(', ')}), ${r.eventsDeleted} event(s)` : ''}`,
       `trials deleted (no sweep references them): ${r.tasksDeleted}`,
       `history pruned: ${r.pruned.events} progress event(s) of ${r.pruned.sweeps} finished sweep(s), ${r.pruned.progressRows} epoch record(s), ${r.pruned.workers} worker(s) gone`,

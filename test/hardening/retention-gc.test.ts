@@ -121,8 +121,14 @@ describe('npf gc', () => {
     await expect(collectGarbage({ dataDir: dir, deleteSweeps: ['no-such-sweep'] })).rejects.toThrow(NotFoundError);
     fs.writeFileSync(path.join(dir, 'artifacts', 'tmp', 'partial-upload'), 'x');
 
+    // A dry run says the same and changes nothing.
+    const expected = { sweepsDeleted: [old], tasksDeleted: 1, filesRemoved: 2, bytesRemoved: 110, partialUploadsRemoved: 1 };
+    expect(await collectGarbage({ dataDir: dir, deleteSweeps: [old], dryRun: true })).toMatchObject({ dryRun: true, ...expected });
+    expect(fs.existsSync(file(a1.sha256)) && fs.existsSync(file(stray))).toBe(true);
+    expect(fs.readdirSync(path.join(dir, 'artifacts', 'tmp'))).toEqual(['partial-upload']);
+
     const r = await collectGarbage({ dataDir: dir, deleteSweeps: [old] });
-    expect(r).toMatchObject({ sweepsDeleted: [old], tasksDeleted: 1, filesRemoved: 2, bytesRemoved: 110, partialUploadsRemoved: 1 });
+    expect(r).toMatchObject({ dryRun: false, ...expected });
     expect(fs.existsSync(file(a1.sha256))).toBe(false);
     expect(fs.existsSync(file(stray))).toBe(false);
     // The shared trial stays with the sweep that still names it, and so does its checkpoint.
