@@ -69,7 +69,7 @@ export async function loadGates(spec: TrialSpec, regime: RegimePlan, plan: Netwo
 }
 
 /** The device-lost error if the WebGPU device is lost within `ms`. */
-async function lostWithin(ms: number): Promise<Error | undefined> {
+export async function lostWithin(ms: number): Promise<Error | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const late = await Promise.race([
     whenDeviceLost().catch((e: unknown) => e as Error),

@@ -141,10 +141,13 @@ async function runBundle(start: StartBundleMessage): Promise<number> {
   const sends: Promise<void>[] = [];
   try {
     const { runMembers, tfjsBytes } = await loadBundleRunner();
+    // The bundle's GPU placement, as a single trial's (one process, one device for the stack).
+    const gpu = process.env.NPF_GPU_INDEX;
     await runMembers(
       start.members,
       (m) => ({
         gates: m.gates,
+        ...(gpu !== undefined && /^-?\d+$/.test(gpu) ? { gpuIndex: Number(gpu) } : {}),
         checkpointDir: m.checkpointDir,
         signal: aborts.get(m.taskId)?.signal,
         onProgress: (event) => {

@@ -8,9 +8,12 @@
  * Each member's status moves running -> succeeded | diverged | cancelled, once, as in
  * science/train/train-loop.ts, and at the same points of its run, so its TrialResult means
  * exactly what its unfused result would.
+ *
+ * Every read-back is asynchronous (`data()`, never `dataSync()`): a GPU backend (webgpu) has no
+ * synchronous read in Node.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { CheckpointInfo, EpochRecord, TrialProgress, TrialResult, TrialSpec, TrialStatus } from '../types.js';
+import type { AdapterInfo, CheckpointInfo, EpochRecord, TrialProgress, TrialResult, TrialSpec, TrialStatus } from '../types.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { permutation, type Rng } from '../models/prng.js';
 import { planRegime } from '../regimes.js';
@@ -41,6 +44,8 @@ export interface FusedTrainLoopOptions {
   dataset: Dataset;
   backend: string;
   backendNote?: string;
+  /** The GPU adapter in use, recorded in each member's result (backend 'webgpu'). */
+  adapter?: AdapterInfo;
   /** Steps between loss read-backs. Default 100. */
   readEvery?: number;
   /** Clock, ms. Default performance.now. */
@@ -128,7 +133,8 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
       seed: m.run.spec.seed,
       tensors: tensors.map((t) => ({ name: t.name, shape: t.tensor.shape })),
     };
-    const ref = await writeCheckpoint(m.run.checkpointDir, { header, data: tensors.map((t) => t.tensor.dataSync() as Float32Array) });
+    const data = await Promise.all(tensors.map(async (t) => (await t.tensor.data()) as Float32Array));
+    const ref = await writeCheckpoint(m.run.checkpointDir, { header, data });
     const info: CheckpointInfo = { name, path: ref.path, sha256: ref.sha256, epoch, testAccuracy };
     m.checkpoints.push(info);
     m.emit({ kind: 'checkpoint', checkpoint: info });
@@ -160,6 +166,7 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
       status: m.status as TrialStatus,
       backend: opts.backend,
       ...(opts.backendNote ? { backendNote: opts.backendNote } : {}),
+      ...(opts.adapter ? { adapter: opts.adapter } : {}),
       bestTestAccuracy: Math.max(m.best.accuracy, 0),
       bestEpoch: m.best.epoch,
       finalTestAccuracy: last?.testAccuracy ?? 0,
@@ -191,7 +198,7 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
   };
 
   /** Test loss and accuracy of every member in the stack: one shared batch, read once. */
-  const evaluate = (): { loss: number[]; accuracy: number[] } => {
+  const evaluate = async (): Promise<{ loss: number[]; accuracy: number[] }> => {
     const batch = 1000;
     let lossSum = tf.zeros([active.length]);
     let correct = tf.zeros([active.length]);
@@ -212,15 +219,19 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
       lossSum = l;
       correct = c;
     }
-    const ls = lossSum.dataSync() as Float32Array;
-    const cs = correct.dataSync() as Float32Array;
-    lossSum.dispose();
-    correct.dispose();
+    let ls: Float32Array;
+    let cs: Float32Array;
+    try {
+      [ls, cs] = (await Promise.all([lossSum.data(), correct.data()])) as Float32Array[];
+    } finally {
+      lossSum.dispose();
+      correct.dispose();
+    }
     // Divide in double precision, as trainLoop does (a Float32Array.map would round the quotient).
     return { loss: Array.from(ls, (v) => v / test.n), accuracy: Array.from(cs, (v) => v / test.n) };
   };
 
-  for (const m of all) m.emit({ kind: 'started', backend: opts.backend, backendNote: opts.backendNote, trainExamples: train.n, testExamples: test.n, stepsPerEpoch: steps });
+  for (const m of all) m.emit({ kind: 'started', backend: opts.backend, backendNote: opts.backendNote, ...(opts.adapter ? { adapter: opts.adapter } : {}), trainExamples: train.n, testExamples: test.n, stepsPerEpoch: steps });
   try {
     let lastYield = now();
     for (let epoch = 1; epoch <= shared.epochs && active.length > 0; epoch++) {
@@ -246,7 +257,7 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
         state.acc = next;
         seen += data.size;
         if ((b + 1) % readEvery === 0 && b + 1 < steps) {
-          const sums = next.dataSync();
+          const sums = await next.data();
           active.forEach((m, j) => {
             const loss = sums[j] / seen;
             m.emit({ kind: 'step', epoch, step: b + 1, stepsPerEpoch: steps, loss });
@@ -262,7 +273,7 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
           lastYield = now();
         }
       }
-      const sums = state.acc ? state.acc.dataSync() : new Float32Array(0);
+      const sums = state.acc ? await state.acc.data() : new Float32Array(0);
       state.acc?.dispose();
       state.acc = undefined;
       const trainMs = now() - epochStart;
@@ -275,7 +286,7 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
       });
       await dropStopped(state);
       if (active.length === 0) break;
-      const ev = evaluate();
+      const ev = await evaluate();
       const durationMs = now() - epochStart;
       const evaluated = [...active];
       for (const [j, m] of evaluated.entries()) {

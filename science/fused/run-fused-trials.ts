@@ -7,13 +7,14 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunTrialOptions, TrialResult, TrialSpec } from '../types.js';
+import type { AdapterInfo, RunTrialOptions, TrialResult, TrialSpec } from '../types.js';
 import { initBackend } from '../backend/init-backend.js';
+import { deviceLost, whenDeviceLost } from '../backend/webgpu-device.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { loadDataset as defaultLoadDataset } from '../datasets/index.js';
 import { planNetwork } from '../models/architecture.js';
 import { planRegime } from '../regimes.js';
-import { biasFor, loadGates, outputsFor } from '../run-trial.js';
+import { biasFor, loadGates, lostWithin, outputsFor } from '../run-trial.js';
 import { checkGates } from '../trial-spec.js';
 import { FusionError } from './errors.js';
 import { fusionBlocker, fusionMismatch } from './fusion-key.js';
@@ -23,7 +24,11 @@ import { createStackedOptimizer } from './stacked-optimizer.js';
 
 export { FusionError };
 
-/** One member: its resolved spec and the options runTrial would take for it (its gates among them). */
+/**
+ * One member: its resolved spec and the options runTrial would take for it (its gates among
+ * them). The members share one process and so one device: the first member's gpuIndex places
+ * the stack.
+ */
 export interface FusedTrialInput {
   spec: TrialSpec;
   options?: RunTrialOptions;
@@ -57,19 +62,33 @@ export function assertFusable(specs: readonly TrialSpec[]): void {
 
 /**
  * Train `members` as one stack. Each member's result is what runTrial(member.spec) would give
- * (test/fused/fused-vs-unfused.test.ts); outcomes are in member order. Throws FusionError for
- * incompatible members and NpfError subclasses for what they all share (backend, dataset).
+ * (test/fused/fused-vs-unfused.test.ts; on webgpu to float tolerance,
+ * test/webgpu/fused-webgpu.test.ts); outcomes are in member order. Throws FusionError for
+ * incompatible members and NpfError subclasses for what they all share (backend, dataset); a
+ * lost WebGPU device throws DeviceLostError (retryable) for every member not yet settled, whose
+ * later outcomes are then dropped.
  */
 export async function runFusedTrials(members: readonly FusedTrialInput[], deps: RunFusedDeps = {}): Promise<FusedOutcome[]> {
   const specs = members.map((m) => m.spec);
   assertFusable(specs);
   if (members.length === 0) return [];
   const first = specs[0];
-  const choice = await initBackend(first.backend, false);
+  const choice = await initBackend(first.backend, false, { gpuIndex: members[0].options?.gpuIndex });
+  const adapter: AdapterInfo | undefined = choice.adapter && {
+    vendor: choice.adapter.vendor,
+    architecture: choice.adapter.architecture,
+    device: choice.adapter.device,
+    description: choice.adapter.description,
+    software: choice.adapter.software,
+  };
   const dataset = await (deps.loadDataset ?? defaultLoadDataset)(first.dataset);
   const plan = planNetwork(first.arch, dataset.inputShape, outputsFor(first, dataset), biasFor(first));
   const outcomes = new Array<FusedOutcome | undefined>(members.length);
+  // Set when the stack fails on a GPU (device lost): the members still training are then reported
+  // by the caller (with the thrown error), not as the 'cancelled' results their stopped loop gives.
+  let failed = false;
   const settle = (i: number, outcome: FusedOutcome): void => {
+    if (failed) return;
     outcomes[i] = outcome;
     deps.onOutcome?.(i, outcome);
   };
@@ -102,24 +121,42 @@ export async function runFusedTrials(members: readonly FusedTrialInput[], deps: 
     stacked.map((s) => specs[s.index].optimizer.lr),
     model.trainable,
   );
+  // On a lost device the loop is stopped too (between steps), not left running beside the next work.
+  const stop = new AbortController();
   try {
     const runs = await Promise.all(
       stacked.map(async ({ index }) => {
         const { spec, options = {} } = members[index];
         const checkpointDir = options.checkpointDir ?? (spec.checkpoints ? await mkdtemp(join(tmpdir(), 'npf-checkpoints-')) : tmpdir());
-        return { spec, checkpointDir, signal: options.signal, onProgress: options.onProgress };
+        const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+        return { spec, checkpointDir, signal, onProgress: options.onProgress };
       }),
     );
-    await fusedTrainLoop({
+    const training = fusedTrainLoop({
       members: runs,
       model,
       optimizer,
       dataset,
       backend: choice.backend,
       backendNote: choice.note,
+      adapter,
       readEvery: deps.readEvery,
       onResult: (j, result) => settle(stacked[j].index, { ok: true, result }),
     });
+    if (choice.backend !== 'webgpu') {
+      await training;
+    } else {
+      // As runTrial: a lost GPU device fails the stack with DeviceLostError, whether the loss
+      // surfaces as a failed read, a hung one, or not at all.
+      training.catch(() => undefined);
+      try {
+        await Promise.race([training, whenDeviceLost()]);
+      } catch (err) {
+        failed = true;
+        stop.abort();
+        throw deviceLost() ?? (await lostWithin(250)) ?? err;
+      }
+    }
   } finally {
     optimizer.dispose();
     model.dispose();
