@@ -3,7 +3,12 @@
  * science/train's trainStep) against K trials fused into one stack (science/fused), measured side
  * by side in one run, plus the projected wall time of the Table 2 MNIST sweeps.
  *
- *   npm run bench:fusion [-- --backends wasm --regimes relu,dnpfl --k 2,4,8,16 --rounds 5 --steps 60]
+ *   npm run bench:fusion [-- --backends wasm,webgpu --regimes relu,dnpfl --k 2,4,8,16 --rounds 5 --steps 60
+ *                           --webgpu-rounds 3 --webgpu-steps 20]
+ *
+ * Defaults as shown. --webgpu-rounds / --webgpu-steps bound the webgpu cases, which on a software
+ * device (lavapipe) run 30-100x slower than on wasm; a backend that cannot start here (no WebGPU
+ * adapter) is reported as not measured and its speedup is null.
  *
  * FC 784-128x5-10, batch 32, Adam, random MNIST-shaped data. A step here is what the training
  * loops do per step: assemble each member's batch from its own shuffled order, upload it, forward,
@@ -41,6 +46,9 @@ interface Args {
   ks: number[];
   rounds: number;
   steps: number;
+  /** Rounds and steps of the webgpu cases. */
+  webgpuRounds: number;
+  webgpuSteps: number;
   batch: number;
   /** Regimes and optimisers measured for the sweep projection (cost shapes: relu, hard gates, soft gates). */
   project: boolean;
@@ -50,7 +58,7 @@ interface Args {
 const HEADLINE_K: Record<string, number> = { wasm: 8, webgpu: 16 };
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backends: ['wasm'], regimes: ['relu', 'dnpfl'], optimizers: ['adam'], ks: [2, 4, 8, 16], rounds: 5, steps: 60, batch: 32, project: true };
+  const args: Args = { backends: ['wasm', 'webgpu'], regimes: ['relu', 'dnpfl'], optimizers: ['adam'], ks: [2, 4, 8, 16], rounds: 5, steps: 60, webgpuRounds: 3, webgpuSteps: 20, batch: 32, project: true };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--no-projection') {
@@ -64,6 +72,8 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--k') args.ks = value.split(',').map(Number);
     else if (flag === '--rounds') args.rounds = Number(value);
     else if (flag === '--steps') args.steps = Number(value);
+    else if (flag === '--webgpu-rounds') args.webgpuRounds = Number(value);
+    else if (flag === '--webgpu-steps') args.webgpuSteps = Number(value);
     else if (flag === '--batch') args.batch = Number(value);
     else throw new Error(`unknown flag ${flag}`);
   }
@@ -94,8 +104,12 @@ interface Timing {
   cpuMs: number;
 }
 
-/** Time `steps` steps in blocks of 10 (one device read per block); median wall and mean CPU per step. */
-function timeBlocks(step: (i: number) => void, read: () => void, steps: number): Timing {
+/**
+ * Time `steps` steps in blocks of 10 (one device read per block, asynchronous: a GPU backend has no
+ * synchronous read in Node, and the read waits for the block's queued GPU work); median wall and
+ * mean CPU per step.
+ */
+async function timeBlocks(step: (i: number) => void, read: () => Promise<unknown>, steps: number): Promise<Timing> {
   const block = 10;
   const walls: number[] = [];
   const c0 = process.cpuUsage();
@@ -103,7 +117,7 @@ function timeBlocks(step: (i: number) => void, read: () => void, steps: number):
   for (let b = 0; b < Math.max(1, Math.floor(steps / block)); b++) {
     const t0 = performance.now();
     for (let i = 0; i < block; i++) step(done++);
-    read();
+    await read();
     walls.push((performance.now() - t0) / block);
   }
   const c = process.cpuUsage(c0);
@@ -112,7 +126,7 @@ function timeBlocks(step: (i: number) => void, read: () => void, steps: number):
 }
 
 /** One trial, today's path: per step makeBatch + upload + trainStep. */
-function timeUnfused(regime: Regime, optimizer: OptimizerName, steps: number, warmup: number, batch: number): Timing {
+async function timeUnfused(regime: Regime, optimizer: OptimizerName, steps: number, warmup: number, batch: number): Promise<Timing> {
   const model = buildTrialModel({ plan: PLAN, regime: planRegime(regime, regime === 'stage' ? 1 : undefined), init: 'glorot-uniform', gate: GATE, seed: 0 });
   const opt = createOptimizer({ name: optimizer, lr: LR[optimizer] }, model.trainable);
   const order = permutation(TRAIN.n, rngFor(0, 'shuffle'));
@@ -128,8 +142,8 @@ function timeUnfused(regime: Regime, optimizer: OptimizerName, steps: number, wa
     acc = next;
   };
   for (let i = 0; i < warmup; i++) step(i);
-  acc.dataSync();
-  const t = timeBlocks(step, () => acc.dataSync(), steps);
+  await acc.data();
+  const t = await timeBlocks(step, () => acc.data(), steps);
   acc.dispose();
   opt.dispose();
   model.dispose();
@@ -137,7 +151,7 @@ function timeUnfused(regime: Regime, optimizer: OptimizerName, steps: number, wa
 }
 
 /** K trials fused: per step makeStackedBatch + upload + fusedTrainStep. Figures are for the whole stack. */
-function timeFused(regime: Regime, optimizer: OptimizerName, k: number, steps: number, warmup: number, batch: number): Timing {
+async function timeFused(regime: Regime, optimizer: OptimizerName, k: number, steps: number, warmup: number, batch: number): Promise<Timing> {
   const members = Array.from({ length: k }, (_, i) => ({ seed: i }));
   const model = buildStackedModel({ plan: PLAN, regime: planRegime(regime, regime === 'stage' ? 1 : undefined), init: 'glorot-uniform', gate: GATE, members });
   const opt = createStackedOptimizer(optimizer, members.map((_, i) => LR[optimizer] * (1 + i / 10)), model.trainable);
@@ -155,8 +169,8 @@ function timeFused(regime: Regime, optimizer: OptimizerName, k: number, steps: n
     acc = next;
   };
   for (let i = 0; i < warmup; i++) step(i);
-  acc.dataSync();
-  const t = timeBlocks(step, () => acc.dataSync(), steps);
+  await acc.data();
+  const t = await timeBlocks(step, () => acc.data(), steps);
   acc.dispose();
   opt.dispose();
   model.dispose();
@@ -164,24 +178,30 @@ function timeFused(regime: Regime, optimizer: OptimizerName, k: number, steps: n
 }
 
 /** Test evaluation of one trial per 1000 test examples (forward, loss, accuracy), ms; unfused and per member at K. */
-function timeEvaluation(regime: Regime, k: number): { unfusedMs: number; fusedPerMemberMs: number; unfusedCpuMs: number; fusedPerMemberCpuMs: number } {
+async function timeEvaluation(regime: Regime, k: number): Promise<{ unfusedMs: number; fusedPerMemberMs: number; unfusedCpuMs: number; fusedPerMemberCpuMs: number }> {
   const plan = planRegime(regime, regime === 'stage' ? 1 : undefined);
   const single = buildTrialModel({ plan: PLAN, regime: plan, init: 'glorot-uniform', gate: GATE, seed: 0 });
   const stack = buildStackedModel({ plan: PLAN, regime: plan, init: 'glorot-uniform', gate: GATE, members: Array.from({ length: k }, (_, i) => ({ seed: i })) });
   const data = makeBatch(TEST, 784, 1000, 0);
-  const run = (f: () => tf.Tensor): { wall: number; cpu: number } => {
-    tf.tidy(f).dataSync();
+  const run = async (f: () => tf.Tensor): Promise<{ wall: number; cpu: number }> => {
+    const warm = tf.tidy(f);
+    await warm.data();
+    warm.dispose();
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    for (let i = 0; i < 3; i++) tf.tidy(f).dispose();
+    for (let i = 0; i < 3; i++) {
+      const t = tf.tidy(f);
+      await t.data();
+      t.dispose();
+    }
     const c = process.cpuUsage(c0);
     return { wall: (performance.now() - t0) / 3, cpu: (c.user + c.system) / 1000 / 3 };
   };
-  const unfused = run(() => {
+  const unfused = await run(() => {
     const x = tf.tensor2d(data.x, [1000, 784]);
     return lossValue('cross-entropy', single.logits(x), makeTarget(data.labels, undefined, 10));
   });
-  const fused = run(() => {
+  const fused = await run(() => {
     const x = tf.tensor2d(data.x, [1000, 784]);
     return stackedLoss('cross-entropy', stack.logits(x), makeTarget(data.labels, undefined, 10));
   });
@@ -209,13 +229,13 @@ interface CaseFigures {
 }
 
 /** Alternate unfused and every fused K, `rounds` times; medians per trial. */
-function measureCase(backend: string, regime: Regime, optimizer: OptimizerName, ks: number[], rounds: number, steps: number, batch: number): CaseFigures {
+async function measureCase(backend: string, regime: Regime, optimizer: OptimizerName, ks: number[], rounds: number, steps: number, batch: number): Promise<CaseFigures> {
   const unfused: Timing[] = [];
   const fused = new Map<number, Timing[]>(ks.map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) {
-    unfused.push(timeUnfused(regime, optimizer, steps, 10, batch));
+    unfused.push(await timeUnfused(regime, optimizer, steps, 10, batch));
     for (const k of ks) {
-      const t = timeFused(regime, optimizer, k, Math.max(20, Math.round(steps / Math.sqrt(k))), 5, batch);
+      const t = await timeFused(regime, optimizer, k, Math.max(20, Math.round(steps / Math.sqrt(k))), 5, batch);
       (fused.get(k) as Timing[]).push({ wallMs: t.wallMs / k, cpuMs: t.cpuMs / k });
     }
   }
@@ -349,7 +369,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; node ${process.version}; tfjs-core ${tf.version_core}`);
   console.log(
     `FC 784-128x5-10, batch ${args.batch}, random MNIST-shaped data; per round: unfused (K = 1) then fused K = ${args.ks.join(', ')}, ` +
-      `${args.steps} steps each (fused: steps / sqrt(K), at least 20) in blocks of 10; medians over ${args.rounds} rounds; ms per trial-step (fused: stack step / K)`,
+      `steps in blocks of 10 (one read each); medians over rounds; ms per trial-step (fused: stack step / K)`,
   );
   const figures: CaseFigures[] = [];
   const speedups: Record<string, number | null> = { wasm: null, webgpu: null };
@@ -363,19 +383,24 @@ async function main(): Promise<void> {
   const cpuSpeedups: Record<string, number | null> = { wasm: null, webgpu: null };
   let projection: Projection | undefined;
   for (const backend of args.backends) {
+    let device = '';
     try {
-      await initBackend(backend as BackendName, false);
+      const choice = await initBackend(backend as BackendName, false);
+      device = [choice.adapter?.description, choice.note].filter(Boolean).join('; ');
     } catch (err) {
       notes.push(`${backend}: not measured (${(err as Error).message})`);
       console.log(`\n${backend}: not measured (${(err as Error).message})`);
       continue;
     }
     const headline = HEADLINE_K[backend] ?? 8;
+    const rounds = backend === 'webgpu' ? args.webgpuRounds : args.rounds;
+    const steps = backend === 'webgpu' ? args.webgpuSteps : args.steps;
     const ks = [...new Set([...args.ks, headline])].sort((a, b) => a - b);
     // Untimed: the first trainings in a process pay for JIT tiers and heap growth.
-    timeUnfused('dnpfl', 'adam', 30, 10, args.batch);
-    timeFused('dnpfl', 'adam', headline, 20, 5, args.batch);
-    console.log(`\n## ${backend}\n`);
+    await timeUnfused('dnpfl', 'adam', 30, 10, args.batch);
+    await timeFused('dnpfl', 'adam', headline, 20, 5, args.batch);
+    console.log(`\n## ${backend}${device ? ` (${device})` : ''}\n`);
+    console.log(`${steps} steps per case (fused: steps / sqrt(K), at least 20), medians over ${rounds} rounds\n`);
     console.log(`| regime | optimizer | unfused ms/step (cpu) | ${ks.map((k) => `K=${k} ms/trial-step (cpu), speedup`).join(' | ')} |`);
     console.log(`|---|---|---|${ks.map(() => '---').join('|')}|`);
     const headlineSpeedups: number[] = [];
@@ -389,7 +414,7 @@ async function main(): Promise<void> {
       const headlineCase = args.regimes.includes(regime) && args.optimizers.includes(optimizer);
       // Projection-only cases: K = 4, 8 and 16 for the t(K) = a + c / K fit and the stack limits projected.
       const caseKs = headlineCase ? ks : [...new Set([4, 8, 16, headline])].sort((a, b) => a - b);
-      const f = measureCase(backend, regime, optimizer, caseKs, headlineCase ? args.rounds : Math.max(2, Math.ceil(args.rounds / 2)), args.steps, args.batch);
+      const f = await measureCase(backend, regime, optimizer, caseKs, headlineCase ? rounds : Math.max(2, Math.ceil(rounds / 2)), steps, args.batch);
       figures.push(f);
       const cells = ks.map((k) => {
         const x = f.fused.find((c) => c.k === k);
@@ -407,7 +432,7 @@ async function main(): Promise<void> {
         let evalU = 0;
         let evalUCpu = 0;
         for (const c of f.fused) {
-          const ev = timeEvaluation(regime, c.k);
+          const ev = await timeEvaluation(regime, c.k);
           evalU = ev.unfusedMs;
           evalUCpu = ev.unfusedCpuMs;
           fused.set(c.k, { step: c.ms_per_trial_step, eval: ev.fusedPerMemberMs });
@@ -437,7 +462,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  if (!args.backends.includes('webgpu')) notes.push('webgpu: not requested (--backends); this build has no webgpu backend');
+  if (!args.backends.includes('webgpu')) notes.push('webgpu: not requested (--backends)');
   console.log(
     JSON.stringify({
       wasm_speedup: speedups.wasm === null ? null : Number(speedups.wasm.toFixed(3)),
