@@ -71,12 +71,16 @@ export interface WorkerOptions {
 
 /**
  * Stack size by the backend a worker's dense (FC) trials run on, where fusion was measured to pay
- * (BENCHMARKS.md, docs/fusion.md): wasm 8. Elsewhere 1 (no bundles) until measured.
+ * (BENCHMARKS.md, "Fused trials"; docs/fusion.md): wasm 8 (2.4-2.5x per trial with Adam, K = 4-16
+ * alike); webgpu 16 (3.3-4.0x on a software device, K = 8 and 16 alike, and on a GPU the overhead
+ * a stack shares is a larger part of a step). Elsewhere 1 (no bundles) until measured.
  */
-const FUSE_BY_BACKEND: Partial<Record<string, number>> = { wasm: 8 };
+const FUSE_BY_BACKEND: Partial<Record<string, number>> = { wasm: 8, webgpu: 16 };
 
 /** The default --fuse of a worker with `backend` (its --backend) and these optional backends installed. */
 export function defaultFuse(backend: BackendName | undefined, installed: InstalledBackends): number {
+  // Named webgpu needs no adapter probe to know where its trials run (chooseBackend would want one).
+  if (backend === 'webgpu') return FUSE_BY_BACKEND.webgpu ?? 1;
   const decision = chooseBackend(backend ?? 'auto', false, installed);
   return decision.ok ? (FUSE_BY_BACKEND[decision.choice.backend] ?? 1) : 1;
 }

@@ -124,10 +124,11 @@ describe('worker - bundles of fused trials', () => {
     }
   });
 
-  it('worker - --fuse defaults to 8 where FC trials run on wasm and to off elsewhere', () => {
+  it('worker - --fuse defaults to 8 where FC trials run on wasm, 16 on webgpu and to off elsewhere', () => {
     const none = { tensorflow: false, tensorflowGpu: false, cudaDevices: 0 };
     expect(defaultFuse(undefined, none)).toBe(8);
     expect(defaultFuse('wasm', none)).toBe(8);
+    expect(defaultFuse('webgpu', none)).toBe(16);
     expect(defaultFuse('cpu', none)).toBe(1);
     expect(defaultFuse(undefined, { tensorflow: true, tensorflowGpu: false, cudaDevices: 0 })).toBe(1);
   });
