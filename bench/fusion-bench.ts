@@ -7,7 +7,7 @@
  *                           --webgpu-rounds 3 --webgpu-steps 20]
  *
  * Defaults as shown. --webgpu-rounds / --webgpu-steps bound the webgpu cases, which on a software
- * device (lavapipe) run 30-100x slower than on wasm; a backend that cannot start here (no WebGPU
+ * device (lavapipe) run 10-20x slower than on wasm; a backend that cannot start here (no WebGPU
  * adapter) is reported as not measured and its speedup is null.
  *
  * FC 784-128x5-10, batch 32, Adam, random MNIST-shaped data. A step here is what the training
