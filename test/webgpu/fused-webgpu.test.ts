@@ -2,7 +2,8 @@
  * Fused trials on the webgpu backend (in CI: Mesa's lavapipe, so shapes are tiny): each member of
  * a stack follows its unfused webgpu run to float tolerance in every regime, FLNPF and stage
  * members with different parents included; K = 1 likewise; the same bundle twice gives the same
- * results; a lost device fails the members still in the stack with a retryable DeviceLostError.
+ * results; the stack opens its placement's GPU index; a lost device fails the members still in
+ * the stack with a retryable DeviceLostError.
  *
  * Why tolerance and not bits (as on wasm, test/fused/): the stack's products are the stock
  * batched matMul, and tfjs-backend-webgpu picks its matMul shader by the output's size, batch
@@ -140,6 +141,13 @@ describe('fused on webgpu - a member is its unfused trial to float tolerance', (
 });
 
 describe('fused on webgpu - devices', () => {
+  it("fused webgpu - the stack runs on its placement's GPU index (the first member's gpuIndex): an index Dawn does not list is refused for the whole stack", async () => {
+    const members = [0, 1].map((i) => ({ spec: spec({ seed: 61 + i }), options: { gpuIndex: 7 } }));
+    await expect(runFusedTrials(members, deps)).rejects.toThrow(/GPU index 7 was asked for/);
+    const [ok] = results(await runFusedTrials([{ spec: spec({ epochs: 1 }), options: { gpuIndex: 0 } }], deps));
+    expect(ok.status).toBe('succeeded');
+  });
+
   it('fused webgpu - a device lost mid-stack fails the run with a retryable DeviceLostError and reports no member as cancelled; the next stack opens a fresh device', async () => {
     const members = [0, 1].map((i) => ({
       spec: spec({ seed: 51 + i, epochs: 3 }),
