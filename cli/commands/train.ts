@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
 import { InvalidInputError, NpfError, describeError } from '../../common/errors.js';
 import { BACKENDS } from '../../science/backend/backend-choice.js';
 import { DATASETS } from '../../science/datasets/registry.js';
@@ -16,6 +16,7 @@ import { REGIMES, parentCheckpoint } from '../../science/regimes.js';
 import { INITS, LOSSES, checkGates, resolveTrialSpec } from '../../science/trial-spec.js';
 import type { CheckpointRef, EpochRecord, TrialProgress, TrialResult, TrialSpec } from '../../science/types.js';
 import { defineCommand, parseCommandArgs, printUsage, UsageError, type FlagValues } from '../args.js';
+import { locateTrialIssues, readTrialSpecFile, trialSpecError } from '../trial-spec-file.js';
 
 export const USAGE = `usage: npf train [--spec trial.yaml] [options]   (flags override the spec file)
 
@@ -112,23 +113,6 @@ export function withCheckpointEvery(checkpoints: Record<string, unknown>, every:
   return { ...checkpoints, bestAtEpochs: [...at].sort((a, b) => a - b) } as NonNullable<TrialSpec['checkpoints']>;
 }
 
-function readSpecFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InvalidInputError(`${path}: cannot read the spec file (${(err as NodeJS.ErrnoException).code ?? describeError(err)})`, { file: path });
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new InvalidInputError(`${path}: not valid YAML (${describeError(err).split('\n')[0]})`, { file: path });
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new InvalidInputError(`${path}: a trial spec must be a YAML mapping`, { file: path });
-  return doc as Record<string, unknown>;
-}
-
 function sha256File(path: string): string {
   try {
     return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -140,12 +124,41 @@ function sha256File(path: string): string {
 const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {});
 
 /**
- * The trial spec from flags over an optional YAML spec, validated by resolveTrialSpec (errors
- * name the field: "--spec file: invalid trial spec: optimizer.lr: ...").
+ * The trial spec from flags over an optional YAML spec, validated by resolveTrialSpec. Every
+ * problem is listed, each naming the flag that set the field, or the file's line:column
+ * ("trial.yaml:4:9: epochs: expected number, got string "zero"").
  */
 export function specFromFlags(f: ParsedFlags): TrialSpec {
-  const base = typeof f.spec === 'string' ? readSpecFile(f.spec) : {};
-  const s: Record<string, unknown> = { ...base };
+  const file = typeof f.spec === 'string' ? readTrialSpecFile(f.spec) : undefined;
+  const s: Record<string, unknown> = { ...(file?.value ?? {}) };
+  /** Field path -> the flag that set it. */
+  const setBy = new Map<string, string>();
+  const by = (flag: keyof ParsedFlags, ...paths: string[]) => {
+    if (f[flag] !== undefined) for (const p of paths) setBy.set(p, `--${String(flag)}`);
+  };
+  by('dataset', 'dataset.name');
+  by('dataset-dir', 'dataset.dir');
+  by('train-subset', 'dataset.trainSubset');
+  by('train-per-class', 'dataset.trainSubset');
+  by('test-subset', 'dataset.testSubset');
+  by('arch', 'arch');
+  by('width', 'arch.width');
+  by('depth', 'arch.depth');
+  by('regime', 'regime');
+  by('stage', 'stage');
+  by('stage-every', 'stageEvery');
+  by('optimizer', 'optimizer.name');
+  by('lr', 'optimizer.lr');
+  by('epochs', 'epochs');
+  by('batch-size', 'batchSize');
+  by('seed', 'seed');
+  by('backend', 'backend');
+  by('loss', 'loss');
+  by('init', 'init');
+  by('beta', 'gate.beta');
+  by('eps', 'gate.eps');
+  by('checkpoints', 'checkpoints');
+  by('checkpoint-every', 'checkpoints.bestAtEpochs');
   const dataset = obj(s.dataset);
   if (f.dataset !== undefined) dataset.name = f.dataset;
   if (dataset.name === undefined) dataset.name = 'mnist';
@@ -195,8 +208,14 @@ export function specFromFlags(f: ParsedFlags): TrialSpec {
     if (every > epochs) throw new InvalidInputError(`train: --checkpoint-every ${every} is more than --epochs ${epochs}: no checkpoint would be written`, { flag: 'checkpoint-every' });
     s.checkpoints = withCheckpointEvery(obj(s.checkpoints), every, epochs);
   }
-  const where = typeof f.spec === 'string' ? f.spec : 'command line';
-  return resolveTrialSpec(s, where);
+  try {
+    return resolveTrialSpec(s, file?.file ?? 'command line');
+  } catch (err) {
+    const issues = err instanceof InvalidInputError ? (err.context.issues as z.ZodIssue[] | undefined) : undefined;
+    if (!issues) throw err;
+    const flagOf = (path: string) => [...setBy.keys()].filter((k) => path === k || path.startsWith(`${k}.`) || path.startsWith(`${k}[`)).sort((a, b) => b.length - a.length).map((k) => setBy.get(k))[0];
+    throw trialSpecError(locateTrialIssues(issues, s, file, flagOf));
+  }
 }
 
 /**

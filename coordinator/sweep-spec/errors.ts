@@ -39,11 +39,11 @@ export function formatIssue(issue: SpecIssue): string {
  *     sweeps/x.yaml:9:7: axes.optimizers[0].lr: unknown key 'lr' (did you mean 'lrs'?) ...
  *     --set epochs=abc: epochs: expected number, got string "abc"
  */
-export function formatIssues(issues: readonly SpecIssue[]): string {
-  if (issues.length === 0) return 'invalid sweep spec';
+export function formatIssues(issues: readonly SpecIssue[], what = 'sweep spec'): string {
+  if (issues.length === 0) return `invalid ${what}`;
   if (issues.length === 1) return formatIssue(issues[0]);
-  const files = [...new Set(issues.map((i) => i.file).filter((f): f is string => !!f && !f.startsWith('--set ')))];
-  const head = files.length === 1 ? `${files[0]}: ${issues.length} problems:` : `${issues.length} problems in the sweep spec:`;
+  const files = [...new Set(issues.map((i) => i.file).filter((f): f is string => !!f && !f.startsWith('--')))];
+  const head = files.length === 1 && issues.every((i) => i.file === files[0]) ? `${files[0]}: ${issues.length} problems:` : `${issues.length} problems in the ${what}:`;
   return [head, ...issues.map((i) => `  ${formatIssue(i)}`)].join('\n');
 }
 

@@ -156,7 +156,7 @@ function firstLine(s: string): string {
 }
 
 /** Messages for type errors, naming what was found. Other codes keep the schema's own message. */
-const contextualErrorMap: z.ZodErrorMap = (issue, ctx) => {
+export const contextualErrorMap: z.ZodErrorMap = (issue, ctx) => {
   if (issue.code === 'invalid_type') {
     if (issue.received === 'undefined') return { message: 'required' };
     const shown = typeof ctx.data === 'string' || typeof ctx.data === 'number' ? ` ${JSON.stringify(ctx.data)}` : '';
@@ -236,7 +236,7 @@ function locateIssue(doc: Document, issue: z.ZodIssue, file: string, at: (o: num
 }
 
 /** The deepest YAML node along `path` (the value node when the whole path exists). */
-function nodeAt(doc: Document, path: readonly PathSeg[]): { node: Node | undefined; complete: boolean } {
+export function nodeAt(doc: Document, path: readonly PathSeg[]): { node: Node | undefined; complete: boolean } {
   let node = doc.contents as Node | null;
   for (const seg of path) {
     if (isMap(node)) {
