@@ -21,6 +21,7 @@ export const COMMANDS: Record<string, CommandInfo> = {
   results: { summary: "print a sweep's tables (md, csv, json, latex; tidy trials/epochs CSV) or write them all (--out)" },
   plot: { summary: "draw a sweep's figures (SVG and PNG)" },
   cancel: { summary: 'cancel a sweep, or single trials of it (--trial)' },
+  logs: { summary: "print a trial's log: its events, whole failure messages, its workers' lines" },
   ui: { summary: 'serve the web dashboard of a run directory (live while it runs)' },
 };
 
