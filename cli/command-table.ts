@@ -2,7 +2,7 @@
  * The `npf` commands and the routing of the first argument (pure: cli/main.ts does the I/O).
  * Each command lives in cli/commands/<name>.ts.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { closest } from '../common/did-you-mean.js';
 
 interface CommandInfo {
@@ -39,10 +39,15 @@ export function usage(): string {
   ].join('\n');
 }
 
-/** package.json's version (dist/cli/main.js and cli/main.ts are both two levels below it). */
+/** package.json's version: the nearest package.json above this module (dist/cli/ or cli/). */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  let dir = new URL('.', import.meta.url);
+  for (let i = 0; i < 4; i++) {
+    dir = new URL('..', dir);
+    const file = new URL('package.json', dir);
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
 }
 
 /** "npf: unknown command 'trian' (did you mean train?)" and where the list is. */
