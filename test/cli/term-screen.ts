@@ -16,6 +16,7 @@ export class TermScreen {
     for (let i = 0; i < text.length; i++) {
       const c = text[i];
       if (c === '\x1b') {
+        // eslint-disable-next-line no-control-regex
         const m = /^\x1b\[([0-9;?]*)([A-Za-z])/.exec(text.slice(i));
         if (!m) continue;
         i += m[0].length - 1;
