@@ -89,7 +89,7 @@ describe('trial board - status of each trial folded from the events', () => {
   });
 
   it('trial board - npf status <sweep> view: the sweep line, the warning, the table and the ETA', () => {
-    const info: SweepInfo = { sweepId: 'sw-0123456789ab', name: 'quick', state: 'running', createdAtMs: 0, counts: { blocked: 0, pending: 1, leased: 0, running: 1, succeeded: 1, failed: 0, cancelled: 0 }, cellsComplete: 0, cellsTotal: 3 };
+    const info: SweepInfo = { sweepId: 'sw-0123456789ab', name: 'quick', state: 'running', createdAtMs: 0, counts: { blocked: 0, pending: 1, leased: 0, running: 1, succeeded: 1, failed: 0, cancelled: 0 }, cellsComplete: 0, cellsTotal: 3, bundles: 0, bundledTasks: 0 };
     const view = sweepView(info, [...board().values()], 'none', 80);
     expect(view[0]).toMatch(/^sw-0123456789ab +quick +running +1\/3 done/);
     expect(view[1]).toMatch(/^warning: no worker is connected/);
