@@ -12,6 +12,7 @@
  * Accepted forms: `--flag value`, `--flag=value`, a boolean `--flag`, `-h`; `--` ends the flags.
  * A value may start with '-' when it is a number (`--lr -1`), so a typo is not taken as a value.
  */
+import { closest } from '../common/did-you-mean.js';
 import { InvalidInputError } from '../common/errors.js';
 
 export type FlagKind =
@@ -91,23 +92,10 @@ export function printUsage(spec: { usage: string }): number {
   return 0;
 }
 
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length][b.length];
-}
-
 /** " (did you mean --x?)" for the closest known flag, when one is close. */
 function suggestion(name: string, known: readonly string[]): string {
-  const ranked = known
-    .map((f) => ({ f, d: f.startsWith(name) || name.startsWith(f) ? 0.5 : editDistance(name, f) }))
-    .sort((a, b) => a.d - b.d);
-  return ranked[0] && ranked[0].d <= 3 ? ` (did you mean --${ranked[0].f}?)` : '';
+  const c = closest(name, known);
+  return c !== undefined ? ` (did you mean --${c}?)` : '';
 }
 
 const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
@@ -124,7 +112,10 @@ function describeBounds(s: FlagSpec): string {
 function convert(name: string, s: FlagSpec, raw: string): { value: string | number } | { problem: string } {
   if (raw === '') return { problem: `--${name} needs a non-empty value` };
   if (s.kind === 'string' || s.kind === 'list') {
-    if (s.choices && !s.choices.includes(raw)) return { problem: `--${name} expects one of ${s.choices.join(', ')}, got '${raw}'` };
+    if (s.choices && !s.choices.includes(raw)) {
+      const near = closest(raw, s.choices);
+      return { problem: `--${name} expects one of ${s.choices.join(', ')}, got '${raw}'${near !== undefined ? ` (did you mean ${near}?)` : ''}` };
+    }
     return { value: raw };
   }
   const n = Number(raw);
@@ -186,6 +177,11 @@ export function parseCommandArgs<F extends FlagSpecs>(spec: CommandSpec<F>, argv
     const s = flags[name];
     if (!s) {
       problems.push(`unknown flag --${name}${suggestion(name, known)}`);
+      // A misspelt flag's value is not a positional ('run --wokers 2 spec.yaml'): when the flag it
+      // is closest to takes a value, so does this one.
+      const near = closest(name, known);
+      const next = argv[i + 1];
+      if (inline === undefined && near !== undefined && flags[near].kind !== 'boolean' && next !== undefined && (!next.startsWith('-') || NUMBER_RE.test(next))) i++;
       continue;
     }
     given.add(name);

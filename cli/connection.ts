@@ -50,6 +50,22 @@ export function resolveToken(flags: { token?: string; 'token-file'?: string }): 
   return flags.token ?? (process.env.NPF_TOKEN || undefined);
 }
 
+/**
+ * The connection flags to repeat in a hint ("npf watch ID --coordinator H:P --token-file F"), so
+ * the suggested command reaches the same coordinator: the address (unless it came from
+ * NPF_COORDINATOR, which the next command sees too; npf status and watch read ./.npf without
+ * one), the token file and TLS files, never a token itself. Pure.
+ */
+export function connectionHint(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>>): string {
+  const address = flags.coordinator ?? (env.NPF_COORDINATOR ? undefined : '127.0.0.1:7070');
+  const parts: string[] = [];
+  if (address) parts.push(`--coordinator ${address}`);
+  if (flags['token-file']) parts.push(`--token-file ${flags['token-file']}`);
+  if (flags.tls) parts.push('--tls');
+  for (const f of ['tls-ca', 'tls-cert', 'tls-key'] as const) if (flags[f]) parts.push(`--${f} ${flags[f]}`);
+  return parts.map((p) => ` ${p}`).join('');
+}
+
 export function connect(flags: ConnectionFlags): SweepClient {
   const address = flags.coordinator ?? process.env.NPF_COORDINATOR ?? '127.0.0.1:7070';
   if (!/^(\[[^\]]+\]|[^:\s]+):\d+$/.test(address)) throw new InvalidInputError(`--coordinator ${address}: expected HOST:PORT`);

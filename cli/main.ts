@@ -3,48 +3,39 @@
  * each exporting `run(argv: string[]): Promise<number>` (the exit code). Each command parses its
  * arguments with cli/args.ts. Errors derived from NpfError are printed as one sentence (a
  * UsageError lists every bad argument); anything else is a bug and keeps its stack.
+ *
+ * `npf help <command>` is `npf <command> --help`; `npf --version` prints package.json's version.
+ * A closed stdout (`npf watch ... | head`) ends the process quietly.
  */
 import { NpfError } from '../common/errors.js';
 import { UsageError } from './args.js';
+import { route, unknownCommand, usage, version } from './command-table.js';
 
-interface CommandInfo {
-  summary: string;
-}
-
-const COMMANDS: Record<string, CommandInfo> = {
-  train: { summary: 'run one training trial from flags or a YAML trial spec' },
-  run: { summary: 'run a sweep locally: embedded coordinator + local workers, table at the end' },
-  coordinator: { summary: 'start a coordinator (gRPC + /metrics)' },
-  worker: { summary: 'start a worker that leases trials from a coordinator' },
-  submit: { summary: 'submit a sweep spec to a coordinator' },
-  ls: { summary: 'list the sweeps of a local run directory (default .npf) or a coordinator' },
-  status: { summary: 'show sweeps and their progress (local directory or coordinator)' },
-  watch: { summary: 'follow a sweep live (local directory, coordinator or NATS)' },
-  results: { summary: "print a sweep's tables (md, csv, json, latex; tidy trials/epochs CSV) or write them all (--out)" },
-  plot: { summary: "draw a sweep's figures (SVG and PNG)" },
-  cancel: { summary: 'cancel a sweep, or single trials of it (--trial)' },
-  ui: { summary: 'serve the web dashboard of a run directory (live while it runs)' },
-  gc: { summary: "delete finished sweeps; free trials and checkpoint files nothing references (coordinator stopped)" },
-};
-
-function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return ['usage: npf <command> [options]   (npf <command> --help for its options)', '', 'commands:', ...lines].join('\n');
-}
+let current = '';
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    console.log(usage());
-    return command ? 0 : 2;
+  const r = route(argv);
+  if ('print' in r) {
+    if (r.print === 'version') console.log(`npf ${version()}`);
+    else if (r.code === 0) console.log(usage());
+    else console.error(usage());
+    return r.code;
   }
-  if (!(command in COMMANDS)) {
-    console.error(`npf: unknown command '${command}'\n\n${usage()}`);
+  if ('unknown' in r) {
+    console.error(unknownCommand(r.unknown));
     return 2;
   }
-  const mod = (await import(`./commands/${command}.js`)) as { run(argv: string[]): Promise<number> };
-  return mod.run(rest);
+  current = r.command;
+  const mod = (await import(`./commands/${r.command}.js`)) as { run(argv: string[]): Promise<number> };
+  return mod.run(r.rest);
+}
+
+// A reader that went away (`| head`) is not an error of ours: stop quietly, without a stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
 }
 
 main(process.argv.slice(2)).then(
@@ -57,7 +48,7 @@ main(process.argv.slice(2)).then(
       console.error(err.message);
       process.exitCode = 2;
     } else if (err instanceof NpfError) {
-      console.error(`npf: ${err.message}`);
+      console.error(err.message.startsWith('npf ') ? err.message : `npf${current ? ` ${current}` : ''}: ${err.message}`);
       process.exitCode = 2;
     } else {
       console.error(err);

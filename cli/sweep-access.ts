@@ -8,6 +8,7 @@
  * its workers are told at once; without one, a cancel writes the directory's store directly.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidInputError } from '../common/errors.js';
 import { ArtifactStore } from '../coordinator/artifact-store.js';
@@ -19,11 +20,16 @@ import type { PaperReference } from '../coordinator/results/paper-reference.js';
 import type { ReportFormat } from '../coordinator/results/render-report.js';
 import { CoordinatorStore } from '../coordinator/store/coordinator-store.js';
 import { SweepCoordinator } from '../coordinator/sweep-coordinator.js';
+import { HOLDER_FILE, type LockHolder } from '../coordinator/single-writer-lock.js';
 import { SweepReader } from '../coordinator/sweep-reader.js';
 import { parseSweepSpec } from '../coordinator/sweep-spec/parse-sweep.js';
 import type { SweepInfo } from '../gen/npf/v1/sweep.js';
 import { isSweepEnd } from '../events/event-schema.js';
+import { trialLabel } from '../coordinator/results/trial-label.js';
+import type { TrialKey } from '../coordinator/sweep-types.js';
 import type { FlagSpecs } from './args.js';
+import { readCsv } from './read-csv.js';
+import type { TrialInfo } from './trial-board.js';
 import { CONNECTION_FLAGS, connect, type ConnectionFlags } from './connection.js';
 import type { SweepClient } from './sweep-client.js';
 
@@ -57,6 +63,12 @@ export interface SweepAccess {
   source(sweepId: string): Promise<SweepSpecSource>;
   /** Call `onEvent` for each event (the past ones first with `fromStart`) until the sweep ends or `signal` aborts. */
   watch(sweepId: string, fromStart: boolean, onEvent: (e: SweepEvent) => void, signal?: AbortSignal): Promise<void>;
+  /** The sweep's trials: id, label, epochs. */
+  trials(sweepId: string): Promise<TrialInfo[]>;
+  /** 'none' when nothing can be running the sweep's trials (a local directory no process holds), else 'unknown'. */
+  writer(): 'none' | 'unknown';
+  /** The sweep's events so far, oldest first. */
+  events(sweepId: string): Promise<SweepEvent[]>;
   /** Cancel the sweep (no `trials`), or only these trials (ids or unique prefixes); the ids cancelled. */
   cancel(sweepId: string, trials: readonly string[]): Promise<string[]>;
   close(): void;
@@ -94,6 +106,22 @@ export function liveRunOf(dataDir: string): LiveRunFile | undefined {
   }
 }
 
+/**
+ * Whether a process holds the directory (a live npf run, or a coordinator on it): 'none' when its
+ * single-writer lock has no holder file (removed on a clean stop) or names a dead process of this
+ * host; 'unknown' otherwise (another host's process cannot be checked from here).
+ */
+export function writerOf(dataDir: string): 'none' | 'unknown' {
+  if (liveRunOf(dataDir)) return 'unknown';
+  try {
+    const h = JSON.parse(readFileSync(join(dataDir, HOLDER_FILE), 'utf8')) as Partial<LockHolder>;
+    if (typeof h.pid !== 'number' || h.host !== hostname()) return 'unknown';
+    return isAlive(h.pid) ? 'unknown' : 'none';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'none' : 'unknown';
+  }
+}
+
 class RemoteAccess implements SweepAccess {
   readonly where: string;
 
@@ -122,6 +150,39 @@ class RemoteAccess implements SweepAccess {
     return this.client.watch(sweepId, fromStart, (m) => onEvent(fromWatchSweepResponse(m)), signal);
   }
 
+  writer(): 'unknown' {
+    return 'unknown';
+  }
+
+  /** From the per-trial table (GetResults 'trials'): the same rows a local directory has. */
+  async trials(sweepId: string): Promise<TrialInfo[]> {
+    const { table } = await this.client.results(sweepId, 'trials');
+    return readCsv(table).map(trialFromCsv);
+  }
+
+  /**
+   * The replay of WatchSweep: it sends the stored events at once, so a pause of REPLAY_IDLE_MS
+   * (or the sweep's end) ends the snapshot.
+   */
+  async events(sweepId: string): Promise<SweepEvent[]> {
+    const out: SweepEvent[] = [];
+    const stop = new AbortController();
+    let idle = setTimeout(() => stop.abort(), REPLAY_FIRST_MS);
+    await this.watch(
+      sweepId,
+      true,
+      (e) => {
+        out.push(e);
+        clearTimeout(idle);
+        if (isSweepEnd(e)) stop.abort();
+        else idle = setTimeout(() => stop.abort(), REPLAY_IDLE_MS);
+      },
+      stop.signal,
+    );
+    clearTimeout(idle);
+    return out;
+  }
+
   cancel(sweepId: string, trials: readonly string[]): Promise<string[]> {
     return this.client.cancelTasks(sweepId, trials);
   }
@@ -129,6 +190,16 @@ class RemoteAccess implements SweepAccess {
   close(): void {
     this.client.close();
   }
+}
+
+/** A remote replay: wait this long for its first event, and end it after this pause between two. */
+const REPLAY_FIRST_MS = 3000;
+const REPLAY_IDLE_MS = 300;
+
+/** A row of the per-trial CSV (coordinator/results/format-tidy-csv.ts) as a TrialInfo. */
+export function trialFromCsv(r: Record<string, string>): TrialInfo {
+  const key: TrialKey = { dataset: r.dataset, arch: r.arch, optimizer: r.optimizer, lr: Number(r.lr), regime: r.regime, seed: Number(r.seed), ...(r.stage !== '' && r.stage !== undefined ? { stage: Number(r.stage) } : {}) };
+  return { taskId: r.trial_id, label: trialLabel(key, r.trial_id), ...(Number(r.epochs) > 0 ? { epochs: Number(r.epochs) } : {}) };
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -169,6 +240,18 @@ class LocalAccess implements SweepAccess {
       if (!(e instanceof InvalidInputError)) throw e;
     }
     return { fileName: s.fileName, overrides: s.overrides, ...(resolvedSpec !== undefined ? { resolvedSpec } : {}) };
+  }
+
+  writer(): 'none' | 'unknown' {
+    return writerOf(this.dir);
+  }
+
+  async trials(sweepId: string): Promise<TrialInfo[]> {
+    return this.reader.outcomes(sweepId).map((o) => ({ taskId: o.taskId, label: trialLabel(o.key, o.taskId), ...(o.spec ? { epochs: o.spec.epochs } : {}) }));
+  }
+
+  async events(sweepId: string): Promise<SweepEvent[]> {
+    return this.reader.events(sweepId);
   }
 
   /** Poll the store: every committed event is read once, in order. */

@@ -27,6 +27,9 @@ const FORMATS: Record<string, ReportFormat> = {
   'epochs-csv': 'epochs-csv',
 };
 
+/** Every name a user may give a format by (npf results --format checks against it). */
+export const RESULT_FORMATS: readonly string[] = Object.keys(FORMATS);
+
 /** The formats a user may name, for messages. */
 export const RESULT_FORMAT_NAMES = 'md (markdown), csv, json, latex (tex), stages, trials or epochs';
 

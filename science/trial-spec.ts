@@ -8,7 +8,13 @@ import { BACKENDS } from './backend/backend-choice.js';
 import { DATASETS, datasetDefinition } from './datasets/registry.js';
 import { OPTIMIZERS } from './optimizers.js';
 import { REGIMES, NTK_SPLIT_NEEDS, isStaged, measuresNtkSplit, parentCheckpoint } from './regimes.js';
-import type { CheckpointRef, TrialSpec } from './types.js';
+import type { CheckpointRef, InitName, LossName, TrialSpec } from './types.js';
+
+/** The losses a trial may train with (default: the dataset's, see datasets/registry.ts). */
+export const LOSSES = ['cross-entropy', 'squared'] as const satisfies readonly LossName[];
+
+/** The weight initialisations a trial may use (default glorot-uniform). */
+export const INITS = ['glorot-uniform', 'sign-sqrt2'] as const satisfies readonly InitName[];
 
 const positiveInt = z.number().int().positive();
 
@@ -65,8 +71,8 @@ export const trialSpecSchema = z
       .strict()
       .default({ beta: 4, eps: 0.1 }),
     optimizer: optimizerSchema,
-    loss: z.enum(['cross-entropy', 'squared']).optional(),
-    init: z.enum(['glorot-uniform', 'sign-sqrt2']).default('glorot-uniform'),
+    loss: z.enum(LOSSES).optional(),
+    init: z.enum(INITS).default('glorot-uniform'),
     epochs: positiveInt.max(100_000),
     batchSize: positiveInt.max(65_536).default(32),
     seed: z.number().int().min(0).max(2 ** 31 - 1),

@@ -5,7 +5,7 @@
  * `npf submit` too.
  */
 import { resolve } from 'node:path';
-import { parseResultFormat, RESULT_FORMAT_NAMES } from '../../coordinator/render-results.js';
+import { parseResultFormat, RESULT_FORMAT_NAMES, RESULT_FORMATS } from '../../coordinator/render-results.js';
 import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
 import { SOURCE_FLAGS, SOURCE_USAGE, openSweepAccess, resolveSweep } from '../sweep-access.js';
 import { writeSweepOutputs } from '../sweep-outputs.js';
@@ -24,7 +24,7 @@ ${SOURCE_USAGE}`;
 const SPEC = defineCommand({
   command: 'results',
   usage: USAGE,
-  flags: { ...SOURCE_FLAGS, format: { kind: 'string' }, out: { kind: 'string' } },
+  flags: { ...SOURCE_FLAGS, format: { kind: 'string', choices: RESULT_FORMATS }, out: { kind: 'string' } },
   positionals: { min: 1, max: 1, what: 'sweep (id or name)' },
   check: (v) => (v.format && v.out ? ['--format and --out: --out writes every format; give one of them'] : []),
 });

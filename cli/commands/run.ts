@@ -27,6 +27,7 @@ import { expandSpecVariables, parseSweepSpec } from '../../coordinator/sweep-spe
 import { isSweepEnd } from '../../events/event-schema.js';
 import { formatEvent } from '../../events/format-event.js';
 import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
+import { fitWidth } from '../trial-board.js';
 import { LIVE_RUN_FILE, type LiveRunFile } from '../sweep-access.js';
 import { linkSweepName, writeSweepMeta, writeSweepOutputs, type SweepMeta } from '../sweep-outputs.js';
 
@@ -71,7 +72,7 @@ export interface ProgressModel {
   name: string;
   total: number;
   counts: Record<string, number>;
-  /** Running trials: label, last epoch, its test accuracy. */
+  /** Running trials: label, epochs finished (0 during the first), its latest test accuracy. */
   running: Map<string, { label: string; epoch: number; epochs?: number; accuracy?: number; startedMs: number }>;
   /** Durations (ms) of trials finished in this run, for the ETA. */
   finishedMs: number[];
@@ -95,19 +96,29 @@ export function estimateRemainingMs(m: ProgressModel): number | undefined {
   return (mean * left) / Math.max(1, m.workers);
 }
 
-/** The redrawn TTY block: tasks by state, each running trial's epoch and accuracy, the ETA. */
-export function renderProgress(m: ProgressModel, now: number): string[] {
+/**
+ * The redrawn TTY block: tasks by state, each running trial's epoch in progress (epoch 1/3 from
+ * its start, never 'epoch 0') and accuracy, the ETA. Each line is cut to `width` columns and the
+ * block to `maxLines` lines, so it never wraps or scrolls: clearing it by cursor moves then
+ * leaves no stale line.
+ */
+export function renderProgress(m: ProgressModel, now: number, width?: number, maxLines?: number): string[] {
   const c = m.counts;
   const done = (c.succeeded ?? 0) + (c.failed ?? 0) + (c.cancelled ?? 0);
   const eta = estimateRemainingMs(m);
   const lines = [
-    `${m.name}: ${done}/${m.total} done | succeeded ${c.succeeded ?? 0}, failed ${c.failed ?? 0}${c.cancelled ? `, cancelled ${c.cancelled}` : ''}, running ${(c.running ?? 0) + (c.leased ?? 0)}, pending ${c.pending ?? 0}, blocked ${c.blocked ?? 0} | elapsed ${fmtDuration(now - m.startedMs)}${eta !== undefined ? `, ETA ${fmtDuration(eta)}` : ''}`,
+    `${m.name}: ${done}/${m.total} done | elapsed ${fmtDuration(now - m.startedMs)}${eta !== undefined ? `, ETA ${fmtDuration(eta)}` : ''} | succeeded ${c.succeeded ?? 0}, failed ${c.failed ?? 0}${c.cancelled ? `, cancelled ${c.cancelled}` : ''}, running ${(c.running ?? 0) + (c.leased ?? 0)}, pending ${c.pending ?? 0}, blocked ${c.blocked ?? 0}`,
   ];
-  for (const r of [...m.running.values()].sort((a, b) => a.label.localeCompare(b.label))) {
+  const running = [...m.running.values()].sort((a, b) => a.label.localeCompare(b.label));
+  const room = maxLines !== undefined ? Math.max(0, maxLines - 1) : Infinity;
+  const shown = running.length > room ? running.slice(0, Math.max(0, room - 1)) : running;
+  for (const r of shown) {
     const acc = r.accuracy !== undefined ? `, test acc ${(r.accuracy * 100).toFixed(2)}%` : '';
-    lines.push(`  ${r.label}: epoch ${r.epoch}${r.epochs ? `/${r.epochs}` : ''}${acc} (${fmtDuration(now - r.startedMs)})`);
+    const current = r.epochs ? Math.min(r.epoch + 1, r.epochs) : r.epoch + 1;
+    lines.push(`  ${r.label}: epoch ${current}${r.epochs ? `/${r.epochs}` : ''}${acc} (${fmtDuration(now - r.startedMs)})`);
   }
-  return lines;
+  if (shown.length < running.length) lines.push(`  ... and ${running.length - shown.length} more running`);
+  return lines.map((l) => fitWidth(l, width));
 }
 
 function npfBin(): string {
@@ -217,7 +228,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`npf run: state in ${dataDir}, logs in ${logFile}\n`);
     process.stderr.write(`npf run: watch it in a browser: npx npf ui --data-dir ${dataDir}\n`);
 
-    const keys = new Map(rc.core.outcomes(sweepId).map((o) => [o.taskId, o.key]));
+    const known = rc.core.outcomes(sweepId);
+    const keys = new Map(known.map((o) => [o.taskId, o.key]));
+    const epochsOf = new Map(known.map((o) => [o.taskId, o.spec?.epochs]));
     const model: ProgressModel = { name: info.name, total: totalTasks, counts: { ...rc.core.countsOf(sweepId) } as unknown as Record<string, number>, running: new Map(), finishedMs: [], workers: 0, startedMs: Date.now() };
     const isOpen = () => rc.core.getSweep(sweepId).state === 'running';
 
@@ -249,10 +262,10 @@ export async function run(argv: string[]): Promise<number> {
           if (e.sweepId !== sweepId) return;
           const label = e.taskId !== undefined ? trialLabel(keys.get(e.taskId), e.taskId) : undefined;
           if (e.type === 'task.leased') {
-            model.running.set(e.taskId, { label: label!, epoch: 0, startedMs: e.timeMs });
+            model.running.set(e.taskId, { label: label!, epoch: 0, epochs: epochsOf.get(e.taskId), startedMs: e.timeMs });
           } else if (e.type === 'task.progress') {
             const r = model.running.get(e.taskId);
-            if (r) Object.assign(r, { epoch: e.payload.epoch, epochs: e.payload.epochs || undefined, accuracy: e.payload.testAccuracy });
+            if (r) Object.assign(r, { epoch: e.payload.epoch, epochs: e.payload.epochs || r.epochs, accuracy: e.payload.testAccuracy });
           } else if (e.type === 'task.succeeded') {
             const r = model.running.get(e.taskId);
             if (r) model.finishedMs.push(e.timeMs - r.startedMs);
@@ -278,7 +291,8 @@ export async function run(argv: string[]): Promise<number> {
         if (tty) {
           redraw = setInterval(() => {
             clearBlock();
-            const lines = renderProgress(model, Date.now());
+            // Read each time: the terminal may have been resized since the last draw.
+            const lines = renderProgress(model, Date.now(), process.stderr.columns, process.stderr.rows ? process.stderr.rows - 1 : undefined);
             process.stderr.write(`${lines.join('\n')}\n`);
             drawn = lines.length;
           }, 500);

@@ -1,7 +1,7 @@
 /** `npf submit <spec.yaml>`: validate a sweep spec locally, then submit it to a coordinator. */
 import { readFile } from 'node:fs/promises';
 import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
-import { CONNECTION_FLAGS, CONNECTION_USAGE, connect } from '../connection.js';
+import { CONNECTION_FLAGS, CONNECTION_USAGE, connect, connectionHint } from '../connection.js';
 import { expandSweep } from '../../coordinator/sweep-spec/expand-sweep.js';
 import { loadSweepFile } from '../../coordinator/sweep-spec/load-sweep-file.js';
 import { expandSpecVariables } from '../../coordinator/sweep-spec/parse-sweep.js';
@@ -33,7 +33,10 @@ export async function run(argv: string[]): Promise<number> {
     const r = await client.submit({ specYaml, fileName: file, overrides });
     console.log(`submitted ${r.sweepId} (${spec.name}): ${r.totalTasks} trials, ${r.alreadyDone} already done, ${r.totalTasks - r.alreadyDone} to run`);
     if (tasks.length !== r.totalTasks) console.error(`npf submit: note: the coordinator expanded ${r.totalTasks} trials, this client ${tasks.length}`);
-    console.log(`follow it: npf watch ${r.sweepId}    table: npf results ${r.sweepId}`);
+    const again = connectionHint(values, process.env);
+    console.log(`follow it: npf watch ${r.sweepId}${again}`);
+    console.log(`trials:    npf status ${r.sweepId}${again}`);
+    console.log(`table:     npf results ${r.sweepId}${again}`);
     return 0;
   } finally {
     client.close();

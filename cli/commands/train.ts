@@ -6,16 +6,17 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
 import { InvalidInputError, NpfError, describeError } from '../../common/errors.js';
 import { BACKENDS } from '../../science/backend/backend-choice.js';
 import { DATASETS } from '../../science/datasets/registry.js';
 import { ARCH_KINDS } from '../../science/models/architecture.js';
 import { OPTIMIZERS, defaultLr, type OptimizerName } from '../../science/optimizers.js';
 import { REGIMES, parentCheckpoint } from '../../science/regimes.js';
-import { checkGates, resolveTrialSpec } from '../../science/trial-spec.js';
+import { INITS, LOSSES, checkGates, resolveTrialSpec } from '../../science/trial-spec.js';
 import type { CheckpointRef, EpochRecord, TrialProgress, TrialResult, TrialSpec } from '../../science/types.js';
 import { defineCommand, parseCommandArgs, printUsage, UsageError, type FlagValues } from '../args.js';
+import { locateTrialIssues, readTrialSpecFile, trialSpecError } from '../trial-spec-file.js';
 
 export const USAGE = `usage: npf train [--spec trial.yaml] [options]   (flags override the spec file)
 
@@ -28,6 +29,8 @@ export const USAGE = `usage: npf train [--spec trial.yaml] [options]   (flags ov
   --width N --depth N     FC width and number of hidden layers (default 128, 5)
   --regime R              ${REGIMES.join(' | ')} (default relu)
   --stage K               stage number for --regime stage (0 = frnpf-ii; k >= 1 needs --gates-from)
+  --stage-every N         --regime stage: stage k takes the ReLU run's best@<k*N> checkpoint
+                          (default 10, the paper's)
   --gates-from PATH       ReLU checkpoint whose hidden layers gate flnpf / stage k >= 1
   --gates-sha256 HEX      expected SHA-256 of --gates-from (default: the file's current hash)
   --optimizer O           ${OPTIMIZERS.join(' | ')} (default adam)
@@ -36,41 +39,48 @@ export const USAGE = `usage: npf train [--spec trial.yaml] [options]   (flags ov
   --batch-size N          (default 32)
   --seed N                (default 0)
   --backend B             ${BACKENDS.join(' | ')} (default auto)
-  --loss L                cross-entropy | squared (default: squared for binary-mnist)
-  --init I                glorot-uniform | sign-sqrt2
+  --loss L                ${LOSSES.join(' | ')} (default: squared for binary-mnist)
+  --init I                ${INITS.join(' | ')} (default ${INITS[0]})
   --beta X --eps X        soft-gate sharpness and lift (default 4, 0.1)
   --checkpoints LIST      checkpoints to write: best,final,best@10,...
+  --checkpoint-every N    also write best@N, best@2N, ... up to --epochs: the gates of
+                          --regime stage --stage-every N (e.g. a ReLU run for stages 1, 2, ...)
   --checkpoint-dir DIR    where checkpoints go (default: a fresh temp dir)
-  --help`;
+  -h, --help
+
+A trial spec file is YAML with the fields of a TrialSpec: docs/trial-spec.md describes them
+and docs/trial-spec.schema.json is its JSON schema.`;
 
 const SPEC = defineCommand({
   command: 'train',
   usage: USAGE,
   flags: {
     spec: { kind: 'string' },
-    dataset: { kind: 'string' },
+    dataset: { kind: 'string', choices: DATASETS },
     'dataset-dir': { kind: 'string' },
     'train-subset': { kind: 'int' },
     'train-per-class': { kind: 'int' },
     'test-subset': { kind: 'int' },
-    arch: { kind: 'string' },
+    arch: { kind: 'string', choices: ARCH_KINDS },
     width: { kind: 'int' },
     depth: { kind: 'int' },
-    regime: { kind: 'string' },
+    regime: { kind: 'string', choices: REGIMES },
     stage: { kind: 'int' },
+    'stage-every': { kind: 'int', min: 1 },
     'gates-from': { kind: 'string' },
     'gates-sha256': { kind: 'string' },
-    optimizer: { kind: 'string' },
+    optimizer: { kind: 'string', choices: OPTIMIZERS },
     lr: { kind: 'number' },
     epochs: { kind: 'int' },
     'batch-size': { kind: 'int' },
     seed: { kind: 'int' },
-    backend: { kind: 'string' },
-    loss: { kind: 'string' },
-    init: { kind: 'string' },
+    backend: { kind: 'string', choices: BACKENDS },
+    loss: { kind: 'string', choices: LOSSES },
+    init: { kind: 'string', choices: INITS },
     beta: { kind: 'number' },
     eps: { kind: 'number' },
     checkpoints: { kind: 'string' },
+    'checkpoint-every': { kind: 'int', min: 1 },
     'checkpoint-dir': { kind: 'string' },
   },
 });
@@ -95,21 +105,12 @@ export function parseCheckpointList(list: string): NonNullable<TrialSpec['checkp
   return req;
 }
 
-function readSpecFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InvalidInputError(`${path}: cannot read the spec file (${(err as NodeJS.ErrnoException).code ?? describeError(err)})`, { file: path });
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new InvalidInputError(`${path}: not valid YAML (${describeError(err).split('\n')[0]})`, { file: path });
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new InvalidInputError(`${path}: a trial spec must be a YAML mapping`, { file: path });
-  return doc as Record<string, unknown>;
+/** `checkpoints` plus best@every, best@2*every, ... up to `epochs` (no duplicates, in order). */
+export function withCheckpointEvery(checkpoints: Record<string, unknown>, every: number, epochs: number): NonNullable<TrialSpec['checkpoints']> {
+  const given = Array.isArray(checkpoints.bestAtEpochs) ? (checkpoints.bestAtEpochs as number[]) : [];
+  const at = new Set(given);
+  for (let e = every; e <= epochs; e += every) at.add(e);
+  return { ...checkpoints, bestAtEpochs: [...at].sort((a, b) => a - b) } as NonNullable<TrialSpec['checkpoints']>;
 }
 
 function sha256File(path: string): string {
@@ -123,12 +124,41 @@ function sha256File(path: string): string {
 const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {});
 
 /**
- * The trial spec from flags over an optional YAML spec, validated by resolveTrialSpec (errors
- * name the field: "--spec file: invalid trial spec: optimizer.lr: ...").
+ * The trial spec from flags over an optional YAML spec, validated by resolveTrialSpec. Every
+ * problem is listed, each naming the flag that set the field, or the file's line:column
+ * ("trial.yaml:4:9: epochs: expected number, got string "zero"").
  */
 export function specFromFlags(f: ParsedFlags): TrialSpec {
-  const base = typeof f.spec === 'string' ? readSpecFile(f.spec) : {};
-  const s: Record<string, unknown> = { ...base };
+  const file = typeof f.spec === 'string' ? readTrialSpecFile(f.spec) : undefined;
+  const s: Record<string, unknown> = { ...(file?.value ?? {}) };
+  /** Field path -> the flag that set it. */
+  const setBy = new Map<string, string>();
+  const by = (flag: keyof ParsedFlags, ...paths: string[]) => {
+    if (f[flag] !== undefined) for (const p of paths) setBy.set(p, `--${String(flag)}`);
+  };
+  by('dataset', 'dataset.name');
+  by('dataset-dir', 'dataset.dir');
+  by('train-subset', 'dataset.trainSubset');
+  by('train-per-class', 'dataset.trainSubset');
+  by('test-subset', 'dataset.testSubset');
+  by('arch', 'arch');
+  by('width', 'arch.width');
+  by('depth', 'arch.depth');
+  by('regime', 'regime');
+  by('stage', 'stage');
+  by('stage-every', 'stageEvery');
+  by('optimizer', 'optimizer.name');
+  by('lr', 'optimizer.lr');
+  by('epochs', 'epochs');
+  by('batch-size', 'batchSize');
+  by('seed', 'seed');
+  by('backend', 'backend');
+  by('loss', 'loss');
+  by('init', 'init');
+  by('beta', 'gate.beta');
+  by('eps', 'gate.eps');
+  by('checkpoints', 'checkpoints');
+  by('checkpoint-every', 'checkpoints.bestAtEpochs');
   const dataset = obj(s.dataset);
   if (f.dataset !== undefined) dataset.name = f.dataset;
   if (dataset.name === undefined) dataset.name = 'mnist';
@@ -150,6 +180,7 @@ export function specFromFlags(f: ParsedFlags): TrialSpec {
   if (f.regime !== undefined) s.regime = f.regime;
   if (s.regime === undefined) s.regime = 'relu';
   if (f.stage !== undefined) s.stage = f.stage;
+  if (f['stage-every'] !== undefined) s.stageEvery = f['stage-every'];
   const optimizer = obj(s.optimizer);
   if (f.optimizer !== undefined) optimizer.name = f.optimizer;
   if (optimizer.name === undefined) optimizer.name = 'adam';
@@ -171,8 +202,20 @@ export function specFromFlags(f: ParsedFlags): TrialSpec {
     s.gate = gate;
   }
   if (typeof f.checkpoints === 'string') s.checkpoints = parseCheckpointList(f.checkpoints);
-  const where = typeof f.spec === 'string' ? f.spec : 'command line';
-  return resolveTrialSpec(s, where);
+  if (f['checkpoint-every'] !== undefined) {
+    const every = f['checkpoint-every'];
+    const epochs = Number(s.epochs);
+    if (every > epochs) throw new InvalidInputError(`train: --checkpoint-every ${every} is more than --epochs ${epochs}: no checkpoint would be written`, { flag: 'checkpoint-every' });
+    s.checkpoints = withCheckpointEvery(obj(s.checkpoints), every, epochs);
+  }
+  try {
+    return resolveTrialSpec(s, file?.file ?? 'command line');
+  } catch (err) {
+    const issues = err instanceof InvalidInputError ? (err.context.issues as z.ZodIssue[] | undefined) : undefined;
+    if (!issues) throw err;
+    const flagOf = (path: string) => [...setBy.keys()].filter((k) => path === k || path.startsWith(`${k}.`) || path.startsWith(`${k}[`)).sort((a, b) => b.length - a.length).map((k) => setBy.get(k))[0];
+    throw trialSpecError(locateTrialIssues(issues, s, file, flagOf));
+  }
 }
 
 /**
@@ -183,6 +226,11 @@ export function gatesFromFlags(f: ParsedFlags, spec: TrialSpec): CheckpointRef |
   if (f['gates-sha256'] !== undefined && typeof f['gates-from'] !== 'string') throw new InvalidInputError('train: --gates-sha256 needs --gates-from');
   const path = f['gates-from'];
   const from = parentCheckpoint(spec.regime, spec.stage, spec.stageEvery);
+  // Refused before the file is read: the regime, not the file, is what is wrong.
+  if (!from && typeof path === 'string') {
+    const what = spec.stage !== undefined ? `--regime stage --stage ${spec.stage}` : `--regime ${spec.regime}`;
+    throw new InvalidInputError(`train: ${what} takes no gates: --gates-from is for flnpf and stage k >= 1`, { flag: 'gates-from', regime: spec.regime });
+  }
   if (from && typeof path !== 'string') throw new InvalidInputError(`train: regime '${spec.regime}' needs --gates-from: the ReLU run's '${from.name}' checkpoint`);
   const gates = typeof path === 'string' ? { path, sha256: typeof f['gates-sha256'] === 'string' ? f['gates-sha256'] : sha256File(path) } : undefined;
   checkGates(spec, gates, 'train');

@@ -1,4 +1,7 @@
-/** `npf watch <sweep>`: follow a sweep's events, one line each, until it completes. */
+/**
+ * `npf watch <sweep>`: follow a sweep's events, one line each, until it completes. Trials are
+ * named by their label ('dnpfl fc adam 0.0003 seed 2'), not their hash.
+ */
 import { readSecretFile } from '../../common/secret-file.js';
 import { defineCommand, parseCommandArgs, printUsage } from '../args.js';
 import { SOURCE_FLAGS, SOURCE_USAGE, openSweepAccess, resolveSweep } from '../sweep-access.js';
@@ -31,13 +34,19 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     if (values.nats) {
+      const natsLabels = new Map<string, string>();
       const r = await followSweepFromNats({
         url: values.nats,
         token: values['nats-token-file'] ? readSecretFile('--nats-token-file', values['nats-token-file']) : undefined,
         sweepId: positionals[0],
         fromStart: !!values['from-start'],
         signal: abort.signal,
-        onEvent: (e) => console.log(formatEvent(e)),
+        onEvent: (e) => {
+          // NATS carries no trial table: a trial's label comes with its lease.
+          const p = e.payload as { label?: unknown };
+          if (e.type === 'task.leased' && e.taskId && typeof p.label === 'string') natsLabels.set(e.taskId, p.label);
+          console.log(formatEvent(e, { label: e.taskId ? natsLabels.get(e.taskId) : undefined }));
+        },
       });
       if (r.missed > 0) console.error(`npf watch: ${r.missed} event(s) were dropped by the publisher while NATS was unreachable`);
       return r.end === 'complete' ? 0 : 1;
@@ -46,12 +55,13 @@ export async function run(argv: string[]): Promise<number> {
     let ok = true;
     try {
       const sweep = await resolveSweep(access, positionals[0]);
+      const labels = new Map((await access.trials(sweep.sweepId)).map((t) => [t.taskId, t.label]));
       await access.watch(
         sweep.sweepId,
         !!values['from-start'],
         (e) => {
           if (isSweepEnd(e)) ok = e.type === 'sweep.complete' && e.payload.failed === 0;
-          console.log(formatEvent(e));
+          console.log(formatEvent(e, { label: e.taskId ? labels.get(e.taskId) : undefined }));
         },
         abort.signal,
       );

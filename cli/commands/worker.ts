@@ -30,7 +30,7 @@ const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
   --memory-headroom-mb N    keep N MiB of that for this process and native memory (default 0)
   --concurrency N           trials at once (default: --cpus)
   --work-dir DIR            checkpoint cache and scratch (default ./.npf-worker)
-  --backend B               backend for specs that say auto: wasm, cpu, tensorflow, tensorflow-gpu, webgpu
+  --backend B               backend for specs that say auto: ${ALL_BACKENDS.filter((b) => b !== 'auto').join(', ')}
   --fuse N|off              most compatible trials trained as one stacked process (fused trials;
                             default: 8 where FC trials run on wasm, otherwise off)
   --http HOST:PORT          /metrics and /healthz (default 0.0.0.0:9465; 'off' to disable)

@@ -6,6 +6,7 @@ import { InvalidInputError } from '../../common/errors.js';
 
 /** Where in a sweep spec a problem was found. `line`/`column` are 1-based; absent when unknown. */
 export interface SpecLocation {
+  /** The file, or '--set PATH=VALUE' for a problem with a command-line override. */
   file?: string;
   line?: number;
   column?: number;
@@ -31,14 +32,28 @@ export function formatIssue(issue: SpecIssue): string {
   return where ? `${where}: ${issue.message}` : issue.message;
 }
 
-/** The sweep spec is malformed YAML or fails validation. `issues` holds every problem, first one in the message. */
+/**
+ * Every problem, one per line after a count when there are several:
+ *
+ *   sweeps/x.yaml: 2 problems:
+ *     sweeps/x.yaml:9:7: axes.optimizers[0].lr: unknown key 'lr' (did you mean 'lrs'?) ...
+ *     --set epochs=abc: epochs: expected number, got string "abc"
+ */
+export function formatIssues(issues: readonly SpecIssue[], what = 'sweep spec'): string {
+  if (issues.length === 0) return `invalid ${what}`;
+  if (issues.length === 1) return formatIssue(issues[0]);
+  const files = [...new Set(issues.map((i) => i.file).filter((f): f is string => !!f && !f.startsWith('--')))];
+  const head = files.length === 1 && issues.every((i) => i.file === files[0]) ? `${files[0]}: ${issues.length} problems:` : `${issues.length} problems in the ${what}:`;
+  return [head, ...issues.map((i) => `  ${formatIssue(i)}`)].join('\n');
+}
+
+/** The sweep spec is malformed YAML or fails validation. `issues` holds every problem; the message lists them all. */
 export class SweepSpecError extends InvalidInputError {
   readonly issues: readonly SpecIssue[];
 
   constructor(issues: readonly SpecIssue[], options?: { cause?: unknown }) {
     const first = issues[0] ?? { message: 'invalid sweep spec' };
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-    super(`${formatIssue(first)}${more}`, { ...first, issues }, options);
+    super(formatIssues(issues), { ...first, issues }, options);
     this.issues = issues;
   }
 }

@@ -5,12 +5,15 @@
  *
  * Two ways to fill values the file leaves to the user (the CIFAR `dir`):
  * - `${NAME}` inside a string is replaced by the environment variable NAME (an error if unset);
- * - `set: ['axes.datasets[0].dir=/data/cifar-10-batches-bin']` overrides any field (value read as YAML).
+ * - `set: ['axes.datasets[0].dir=/data/cifar-10-batches-bin']` overrides any field (value read as
+ *   YAML); a problem in an overridden field names the `--set` instead of a line of the file.
  */
 import { isMap, isScalar, isSeq, LineCounter, parse as parseYaml, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { LIMITS } from '../limits.js';
+import { didYouMean } from '../../common/did-you-mean.js';
 import { SweepSpecError, type SpecIssue } from './errors.js';
+import { keyHomes, placeHint, zodToJsonSchema } from '../../common/zod-json-schema.js';
 import { sweepSchema, type SweepSpec } from './sweep-schema.js';
 
 /** The coordinator's environment for specs: none. A `${NAME}` then says the client expands variables. */
@@ -78,7 +81,7 @@ export function parseSweepSpec(text: string, options: ParseSweepOptions = {}): S
     throw new SweepSpecError([{ file, ...at(doc.contents?.range?.[0]), message: 'a sweep spec must be a YAML mapping (name, axes, epochs, ...)' }]);
   }
 
-  for (const entry of options.set ?? []) applyOverride(doc, entry, file);
+  const overrides = (options.set ?? []).map((entry) => ({ entry, path: applyOverride(doc, entry, file) }));
 
   const envIssues: SpecIssue[] = [];
   const noEnv = options.env === undefined || options.env === NO_ENV;
@@ -110,7 +113,7 @@ export function parseSweepSpec(text: string, options: ParseSweepOptions = {}): S
     const rankOf = (i: z.ZodIssue) => (i.code === 'custom' ? 2 : i.code === 'invalid_type' && i.received === 'undefined' ? 1 : 0);
     const issues = flattenIssues(parsed.error.issues).map((issue) => ({
       rank: rankOf(issue),
-      ...locateIssue(doc, issue, file, at),
+      ...blameOverride(withPlaceHint(locateIssue(doc, issue, file, at), issue), issue, overrides),
     }));
     issues.sort(
       (a, b) =>
@@ -153,7 +156,7 @@ function firstLine(s: string): string {
 }
 
 /** Messages for type errors, naming what was found. Other codes keep the schema's own message. */
-const contextualErrorMap: z.ZodErrorMap = (issue, ctx) => {
+export const contextualErrorMap: z.ZodErrorMap = (issue, ctx) => {
   if (issue.code === 'invalid_type') {
     if (issue.received === 'undefined') return { message: 'required' };
     const shown = typeof ctx.data === 'string' || typeof ctx.data === 'number' ? ` ${JSON.stringify(ctx.data)}` : '';
@@ -177,10 +180,40 @@ function flattenIssues(issues: readonly z.ZodIssue[]): z.ZodIssue[] {
       const best = [...issue.unionErrors].sort((a, b) => score(b) - score(a))[0];
       out.push(...flattenIssues(best.issues));
     } else {
-      out.push(issue);
+      out.push(...splitUnknownKeys(issue));
     }
   }
   return out;
+}
+
+/**
+ * One issue per unknown key (zod gives one for all the keys of an object), so each is located,
+ * hinted and blamed on its own --set.
+ */
+function splitUnknownKeys(issue: z.ZodIssue): z.ZodIssue[] {
+  if (issue.code !== 'unrecognized_keys' || issue.keys.length < 2) return [issue];
+  const allowed = /\(allowed: ([^)]*)\)$/.exec(issue.message)?.[1].split(', ') ?? [];
+  return issue.keys.map((k) => ({ ...issue, keys: [k], message: `unknown key '${k}'${didYouMean(k, allowed)} (allowed: ${allowed.join(', ')})` }));
+}
+
+let homes: Map<string, string[]> | undefined;
+
+/** An unknown key that is known elsewhere in the format says where it goes ("it belongs under axes"). */
+function withPlaceHint(located: SpecIssue, issue: z.ZodIssue): SpecIssue {
+  if (issue.code !== 'unrecognized_keys' || located.message.includes('did you mean')) return located;
+  homes ??= keyHomes(zodToJsonSchema(sweepSchema));
+  const here = issue.path.map((seg) => (typeof seg === 'number' ? '[]' : `.${seg}`)).join('').replace(/^\./, '');
+  const hint = placeHint(issue.keys[0], here, homes);
+  const name = `unknown key '${issue.keys[0]}'`;
+  return hint ? { ...located, message: located.message.replace(name, `${name}${hint}`) } : located;
+}
+
+/** A problem in a field a --set gave (or under it) is the --set's, not the file's line. */
+function blameOverride(located: SpecIssue, issue: z.ZodIssue, overrides: readonly { entry: string; path: PathSeg[] }[]): SpecIssue {
+  const path: PathSeg[] = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : [...issue.path];
+  const by = [...overrides].reverse().find((o) => o.path.length <= path.length && o.path.every((seg, i) => String(seg) === String(path[i])));
+  if (!by) return located;
+  return { file: `--set ${by.entry}`, path: located.path, message: located.message };
 }
 
 /** Attach file:line:col and a readable field path to a zod issue. */
@@ -203,7 +236,7 @@ function locateIssue(doc: Document, issue: z.ZodIssue, file: string, at: (o: num
 }
 
 /** The deepest YAML node along `path` (the value node when the whole path exists). */
-function nodeAt(doc: Document, path: readonly PathSeg[]): { node: Node | undefined; complete: boolean } {
+export function nodeAt(doc: Document, path: readonly PathSeg[]): { node: Node | undefined; complete: boolean } {
   let node = doc.contents as Node | null;
   for (const seg of path) {
     if (isMap(node)) {
@@ -246,16 +279,17 @@ function interpolateEnv(
   }
 }
 
-function applyOverride(doc: Document, entry: string, file: string): void {
+/** Apply one `--set path=value` to the document; its path. Problems name the --set, not the file. */
+function applyOverride(doc: Document, entry: string, file: string): PathSeg[] {
   const eq = entry.indexOf('=');
   const path = eq > 0 ? parsePath(entry.slice(0, eq)) : undefined;
   if (!path) {
-    throw new SweepSpecError([{ file, message: `--set '${entry}': expected path=value, e.g. axes.datasets[0].dir=/data/cifar-10-batches-bin` }]);
+    throw new SweepSpecError([{ file: `--set ${entry}`, message: `expected path=value, e.g. axes.datasets[0].dir=/data/cifar-10-batches-bin` }]);
   }
   // Checked before setIn, which fills a list up to the index it is given.
   const index = path.reduce<number>((m, seg) => (typeof seg === 'number' ? Math.max(m, seg) : m), -1);
   if (index > LIMITS.overrideIndex) {
-    throw new SweepSpecError([{ file, path: formatPath(path), message: `--set: list index ${index} is more than the limit ${LIMITS.overrideIndex}` }]);
+    throw new SweepSpecError([{ file: `--set ${entry}`, path: formatPath(path), message: `list index ${index} is more than the limit ${LIMITS.overrideIndex}` }]);
   }
   const raw = entry.slice(eq + 1);
   let value: unknown;
@@ -268,8 +302,9 @@ function applyOverride(doc: Document, entry: string, file: string): void {
     doc.setIn(path, doc.createNode(value));
   } catch (err) {
     throw new SweepSpecError(
-      [{ file, path: formatPath(path), message: `--set cannot set this field: ${firstLine(err instanceof Error ? err.message : String(err))}` }],
+      [{ file: `--set ${entry}`, path: formatPath(path), message: `cannot set this field (in ${file}): ${firstLine(err instanceof Error ? err.message : String(err))}` }],
       { cause: err },
     );
   }
+  return path;
 }

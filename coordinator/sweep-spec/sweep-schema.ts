@@ -21,6 +21,7 @@ import { BACKENDS } from '../../science/backend/backend-choice.js';
 import { DATASETS, datasetDefinition } from '../../science/datasets/registry.js';
 import { ARCH_KINDS } from '../../science/models/architecture.js';
 import { OPTIMIZERS } from '../../science/optimizers.js';
+import { INITS, LOSSES } from '../../science/trial-spec.js';
 import { DEFAULT_STAGE_EVERY, NTK_SPLIT_REGIMES, PARENT_REGIME, REGIMES, isStaged, measuresNtkSplit, parentCheckpoint } from '../../science/regimes.js';
 import type { BackendName, DatasetName, InitName, LossName, OptimizerName, Regime } from '../../science/types.js';
 
@@ -136,8 +137,8 @@ export const sweepSchema = strictObject({
   checkpointEvery: positiveInt.default(DEFAULT_STAGE_EVERY),
   batchSize: positiveInt.max(65_536).default(32),
   backend: oneOf('backend', BACKENDS).default('auto'),
-  loss: oneOf('loss', ['cross-entropy', 'squared'] as const).optional(),
-  init: oneOf('init', ['glorot-uniform', 'sign-sqrt2'] as const).optional(),
+  loss: oneOf('loss', LOSSES).optional(),
+  init: oneOf('init', INITS).optional(),
   gate: strictObject({ beta: positiveNumber.default(4), eps: z.number().min(0).finite().default(0.1) }).default({}),
   measure: strictObject({ npk: measureEntry.optional(), ntkSplit: measureEntry.extend({ includeBias: z.boolean().optional() }).optional() }).optional(),
   resources: resourcesSchema.default({}),

@@ -6,6 +6,10 @@ import { run as plot } from '../../cli/commands/plot.js';
 import { run as runSweep } from '../../cli/commands/run.js';
 import { run as status } from '../../cli/commands/status.js';
 import { run as worker } from '../../cli/commands/worker.js';
+import { BACKENDS } from '../../science/backend/backend-choice.js';
+import { DATASETS } from '../../science/datasets/registry.js';
+import { OPTIMIZERS } from '../../science/optimizers.js';
+import { REGIMES } from '../../science/regimes.js';
 
 const SPEC = defineCommand({
   command: 'demo',
@@ -104,7 +108,7 @@ describe('cli args - the commands use it', () => {
       new UsageError('worker', [
         "--cpus expects a number >= 0, got 'many'",
         "--concurrency expects a whole number >= 1, got '0'",
-        "--backend expects one of auto, wasm, cpu, tensorflow, tensorflow-gpu, webgpu, got 'gpu'",
+        "--backend expects one of auto, wasm, cpu, tensorflow, tensorflow-gpu, webgpu, got 'gpu' (did you mean cpu?)",
         '--coordinator is required',
       ]),
     );
@@ -125,5 +129,31 @@ describe('cli args - the commands use it', () => {
     await expect(plot(['dir', '--scale', '11'])).rejects.toThrow("npf plot: --scale expects a number > 0 and <= 10, got '11'");
     await expect(status(['--jsn'])).rejects.toThrow('npf status: unknown flag --jsn (did you mean --json?)');
     await expect(status(['a', 'b'])).rejects.toThrow('npf status: expected at most one sweep (id or name), got 2');
+  });
+
+  it('cli args - an enum value close to a known one gets a did-you-mean, and a misspelt flag keeps its value', () => {
+    expect(problemsOf(['f', '--out', 'o', '--mode', 'fsat'])).toEqual(["--mode expects one of fast, slow, got 'fsat' (did you mean fast?)"]);
+    expect(problemsOf(['f', '--out', 'o', '--mode', 'zzzzzz'])).toEqual(["--mode expects one of fast, slow, got 'zzzzzz'"]);
+    // '--cuont 3 f': 3 belongs to the misspelt flag (count takes a value), so f is the only positional.
+    expect(problemsOf(['--cuont', '3', 'f', '--out', 'o'])).toEqual(['unknown flag --cuont (did you mean --count?)']);
+    // '--plian f': plain takes no value, so f stays a positional.
+    expect(problemsOf(['--plian', 'f', '--out', 'o'])).toEqual(['unknown flag --plian (did you mean --plain?)']);
+  });
+
+  it('cli args - npf train takes its enum values from the registries, with a did-you-mean', async () => {
+    const { parseTrainFlags } = await import('../../cli/commands/train.js');
+    const err = (() => {
+      try {
+        parseTrainFlags(['--regime', 'dnpf', '--dataset', 'mnsit', '--backend', 'wsam', '--optimizer', 'adma']);
+      } catch (e) {
+        return e as UsageError;
+      }
+    })();
+    expect(err?.problems).toEqual([
+      `--regime expects one of ${REGIMES.join(', ')}, got 'dnpf' (did you mean dnpfl?)`,
+      `--dataset expects one of ${DATASETS.join(', ')}, got 'mnsit' (did you mean mnist?)`,
+      `--backend expects one of ${BACKENDS.join(', ')}, got 'wsam' (did you mean wasm?)`,
+      `--optimizer expects one of ${OPTIMIZERS.join(', ')}, got 'adma' (did you mean adam?)`,
+    ]);
   });
 });

@@ -52,7 +52,7 @@ describe('coordinator - single-writer lock', () => {
     const second = env.npf('coordinator-2', ['coordinator', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--http', 'off'], { NPF_TOKEN: 't' });
     const exit = await second.exited;
     expect(exit.code).toBe(2);
-    expect(second.err).toContain(`npf: another coordinator is using the data directory ${dataDir} (held by pid ${first.pid} on `);
+    expect(second.err).toContain(`npf coordinator: another coordinator is using the data directory ${dataDir} (held by pid ${first.pid} on `);
     expect(second.err).toContain('only one process may write it');
     expect(second.err).not.toMatch(/\n\s+at /); // one sentence, no stack
 

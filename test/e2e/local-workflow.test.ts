@@ -82,10 +82,10 @@ describe('e2e local workflow', () => {
     // A directory with nothing in it, and a sweep that is not there.
     const none = await npf(env, ['ls', '--data-dir', env.path('nowhere')]);
     expect(none.code).toBe(2);
-    expect(none.err).toMatch(/npf: no npf state at .*nowhere\/npf\.db: nothing has run there/);
+    expect(none.err).toMatch(/^npf ls: no npf state at .*nowhere\/npf\.db: nothing has run there/);
     const unknown = await npf(env, ['results', 'nope', '--data-dir', state]);
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toContain(`npf: no sweep 'nope' in ${state}; its sweeps: workflow (${sweepId}) (npf ls lists them)`);
+    expect(unknown.err).toContain(`npf results: no sweep 'nope' in ${state}; its sweeps: workflow (${sweepId}) (npf ls lists them)`);
   });
 
   it('e2e - a live run is read beside its writer and attached with --listen; npf cancel stops single trials, then the sweep, shown as cancelled everywhere', async () => {
@@ -147,6 +147,14 @@ describe('e2e local workflow', () => {
     const sub = await npf(env, ['submit', spec, ...conn]);
     expect(sub.code, sub.err).toBe(0);
     const sweepId = /^submitted (sw-[0-9a-f]{12})/.exec(sub.out)![1];
+    // The hint repeats the coordinator (npf watch without one reads ./.npf), never the token.
+    expect(sub.out).toContain(`follow it: npf watch ${sweepId} --coordinator ${coord.grpcAddress}\n`);
+    expect(sub.out).not.toContain(token);
+    // No worker yet: status says so, and lists the waiting trials by label.
+    const idle = await npf(env, ['status', sweepId, ...conn]);
+    expect(idle.code, idle.err).toBe(0);
+    expect(idle.out).toMatch(/\nwarning: no worker is connected: no trial is running though 3 wait/);
+    expect(idle.out).toMatch(/\nrelu fc sgd 0\.01 seed 0 +pending\n/);
     env.worker('w1', coord.grpcAddress, { ...FAKE, NPF_TOKEN: token });
     const w = await npf(env, ['watch', 'remote', ...conn]);
     expect(w.code, w.err).toBe(0);

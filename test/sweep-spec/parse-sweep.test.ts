@@ -72,12 +72,12 @@ describe('spec - parse errors name file, line:column and field', () => {
 
   it('unknown key, with did-you-mean', () => {
     const e = errorOf(base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]').replace('  seeds:', '  seedz:'));
-    expect(e.message).toMatch(/^sweeps\/x\.yaml:11:3: axes\.seedz: unknown key 'seedz' \(did you mean 'seeds'\?\)/);
+    expect(e.message).toMatch(/^sweeps\/x\.yaml: 2 problems:\n {2}sweeps\/x\.yaml:11:3: axes\.seedz: unknown key 'seedz' \(did you mean 'seeds'\?\)/);
   });
 
   it('a misspelt key is reported before the required field it leaves missing', () => {
     const e = errorOf(base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]').replace('      lrs: [0.1, 0.01]', '      lr: 0.1'));
-    expect(e.message).toBe("sweeps/x.yaml:9:7: axes.optimizers[0].lr: unknown key 'lr' (did you mean 'lrs'?) (allowed: name, lrs) (and 1 more problem)");
+    expect(e.message).toBe("sweeps/x.yaml: 2 problems:\n  sweeps/x.yaml:9:7: axes.optimizers[0].lr: unknown key 'lr' (did you mean 'lrs'?) (allowed: name, lrs)\n  sweeps/x.yaml:8:7: axes.optimizers[0].lrs: required");
     expect(e.issues[1]).toMatchObject({ path: 'axes.optimizers[0].lrs', message: 'required' });
   });
 
@@ -96,9 +96,13 @@ describe('spec - parse errors name file, line:column and field', () => {
     expect(e.message).toBe('sweeps/x.yaml:1:1: epochs: required');
   });
 
-  it('reports the earliest problem first and counts the rest', () => {
+  it('lists every problem, the earliest first', () => {
     const e = errorOf(base.replace('name: mnist', 'name: mnsit').replace('epochs: 5', 'epochs: -1'));
-    expect(e.message).toMatch(/^sweeps\/x\.yaml:4:13: axes\.datasets\[0\]\.name: unknown dataset 'mnsit' \(did you mean 'mnist'\?\).*\(and 2 more problems\)$/);
+    const lines = e.message.split('\n');
+    expect(lines[0]).toBe('sweeps/x.yaml: 3 problems:');
+    expect(lines[1]).toMatch(/^ {2}sweeps\/x\.yaml:4:13: axes\.datasets\[0\]\.name: unknown dataset 'mnsit' \(did you mean 'mnist'\?\)/);
+    expect(lines.slice(2).map((l) => l.split(': ')[1])).toEqual(['axes.regimes[2]', 'epochs']);
+    expect(e.message).not.toMatch(/more problem/);
     expect(e.issues.map((i) => i.path)).toEqual(['axes.datasets[0].name', 'axes.regimes[2]', 'epochs']);
   });
 
@@ -171,8 +175,28 @@ describe('spec - values the user supplies (env and --set)', () => {
     expect(spec.axes.seeds).toEqual([3, 4]);
   });
 
-  it('a malformed --set is one clear error', () => {
-    expect(errorOf(cifar, { file: 'c.yaml', set: ['nonsense'] }).message).toMatch(/^c\.yaml: --set 'nonsense': expected path=value/);
+  it('a malformed --set is one clear error naming the --set', () => {
+    expect(errorOf(cifar, { file: 'c.yaml', set: ['nonsense'] }).message).toMatch(/^--set nonsense: expected path=value/);
+  });
+
+  it('a problem in a field a --set gave names the --set, not a line of the file; each unknown key on its own', () => {
+    const e = errorOf(cifar, { file: 'c.yaml', set: ['axes.datasets[0].dir=/x', 'epochs=abc', 'epocs=3', 'lrs=[1]', 'axes.regimes[0]=dnpf'] });
+    expect(e.message.split('\n')).toEqual([
+      '4 problems in the sweep spec:',
+      "  --set axes.regimes[0]=dnpf: axes.regimes[0]: unknown regime 'dnpf' (did you mean 'dnpfl'?) (expected relu, frnpf-ii, frnpf-di, dnpfl, flnpf, stage)",
+      expect.stringMatching(/^ {2}--set epochs=abc: epochs: expected number, got string "abc"$/),
+      expect.stringMatching(/^ {2}--set epocs=3: epocs: unknown key 'epocs' \(did you mean 'epochs'\?\) \(allowed: /),
+      expect.stringMatching(/^ {2}--set lrs=\[1\]: lrs: unknown key 'lrs' \(it belongs in each entry of axes\.optimizers\) \(allowed: /),
+    ]);
+  });
+});
+
+describe('spec - a key at the wrong level says where it belongs', () => {
+  it('seedCount at the top level belongs under axes; epochs under axes belongs at the top level', () => {
+    const top = errorOf(base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]') + 'seedCount: 3\n');
+    expect(top.message).toMatch(/^sweeps\/x\.yaml:13:1: seedCount: unknown key 'seedCount' \(it belongs under axes\) \(allowed: /);
+    const inAxes = errorOf(base.replace('regimes: [relu, flnpf, dnpf]', 'regimes: [relu]').replace('  seeds:', '  epochs: 3\n  seeds:'));
+    expect(inAxes.issues[0].message).toMatch(/^unknown key 'epochs' \(it belongs at the top level\)/);
   });
 });
 

@@ -47,9 +47,23 @@ describe('train - npf train flags', () => {
     };
     expect(errorOf(() => gatesOf(['--regime', 'flnpf', '--gates-from', '/nonexistent/x.npfckpt']))).toMatch(/nonexistent/);
     expect(errorOf(() => gatesOf(['--regime', 'stage', '--stage', '2']))).toBe("train: regime 'stage' needs --gates-from: the ReLU run's 'best@20' checkpoint");
-    expect(errorOf(() => gatesOf(['--regime', 'relu', '--gates-from', '/x.npfckpt', '--gates-sha256', 'a'.repeat(64)]))).toMatch(/^train: regime 'relu' takes no gates/);
+    expect(errorOf(() => gatesOf(['--regime', 'relu', '--gates-from', '/x.npfckpt', '--gates-sha256', 'a'.repeat(64)]))).toBe('train: --regime relu takes no gates: --gates-from is for flnpf and stage k >= 1');
+    // Refused for the regime before the file is read (a missing file is not the problem).
+    expect(errorOf(() => gatesOf(['--regime', 'dnpfl', '--gates-from', '/nonexistent/x.npfckpt']))).toBe('train: --regime dnpfl takes no gates: --gates-from is for flnpf and stage k >= 1');
+    expect(errorOf(() => gatesOf(['--regime', 'stage', '--stage', '0', '--gates-from', '/nonexistent/x.npfckpt']))).toMatch(/^train: --regime stage --stage 0 takes no gates/);
     expect(gatesOf(['--regime', 'flnpf', '--gates-from', '/x.npfckpt', '--gates-sha256', 'a'.repeat(64)])).toEqual({ path: '/x.npfckpt', sha256: 'a'.repeat(64) });
     expect(gatesOf(['--regime', 'dnpfl'])).toBeUndefined();
+  });
+
+  it('train - --checkpoint-every writes the best@k checkpoints that --regime stage --stage-every reads', () => {
+    const relu = specFromFlags(parseTrainFlags(['--regime', 'relu', '--epochs', '6', '--checkpoint-every', '2', '--checkpoints', 'final,best@3']));
+    expect(relu.checkpoints).toEqual({ final: true, bestAtEpochs: [2, 3, 4, 6] });
+    expect(errorOf(() => specFromFlags(parseTrainFlags(['--epochs', '2', '--checkpoint-every', '3'])))).toMatch(/--checkpoint-every 3 is more than --epochs 2/);
+    const flags = parseTrainFlags(['--regime', 'stage', '--stage', '2', '--stage-every', '2', '--gates-from', '/x.npfckpt', '--gates-sha256', 'b'.repeat(64)]);
+    const stage = specFromFlags(flags);
+    expect(stage).toMatchObject({ regime: 'stage', stage: 2, stageEvery: 2 });
+    expect(gatesFromFlags(flags, stage)).toEqual({ path: '/x.npfckpt', sha256: 'b'.repeat(64) });
+    expect(errorOf(() => gatesFromFlags(parseTrainFlags(['--regime', 'stage', '--stage', '3', '--stage-every', '2']), specFromFlags(parseTrainFlags(['--regime', 'stage', '--stage', '3', '--stage-every', '2']))))).toMatch(/'best@6' checkpoint/);
   });
 
   it('train - a YAML spec is validated, and flags override it', () => {

@@ -61,9 +61,9 @@ describe('worker - lifecycle flags of npf worker', () => {
   it('worker - npf worker refuses a drain grace that does not fit the termination grace, and headroom larger than the memory', () => {
     const tooShort = npfWorker('--termination-grace-s', '30', '--drain-grace-s', '25');
     expect(tooShort.status).toBe(2);
-    expect(tooShort.stderr).toContain('npf: --drain-grace-s 25 does not fit --termination-grace-s 30');
+    expect(tooShort.stderr).toContain('npf worker: --drain-grace-s 25 does not fit --termination-grace-s 30');
     const headroom = npfWorker('--memory-mb', '1024', '--memory-headroom-mb', '1024');
     expect(headroom.status).toBe(2);
-    expect(headroom.stderr).toContain('npf: --memory-headroom-mb 1024: leaves nothing of 1024 MiB to offer');
+    expect(headroom.stderr).toContain('npf worker: --memory-headroom-mb 1024: leaves nothing of 1024 MiB to offer');
   });
 });
