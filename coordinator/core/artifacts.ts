@@ -1,6 +1,7 @@
 /**
- * Artifact uploads and downloads. An upload is fenced like every report (the uploader must hold
- * the task's current lease) when it starts and again before its bytes are recorded.
+ * Artifact uploads and downloads. An upload is fenced like every report (the uploader, the worker
+ * its header names, must hold the task's current lease) when it starts and again before its
+ * bytes are recorded.
  */
 import type { ArtifactStore, ArtifactUpload } from '../artifact-store.js';
 import { SHA256_HEX } from '../artifact-store.js';
@@ -24,7 +25,7 @@ export class Artifacts {
       throw new InvalidRequestError(`artifact '${ref.name}' of task ${header.taskId}: sha256 '${ref.sha256}' is not 64 lowercase hex digits`);
     }
     if (!(ref.size >= 0)) throw new InvalidRequestError(`artifact '${ref.name}' of task ${header.taskId}: size ${ref.size} is negative`);
-    checkFence(this.c.life.task(header.taskId), header.fencingToken);
+    checkFence(this.c.life.task(header.taskId), header.fencingToken, header.workerId);
     return this.files.begin({ taskId: header.taskId, name: ref.name, sha256: ref.sha256, size: ref.size });
   }
 
@@ -33,14 +34,14 @@ export class Artifacts {
     const { life, store, opts } = this.c;
     // Refuse before moving bytes into place when the lease was lost meanwhile.
     try {
-      checkFence(life.task(header.taskId), header.fencingToken);
+      checkFence(life.task(header.taskId), header.fencingToken, header.workerId);
     } catch (e) {
       upload.abort();
       throw e;
     }
     upload.finish();
     return life.write(() => {
-      checkFence(life.task(header.taskId), header.fencingToken);
+      checkFence(life.task(header.taskId), header.fencingToken, header.workerId);
       const { name, sha256, size, epoch } = header.ref;
       store.artifacts.record({ task_id: header.taskId, name, attempt: header.fencingToken, sha256, size, epoch }, opts.now());
       return { sha256, size };

@@ -189,6 +189,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE workers ADD COLUMN max_bundle INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  {
+    version: 5,
+    description: 'workers.secret_sha256: SHA-256 of the secret issued to the worker at registration (the secret itself is never stored)',
+    // NULL for workers registered before this version: they are asked to register again.
+    sql: `ALTER TABLE workers ADD COLUMN secret_sha256 TEXT;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
