@@ -55,7 +55,10 @@ export interface Harness {
   c: RunningCoordinator;
   dir: string;
   clock: FakeClock;
+  /** The administration token (SweepService; with no workerToken in the options, every rpc). */
   token: string;
+  /** The token worker rpcs are sent with: the options' workerToken, else `token`. */
+  workerToken: string;
   worker: WorkerServiceClient;
   sweep: SweepServiceClient;
   /**
@@ -107,8 +110,9 @@ export async function startHarness(extra: Partial<CoordinatorOptions> = {}, dir 
     dir,
     clock,
     token,
+    workerToken: extra.workerToken ?? token,
     w: async <Res>(method: string, req: unknown) => {
-      const res = await unary<Res>(h.worker, method, sign(req), bearer(token));
+      const res = await unary<Res>(h.worker, method, sign(req), bearer(h.workerToken));
       if (method === 'registerWorker') {
         const r = res as { workerId: string; workerSecret: string };
         secrets.set(r.workerId, r.workerSecret);
@@ -217,7 +221,7 @@ export function uploadArtifact(
   const workerId = header.workerId ?? h.c.core.store.tasks.byId(lease.taskId)?.lease_worker ?? '';
   const workerSecret = header.workerSecret ?? h.secretOf(workerId);
   return new Promise((resolve, reject) => {
-    const stream = h.worker.uploadArtifact(bearer(h.token), (err, res) => (err ? reject(err) : resolve(res)));
+    const stream = h.worker.uploadArtifact(bearer(h.workerToken), (err, res) => (err ? reject(err) : resolve(res)));
     stream.write({
       header: { taskId: lease.taskId, fencingToken: lease.fencingToken, workerId, workerSecret, ref: { name, sha256: sha, size: header.size ?? bytes.length, epoch: 1 } },
     });
@@ -231,7 +235,7 @@ export function downloadArtifact(h: Harness, sha256: string): Promise<{ bytes: B
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = -1;
-    const stream = h.worker.downloadArtifact({ sha256 }, bearer(h.token));
+    const stream = h.worker.downloadArtifact({ sha256 }, bearer(h.workerToken));
     stream.on('data', (m: { chunk: Buffer; size: number }) => {
       if (size < 0) size = m.size;
       parts.push(Buffer.from(m.chunk));
