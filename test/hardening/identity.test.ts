@@ -176,6 +176,20 @@ describe('identity and roles (issue 12, finding 8)', () => {
     await expect(startHarness({ token: ADMIN, workerToken: ADMIN })).rejects.toThrow(/must differ/);
   });
 
+  it('a worker registered before secrets existed is asked to register again (NOT_FOUND WORKER_NOT_FOUND), and its secret-less calls are refused', async () => {
+    h = await startHarness();
+    const old = await h.register();
+    // As a database migrated from before worker secrets holds it (migration 5 adds a NULL column).
+    h.c.core.store.db.run('UPDATE workers SET secret_sha256 = NULL WHERE worker_id = ?', old);
+    await h.restart();
+    const e = await h.w<never>('leaseTasks', { workerId: old, workerSecret: '', maxTasks: 1, waitMs: 0 }).catch((err: grpc.ServiceError) => err);
+    expect(e.code).toBe(grpc.status.NOT_FOUND);
+    expect(e.metadata.get('npf-error-code')[0]).toBe('WORKER_NOT_FOUND');
+    expect(e.details).toMatch(/registered before worker secrets: register again/);
+    const again = await h.register();
+    expect(await h.lease(again, 1)).toEqual([]);
+  });
+
   it('no event, watch message or stored byte holds a worker secret or a token', async () => {
     const { h, sweepId, a, b, lease } = await setup();
     await h.w('heartbeat', { workerId: a, tasks: [{ taskId: lease.taskId, fencingToken: lease.fencingToken, epoch: 1, epochsJson: '' }], draining: false });
