@@ -92,7 +92,7 @@ async function serveFloor(): Promise<void> {
       gpuIndex: -1,
     }));
   server.addService(WorkerServiceService, {
-    registerWorker: (_c: unknown, cb: (e: null, r: object) => void) => cb(null, { workerId: `w${n++}`, leaseTtlMs: 60_000, heartbeatIntervalMs: 5_000 }),
+    registerWorker: (_c: unknown, cb: (e: null, r: object) => void) => cb(null, { workerId: `w${n++}`, workerSecret: 'floor', leaseTtlMs: 60_000, heartbeatIntervalMs: 5_000 }),
     leaseTasks: (c: grpc.ServerUnaryCall<{ maxTasks: number }, unknown>, cb: (e: null, r: object) => void) =>
       cb(null, { leases: fakeLeases(c.request.maxTasks) }),
     heartbeat: ok,
@@ -202,7 +202,8 @@ async function simulateWorker(
   batch: boolean,
 ): Promise<void> {
   const client = new WorkerServiceClient(address, grpc.credentials.createInsecure());
-  const { workerId } = await unary<{ workerId: string }>(client, 'registerWorker', {
+  // Every later call carries the secret the registration returned, as the real worker's client adds it.
+  const { workerId, workerSecret } = await unary<{ workerId: string; workerSecret: string }>(client, 'registerWorker', {
     hostname: 'bench',
     resources: { cpu: slots, gpu: 0, memoryMb: slots * 1000 },
     backends: ['sim'],
@@ -218,7 +219,7 @@ async function simulateWorker(
     const b = ready;
     ready = [];
     unary<{ outcomes: Array<{ ok: boolean; message: string }>; nextLeases?: TaskLease[] }>(client, 'completeTasks', {
-      items: b.map(({ l }) => ({ workerId, taskId: l.taskId, fencingToken: l.fencingToken, resultJson: RESULT_JSON, artifacts: [], leaseNext: 0 })),
+      items: b.map(({ l }) => ({ workerId, workerSecret, taskId: l.taskId, fencingToken: l.fencingToken, resultJson: RESULT_JSON, artifacts: [], leaseNext: 0 })),
       leaseNext: leaseNext && !done.v ? b.length : 0,
     }).then((res) => {
       b.forEach((x, i) => (res.outcomes[i]?.ok ? x.resolve() : x.reject(new Error(`CompleteTasks refused ${x.l.taskId}: ${res.outcomes[i]?.message}`))));
@@ -241,6 +242,7 @@ async function simulateWorker(
     // lease_next: the freed slot's next task comes back in the CompleteTask answer (as the real worker does).
     const res = await unary<{ nextLeases?: TaskLease[] }>(client, 'completeTask', {
       workerId,
+      workerSecret,
       taskId: l.taskId,
       fencingToken: l.fencingToken,
       resultJson: RESULT_JSON,
@@ -271,6 +273,7 @@ async function simulateWorker(
     const t0 = performance.now();
     const { leases } = await unary<{ leases: TaskLease[] }>(client, 'leaseTasks', {
       workerId,
+      workerSecret,
       maxTasks: pipelined ? slots : free,
       waitMs: pipelined ? 2000 : 200,
     });

@@ -12,8 +12,16 @@ export interface CoordinatorOptions {
   grpcListen?: string;
   /** Metrics + health listen address (default loopback '127.0.0.1:9464'); null for none. */
   httpListen?: string | null;
-  /** Bearer token every call must carry; none means no auth. */
+  /**
+   * The administration token (SweepService: submit, cancel, results, watch, list; and the
+   * dashboard); none means no auth. Without workerToken it grants worker rpcs too.
+   */
   token?: string;
+  /**
+   * The worker token (WorkerService: register, lease, heartbeat, report, artifacts). Needs
+   * `token`, and must differ from it; then each token grants its own service only.
+   */
+  workerToken?: string;
   /** TLS: server certificate and key (PEM files); caFile to require client certificates. */
   tls?: { certFile: string; keyFile: string; caFile?: string };
   /** A lease expires when not renewed within this (default 30000). */
@@ -83,6 +91,7 @@ const schema = z.object({
   grpcListen: z.string().regex(/^(\[[^\]]+\]|[^:]*):\d+$/, 'must be host:port').default('127.0.0.1:7070'),
   httpListen: z.string().regex(/^(\[[^\]]+\]|[^:]*):\d+$/, 'must be host:port').nullable().default('127.0.0.1:9464'),
   token: z.string().min(1).optional(),
+  workerToken: z.string().min(1).optional(),
   tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1), caFile: z.string().min(1).optional() }).optional(),
   leaseTtlMs: z.number().int().positive().default(30_000),
   heartbeatIntervalMs: z.number().int().positive().default(5_000),
@@ -120,6 +129,12 @@ export function resolveCoordinatorOptions(o: CoordinatorOptions): ResolvedCoordi
     throw new InvalidInputError(`coordinator option ${i.path.join('.')}: ${i.message}`, { field: i.path.join('.') });
   }
   const r = parsed.data;
+  if (r.workerToken !== undefined && r.token === undefined) {
+    throw new InvalidInputError('coordinator option workerToken: needs an administration token too (token): a worker token alone would leave administration open', { field: 'workerToken' });
+  }
+  if (r.workerToken !== undefined && r.workerToken === r.token) {
+    throw new InvalidInputError('coordinator option workerToken: must differ from the administration token', { field: 'workerToken' });
+  }
   return {
     ...r,
     expiryCheckMs: r.expiryCheckMs ?? Math.max(10, Math.min(1000, Math.floor(r.leaseTtlMs / 4))),

@@ -51,6 +51,17 @@ export class LimitExceededError extends NpfError {
   }
 }
 
+/**
+ * The caller is authenticated but may not do this: a worker secret that is not the one issued to
+ * the worker id it names, or a token of the wrong role (the worker token on an administration rpc,
+ * the administration token on a worker rpc, when both are configured).
+ */
+export class PermissionDeniedError extends NpfError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('PERMISSION_DENIED', message, context);
+  }
+}
+
 /** Missing or wrong bearer token. */
 export class AuthError extends NpfError {
   constructor(message: string) {

@@ -1,6 +1,6 @@
 /**
  * What every rpc of the coordinator gets, in one grpc-js server interceptor: the bearer-token
- * check (a refused call never reaches its handler), one count per finished call in
+ * check with its role (a refused call never reaches its handler), one count per finished call in
  * npf_grpc_requests_total{method, code}, and a last guard on the status sent: a status grpc-js
  * made up from an untyped error (UNKNOWN, the error's own message) leaves as INTERNAL with a
  * generic sentence. Typed errors become statuses in grpc-status.ts.
@@ -8,13 +8,21 @@
 import crypto from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODE_KEY, INTERNAL_ERROR_CODE } from '../common/error-metadata.js';
-import { AuthError } from './errors.js';
+import { AuthError, PermissionDeniedError } from './errors.js';
 import { INTERNAL_DETAILS, toStatusObject } from './grpc-status.js';
 import { checkRequest } from './limits.js';
 
 export interface EdgeInterceptorOptions {
-  /** Bearer token every call must carry; none: no check. */
+  /**
+   * The administration token: SweepService (submit, cancel, results, watch, list). Alone (no
+   * workerToken) it also grants WorkerService, as the one shared token did. None: no check.
+   */
   token?: string;
+  /**
+   * The worker token: WorkerService only (register, lease, heartbeat, report, artifacts). When
+   * set, the administration token is refused on worker rpcs and this one on SweepService.
+   */
+  workerToken?: string;
   /** Count one finished call (method is the rpc's name, e.g. 'LeaseTasks'). */
   count?: (method: string, code: grpc.status) => void;
   log: (line: string) => void;
@@ -26,8 +34,25 @@ function sha256(text: string): Buffer {
   return crypto.createHash('sha256').update(text).digest();
 }
 
-/** Why a call's `authorization` metadata is not `Bearer <token>`, or undefined when it is. */
-export function authRefusal(metadata: grpc.Metadata, expectedDigest: Buffer): AuthError | undefined {
+/** The role a token grants: which service's rpcs it may call. */
+export type TokenRole = 'admin' | 'worker';
+
+/** The digests of the configured tokens; `worker` undefined: the admin token grants both roles. */
+export interface TokenDigests {
+  admin: Buffer;
+  worker?: Buffer;
+}
+
+/** '/npf.v1.WorkerService/LeaseTasks' -> 'worker'; any other service -> 'admin'. */
+export function roleOfPath(path: string): TokenRole {
+  return path.startsWith('/npf.v1.WorkerService/') ? 'worker' : 'admin';
+}
+
+/**
+ * Why a call's `authorization` metadata does not grant `role`, or undefined when it does. Missing,
+ * malformed or unknown token: UNAUTHENTICATED. A known token of the other role: PERMISSION_DENIED.
+ */
+export function authRefusal(metadata: grpc.Metadata, tokens: TokenDigests, role: TokenRole): AuthError | PermissionDeniedError | undefined {
   const values = metadata.get('authorization');
   if (values.length === 0) {
     return new AuthError('missing authorization metadata: send "authorization: Bearer <token>" (npf: --token, --token-file or NPF_TOKEN)');
@@ -35,7 +60,16 @@ export function authRefusal(metadata: grpc.Metadata, expectedDigest: Buffer): Au
   const m = BEARER.exec(String(values[0]));
   if (!m) return new AuthError('malformed authorization metadata: expected "Bearer <token>"');
   // Compare digests: constant time, and no length leak.
-  if (!crypto.timingSafeEqual(sha256(m[1].trim()), expectedDigest)) return new AuthError('invalid token: the coordinator refused the bearer token');
+  const given = sha256(m[1].trim());
+  const isAdmin = crypto.timingSafeEqual(given, tokens.admin);
+  const isWorker = tokens.worker !== undefined && crypto.timingSafeEqual(given, tokens.worker);
+  if (!isAdmin && !isWorker) return new AuthError('invalid token: the coordinator refused the bearer token');
+  if (role === 'admin' && isWorker) {
+    return new PermissionDeniedError('this is the worker token: it grants worker rpcs only; administration (submit, cancel, results, watch, list) takes the administration token');
+  }
+  if (role === 'worker' && tokens.worker !== undefined && isAdmin) {
+    return new PermissionDeniedError('this is the administration token: worker rpcs take the worker token (the coordinator was given --worker-token-file)');
+  }
   return undefined;
 }
 
@@ -52,7 +86,7 @@ function methodName(path: string): string {
 }
 
 export function edgeInterceptor(o: EdgeInterceptorOptions): grpc.ServerInterceptor {
-  const digest = o.token ? sha256(o.token) : undefined;
+  const tokens: TokenDigests | undefined = o.token ? { admin: sha256(o.token), worker: o.workerToken ? sha256(o.workerToken) : undefined } : undefined;
   const names = new Map<string, string>();
   return (descriptor, next) => {
     let method = names.get(descriptor.path);
@@ -61,12 +95,13 @@ export function edgeInterceptor(o: EdgeInterceptorOptions): grpc.ServerIntercept
       names.set(descriptor.path, method);
     }
     const name = method;
+    const role = roleOfPath(descriptor.path);
     let counted = false;
     const call: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(next, {
       start: (go) =>
         go({
           onReceiveMetadata: (metadata, pass) => {
-            const refusal = digest ? authRefusal(metadata, digest) : undefined;
+            const refusal = tokens ? authRefusal(metadata, tokens, role) : undefined;
             if (refusal) call.sendStatus(toStatusObject(refusal));
             else pass(metadata);
           },

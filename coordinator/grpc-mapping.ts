@@ -54,7 +54,7 @@ export function toCompletionReport(r: Pick<CompleteTaskRequest, 'workerId' | 'ta
 
 /** The header message of an upload; a header without a ref has an empty one (refused by the core). */
 export function toUploadHeader(h: NonNullable<UploadArtifactRequest['header']>): UploadHeader {
-  return { taskId: h.taskId, fencingToken: h.fencingToken, ref: h.ref ? toArtifactRef(h.ref) : { name: '', sha256: '', size: 0, epoch: 0 } };
+  return { taskId: h.taskId, fencingToken: h.fencingToken, workerId: h.workerId, ref: h.ref ? toArtifactRef(h.ref) : { name: '', sha256: '', size: 0, epoch: 0 } };
 }
 
 /** A WatchSweep message back as the event it carries (client side; the payload is the coordinator's JSON). */

@@ -1,8 +1,10 @@
 /**
- * The rpc edge: SweepService and WorkerService over @grpc/grpc-js. The token check and request
- * counting happen once for every call in the server interceptor (grpc-interceptor.ts); a handler
- * here only converts messages (grpc-mapping.ts), calls SweepCoordinator, and answers a thrown
- * typed error with its status (`toServiceError`, the one mapping in grpc-status.ts).
+ * The rpc edge: SweepService and WorkerService over @grpc/grpc-js. The token check (with its role)
+ * and request counting happen once for every call in the server interceptor (grpc-interceptor.ts);
+ * a handler here checks the worker secret of every WorkerService call that names a worker
+ * (`authenticateWorker`, before anything else), converts messages (grpc-mapping.ts), calls
+ * SweepCoordinator, and answers a thrown typed error with its status (`toServiceError`, the one
+ * mapping in grpc-status.ts).
  */
 import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
@@ -176,23 +178,28 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
       call.on('cancelled', abort);
       o.stopSignal.addEventListener('abort', abort, { once: true });
       try {
+        core.authenticateWorker(req.workerId, req.workerSecret);
         return { leases: (await core.leaseTasks(req.workerId, req.maxTasks, req.waitMs, ac.signal)).map(toTaskLease) };
       } finally {
         o.stopSignal.removeEventListener('abort', abort);
       }
     }),
-    heartbeat: unary((req) =>
-      core.heartbeat(
+    heartbeat: unary((req) => {
+      core.authenticateWorker(req.workerId, req.workerSecret);
+      return core.heartbeat(
         req.workerId,
         req.tasks.map((t) => ({ taskId: t.taskId, fencingToken: t.fencingToken, epoch: t.epoch, epochsJson: t.epochsJson })),
         req.draining,
-      ),
-    ),
+      );
+    }),
     completeTask: unary(async (req) => {
+      core.authenticateWorker(req.workerId, req.workerSecret);
       const res = await core.completeTask(toCompletionReport(req), req.leaseNext);
       return { nextLeases: res.nextLeases.map(toTaskLease) };
     }),
     completeTasks: unary(async (req) => {
+      // Every item names the worker and carries its secret; one wrong refuses the whole call.
+      for (const item of req.items) core.authenticateWorker(item.workerId, item.workerSecret);
       const res = await core.completeTasks(req.items.map(toCompletionReport), req.leaseNext);
       return {
         // Each refused item gets the status CompleteTask would have answered for it.
@@ -205,7 +212,10 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         nextLeases: res.nextLeases.map(toTaskLease),
       };
     }),
-    failTask: unary((req) => core.failTask(req.workerId, req.taskId, req.fencingToken, req.error, req.retryable, req.interrupted)),
+    failTask: unary((req) => {
+      core.authenticateWorker(req.workerId, req.workerSecret);
+      return core.failTask(req.workerId, req.taskId, req.fencingToken, req.error, req.retryable, req.interrupted);
+    }),
     uploadArtifact: (call: grpc.ServerReadableStream<UploadArtifactRequest, UploadArtifactResponse>, callback) => {
       let header: UploadHeader | undefined;
       let upload: ArtifactUpload | undefined;
@@ -232,6 +242,7 @@ export function buildServices(o: GrpcEdgeOptions): { sweep: SweepServiceServer; 
         try {
           if (msg.header) {
             if (header) throw new ArtifactMismatchError('artifact upload sent a second header: send one header, then data chunks');
+            core.authenticateWorker(msg.header.workerId, msg.header.workerSecret);
             header = toUploadHeader(msg.header);
             upload = core.beginUpload(header);
           } else if (msg.chunk) {

@@ -6,7 +6,7 @@
 import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { ERROR_CODE_KEY, INTERNAL_ERROR_CODE } from '../common/error-metadata.js';
 import { InvalidInputError, NpfError } from '../common/errors.js';
-import { AuthError, IllegalTransitionError, LimitExceededError, NotFoundError, StaleLeaseError } from './errors.js';
+import { AuthError, IllegalTransitionError, LimitExceededError, NotFoundError, PermissionDeniedError, StaleLeaseError } from './errors.js';
 
 export interface GrpcFailure {
   code: status;
@@ -23,6 +23,7 @@ export function toGrpcStatus(err: unknown): GrpcFailure {
 
 function statusOf(err: unknown): GrpcFailure {
   if (err instanceof AuthError) return { code: status.UNAUTHENTICATED, details: err.message };
+  if (err instanceof PermissionDeniedError) return { code: status.PERMISSION_DENIED, details: err.message };
   if (err instanceof NotFoundError) return { code: status.NOT_FOUND, details: err.message };
   if (err instanceof StaleLeaseError) return { code: status.FAILED_PRECONDITION, details: err.message };
   if (err instanceof IllegalTransitionError) return { code: status.FAILED_PRECONDITION, details: err.message };

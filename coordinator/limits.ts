@@ -111,6 +111,7 @@ function artifactRef(m: unknown, field: string): void {
 
 function completion(m: Msg, field: string): void {
   str(m, 'workerId', LIMITS.idChars, `${field}worker_id`);
+  str(m, 'workerSecret', LIMITS.idChars, `${field}worker_secret`);
   str(m, 'taskId', LIMITS.idChars, `${field}task_id`);
   num(m, 'fencingToken', 0, Number.MAX_SAFE_INTEGER, `${field}fencing_token`);
   str(m, 'resultJson', LIMITS.resultJsonChars, `${field}result_json`);
@@ -190,11 +191,13 @@ export function checkRequest(method: string, message: unknown): void {
     }
     case 'LeaseTasks':
       str(m, 'workerId', LIMITS.idChars, 'worker_id');
+      str(m, 'workerSecret', LIMITS.idChars, 'worker_secret');
       num(m, 'maxTasks', 0, LIMITS.leaseBatch, 'max_tasks');
       num(m, 'waitMs', 0, LIMITS.leaseWaitMs, 'wait_ms');
       return;
     case 'Heartbeat':
       str(m, 'workerId', LIMITS.idChars, 'worker_id');
+      str(m, 'workerSecret', LIMITS.idChars, 'worker_secret');
       list(m, 'tasks', LIMITS.heartbeatTasks).forEach((t, i) => {
         if (!t || typeof t !== 'object') return;
         const p = t as Msg;
@@ -220,6 +223,7 @@ export function checkRequest(method: string, message: unknown): void {
       return;
     case 'FailTask':
       str(m, 'workerId', LIMITS.idChars, 'worker_id');
+      str(m, 'workerSecret', LIMITS.idChars, 'worker_secret');
       str(m, 'taskId', LIMITS.idChars, 'task_id');
       num(m, 'fencingToken', 0, Number.MAX_SAFE_INTEGER, 'fencing_token');
       str(m, 'error', LIMITS.errorChars);
@@ -228,6 +232,8 @@ export function checkRequest(method: string, message: unknown): void {
       const h = m.header as Msg | undefined;
       if (h) {
         str(h, 'taskId', LIMITS.idChars, 'header.task_id');
+        str(h, 'workerId', LIMITS.idChars, 'header.worker_id');
+        str(h, 'workerSecret', LIMITS.idChars, 'header.worker_secret');
         num(h, 'fencingToken', 0, Number.MAX_SAFE_INTEGER, 'header.fencing_token');
         artifactRef(h.ref, 'header.ref');
       }

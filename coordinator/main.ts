@@ -140,8 +140,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     uploadIdleMs: o.uploadIdleMs,
     watchBacklog: o.watchBacklog,
   });
+  o.log(
+    !o.token
+      ? 'no token: every client may call every rpc'
+      : o.workerToken
+        ? 'two tokens: the administration token grants SweepService (submit, cancel, results, watch, list), the worker token WorkerService only'
+        : 'one token: it grants administration (SweepService) and worker rpcs (WorkerService) alike; give workers their own with a worker token (--worker-token-file)',
+  );
   const interceptor = edgeInterceptor({
     token: o.token,
+    workerToken: o.workerToken,
     count: (method, code) => metrics.countRequest(method, grpc.status[code] ?? String(code)),
     log: o.log,
   });

@@ -164,6 +164,11 @@ export class SweepCoordinator {
     return this.workers.registerWorker(input);
   }
 
+  /** Refuse a call naming `workerId` without its secret (PERMISSION_DENIED), or an unknown worker (NOT_FOUND). */
+  authenticateWorker(workerId: string, workerSecret: string): void {
+    this.workers.authenticate(workerId, workerSecret);
+  }
+
   heartbeat(workerId: string, tasks: readonly T.ProgressInput[], draining: boolean): Promise<{ cancelTaskIds: string[] }> {
     return this.workers.heartbeat(workerId, tasks, draining);
   }

@@ -9,9 +9,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArtifactRef, UploadArtifactRequest } from '../gen/npf/v1/sweep.js';
+import type { ArtifactRef } from '../gen/npf/v1/sweep.js';
 import type { CheckpointInfo } from '../science/types.js';
-import type { CoordinatorClient } from './coordinator-client.js';
+import type { CoordinatorClient, UnsignedUploadPart } from './coordinator-client.js';
 import { ArtifactIntegrityError } from './errors.js';
 
 export const UPLOAD_CHUNK_BYTES = 64 * 1024;
@@ -94,8 +94,8 @@ export class ArtifactCache {
 }
 
 /** Messages of one upload: the header, then the file in 64 KiB chunks. */
-async function* uploadParts(taskId: string, fencingToken: number, ref: ArtifactRef, path: string): AsyncIterable<UploadArtifactRequest> {
-  yield { header: { taskId, fencingToken, ref } };
+async function* uploadParts(workerId: string, taskId: string, fencingToken: number, ref: ArtifactRef, path: string): AsyncIterable<UnsignedUploadPart> {
+  yield { header: { workerId, taskId, fencingToken, ref } };
   for await (const chunk of createReadStream(path, { highWaterMark: UPLOAD_CHUNK_BYTES })) {
     yield { chunk: chunk as Buffer };
   }
@@ -105,11 +105,11 @@ async function* uploadParts(taskId: string, fencingToken: number, ref: ArtifactR
  * Upload one checkpoint a trial declared. The hash is recomputed from the file (not trusted from
  * the result) and must match what the coordinator computed on its side.
  */
-export async function uploadCheckpoint(client: CoordinatorClient, taskId: string, fencingToken: number, cp: CheckpointInfo): Promise<ArtifactRef> {
+export async function uploadCheckpoint(client: CoordinatorClient, workerId: string, taskId: string, fencingToken: number, cp: CheckpointInfo): Promise<ArtifactRef> {
   const { sha256, size } = await sha256File(cp.path);
   if (sha256 !== cp.sha256) throw new ArtifactIntegrityError(cp.sha256, sha256, { name: cp.name, path: cp.path });
   const ref: ArtifactRef = { name: cp.name, sha256, size, epoch: cp.epoch };
-  const res = await client.upload(uploadParts(taskId, fencingToken, ref, cp.path));
+  const res = await client.upload(uploadParts(workerId, taskId, fencingToken, ref, cp.path));
   if (res.sha256 && res.sha256 !== sha256) throw new ArtifactIntegrityError(sha256, res.sha256, { name: cp.name, side: 'coordinator' });
   return ref;
 }

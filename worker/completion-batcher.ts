@@ -15,8 +15,8 @@
 import { status } from '@grpc/grpc-js';
 import type { CompleteTaskRequest, CompleteTaskResponse, CompleteTasksResponse, TaskLease } from '../gen/npf/v1/sweep.js';
 
-/** A result to report: a CompleteTaskRequest without lease_next (the batcher decides it). */
-export type CompletionItem = Omit<CompleteTaskRequest, 'leaseNext'>;
+/** A result to report: a CompleteTaskRequest without lease_next (the batcher decides it) and the worker secret (the client adds it). */
+export type CompletionItem = Omit<CompleteTaskRequest, 'leaseNext' | 'workerSecret'>;
 
 export interface CompletionBatcherOptions {
   /** CompleteTasks (with the caller's retries): rejects with code UNIMPLEMENTED on an older coordinator. */

@@ -1,7 +1,8 @@
 /**
  * The worker's side of WorkerService: promise wrappers over the generated grpc-js client that
- * add the bearer token and a deadline to every call, and `classify` of a failed call. Nothing
- * here retries; worker-retry.ts decides.
+ * add the bearer token and a deadline to every call, and the worker secret to every request that
+ * names a worker id (the secret RegisterWorker returned for that id: kept here, in memory only,
+ * never logged), and `classify` of a failed call. Nothing here retries; worker-retry.ts decides.
  */
 import { clientCredentials, type ClientTls } from '../common/grpc-client-credentials.js';
 import * as grpc from '@grpc/grpc-js';
@@ -24,6 +25,7 @@ import {
   type RegisterWorkerResponse,
   type UploadArtifactRequest,
   type UploadArtifactResponse,
+  type ArtifactHeader,
 } from '../gen/npf/v1/sweep.js';
 import { DRAIN_STEP_MS } from './drain-budget.js';
 
@@ -34,6 +36,12 @@ export interface CoordinatorClientOptions {
   /** TLS: the CA that signed the coordinator's certificate (system roots when tls is {} without caFile). */
   tls?: ClientTls;
 }
+
+/** A request as the worker's modules build it: the client adds the worker secret of its worker id. */
+export type Unsigned<T> = Omit<T, 'workerSecret'>;
+
+/** One message of an upload as the worker builds it: the client signs the header. */
+export type UnsignedUploadPart = Omit<UploadArtifactRequest, 'header'> & { header?: Unsigned<ArtifactHeader> };
 
 /** A cancellable in-flight call (the lease long-poll is cancelled when draining). */
 export interface PendingCall<T> {
@@ -66,7 +74,8 @@ export function describeCallError(err: unknown): string {
  *   WORKER_NOT_FOUND: it lost its worker table); register again, then repeat the call.
  * - 'fenced': the lease is no longer this worker's (FAILED_PRECONDITION: a stale fencing token,
  *   the task moved on or finished); the work it reported is dropped.
- * - 'fatal': the coordinator refuses this worker's credentials (UNAUTHENTICATED); stop.
+ * - 'fatal': the coordinator refuses this worker's credentials (UNAUTHENTICATED: the token;
+ *   PERMISSION_DENIED: a token of the wrong role, or a worker secret not this worker's); stop.
  * - 'refused': any other answer (bad request, unknown task or artifact, internal error, or a
  *   local error that is not a gRPC status at all): repeating the same call cannot help.
  */
@@ -80,6 +89,7 @@ export function classify(err: unknown): CallVerdict {
     case grpc.status.CANCELLED:
       return 'retry';
     case grpc.status.UNAUTHENTICATED:
+    case grpc.status.PERMISSION_DENIED:
       return 'fatal';
     case grpc.status.INTERNAL:
       // The coordinator names a code on every INTERNAL it sends; one without came from grpc-js.
@@ -97,6 +107,8 @@ export class CoordinatorClient {
   readonly address: string;
   private readonly client: WorkerServiceClient;
   private readonly token?: string;
+  /** The secret issued to each worker id this client registered (a re-registration adds one). */
+  private readonly secrets = new Map<string, string>();
 
   constructor(opts: CoordinatorClientOptions) {
     this.address = opts.address;
@@ -128,39 +140,53 @@ export class CoordinatorClient {
     return { promise, cancel: () => call?.cancel() };
   }
 
-  register(req: RegisterWorkerRequest, timeoutMs = 10_000): Promise<RegisterWorkerResponse> {
-    return this.unary(this.client.registerWorker, req, timeoutMs).promise;
+  /** The secret issued to `workerId` ('' for an id this client never registered: the coordinator refuses it). */
+  private secretOf(workerId: string): string {
+    return this.secrets.get(workerId) ?? '';
   }
 
-  lease(req: LeaseTasksRequest, timeoutMs: number): PendingCall<LeaseTasksResponse> {
-    return this.unary(this.client.leaseTasks, req, timeoutMs);
+  /** `req` with the secret of the worker id it names. */
+  private sign<T extends { workerId: string }>(req: T): T & { workerSecret: string } {
+    return { ...req, workerSecret: this.secretOf(req.workerId) };
   }
 
-  heartbeat(req: HeartbeatRequest, timeoutMs = 10_000): Promise<HeartbeatResponse> {
-    return this.unary(this.client.heartbeat, req, timeoutMs).promise;
+  /** RegisterWorker; the secret of the answer is kept for the calls that name its worker id. */
+  async register(req: RegisterWorkerRequest, timeoutMs = 10_000): Promise<RegisterWorkerResponse> {
+    const res = await this.unary(this.client.registerWorker, req, timeoutMs).promise;
+    this.secrets.set(res.workerId, res.workerSecret);
+    return res;
+  }
+
+  lease(req: Unsigned<LeaseTasksRequest>, timeoutMs: number): PendingCall<LeaseTasksResponse> {
+    return this.unary(this.client.leaseTasks, this.sign(req), timeoutMs);
+  }
+
+  heartbeat(req: Unsigned<HeartbeatRequest>, timeoutMs = 10_000): Promise<HeartbeatResponse> {
+    return this.unary(this.client.heartbeat, this.sign(req), timeoutMs).promise;
   }
 
   /** CompleteTask; its answer holds the leases granted for `req.leaseNext` (none from an older coordinator). */
-  complete(req: CompleteTaskRequest, timeoutMs = 30_000): Promise<CompleteTaskResponse> {
-    return this.unary(this.client.completeTask, req, timeoutMs).promise;
+  complete(req: Unsigned<CompleteTaskRequest>, timeoutMs = 30_000): Promise<CompleteTaskResponse> {
+    return this.unary(this.client.completeTask, this.sign(req), timeoutMs).promise;
   }
 
   /** CompleteTasks: several results in one call; an older coordinator answers UNIMPLEMENTED. */
-  completeMany(req: CompleteTasksRequest, timeoutMs = 30_000): Promise<CompleteTasksResponse> {
-    return this.unary(this.client.completeTasks, req, timeoutMs).promise;
+  completeMany(req: Omit<CompleteTasksRequest, 'items'> & { items: Unsigned<CompleteTaskRequest>[] }, timeoutMs = 30_000): Promise<CompleteTasksResponse> {
+    return this.unary(this.client.completeTasks, { ...req, items: req.items.map((i) => this.sign(i)) }, timeoutMs).promise;
   }
 
   /** Its deadline bounds the hand-back step of a drain (drain-budget.ts). */
-  fail(req: FailTaskRequest, timeoutMs = DRAIN_STEP_MS.handBack): Promise<FailTaskResponse> {
-    return this.unary(this.client.failTask, req, timeoutMs).promise;
+  fail(req: Unsigned<FailTaskRequest>, timeoutMs = DRAIN_STEP_MS.handBack): Promise<FailTaskResponse> {
+    return this.unary(this.client.failTask, this.sign(req), timeoutMs).promise;
   }
 
-  /** Client-streaming upload: `write` is called with each message in order. */
-  upload(parts: AsyncIterable<UploadArtifactRequest>, timeoutMs = 300_000): Promise<UploadArtifactResponse> {
+  /** Client-streaming upload: `write` is called with each message in order (the header signed). */
+  upload(parts: AsyncIterable<UnsignedUploadPart>, timeoutMs = 300_000): Promise<UploadArtifactResponse> {
     return new Promise<UploadArtifactResponse>((resolve, reject) => {
       const stream = this.client.uploadArtifact(this.metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
       (async () => {
-        for await (const part of parts) {
+        for await (const unsigned of parts) {
+          const part: UploadArtifactRequest = unsigned.header ? { ...unsigned, header: this.sign(unsigned.header) } : (unsigned as UploadArtifactRequest);
           if (!stream.write(part)) await new Promise<void>((r) => stream.once('drain', () => r()));
         }
         stream.end();

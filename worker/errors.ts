@@ -3,10 +3,20 @@
  */
 import { NpfError } from '../common/errors.js';
 
-/** The coordinator refused the worker's credentials (gRPC UNAUTHENTICATED). Fatal: retrying cannot help. */
+/**
+ * The coordinator refused the worker's credentials (gRPC UNAUTHENTICATED: the token; or
+ * PERMISSION_DENIED: the administration token where the worker token is wanted, or a worker
+ * secret not this worker's). Fatal: retrying cannot help.
+ */
 export class WorkerAuthError extends NpfError {
-  constructor(coordinator: string, detail: string) {
-    super('WORKER_UNAUTHENTICATED', `the coordinator at ${coordinator} refused this worker's token (UNAUTHENTICATED: ${detail}); check --token / --token-file / NPF_TOKEN`, { coordinator });
+  constructor(coordinator: string, detail: string, status: 'UNAUTHENTICATED' | 'PERMISSION_DENIED' = 'UNAUTHENTICATED') {
+    super(
+      status === 'UNAUTHENTICATED' ? 'WORKER_UNAUTHENTICATED' : 'WORKER_PERMISSION_DENIED',
+      status === 'UNAUTHENTICATED'
+        ? `the coordinator at ${coordinator} refused this worker's token (UNAUTHENTICATED: ${detail}); check --token / --token-file / NPF_TOKEN`
+        : `the coordinator at ${coordinator} refused this worker's credentials (PERMISSION_DENIED: ${detail}); a worker takes the worker token when the coordinator has one (--token-file with the file of its --worker-token-file)`,
+      { coordinator },
+    );
   }
 }
 

@@ -337,7 +337,7 @@ export class TaskPipeline {
       const artifacts: ArtifactRef[] = [];
       for (const cp of result.checkpoints) {
         try {
-          artifacts.push(await retry.run('report', `uploading checkpoint ${cp.name} of task ${shortId(lease.taskId)}`, () => uploadCheckpoint(client, lease.taskId, lease.fencingToken, cp)));
+          artifacts.push(await retry.run('report', `uploading checkpoint ${cp.name} of task ${shortId(lease.taskId)}`, () => uploadCheckpoint(client, this.o.workerId(), lease.taskId, lease.fencingToken, cp)));
         } catch (err) {
           if (err instanceof ArtifactIntegrityError) return await this.report(lease, 'artifact', `checkpoint ${cp.name}: ${err.message}`, true);
           throw err;
@@ -403,7 +403,7 @@ export class TaskPipeline {
     entry.chain = entry.chain.then(async () => {
       try {
         if (entry.latest !== cp.epoch) return;
-        await this.o.retry.run('report', `uploading the resume state of task ${id}`, () => uploadCheckpoint(this.o.client, lease.taskId, lease.fencingToken, { ...cp, path: copy }));
+        await this.o.retry.run('report', `uploading the resume state of task ${id}`, () => uploadCheckpoint(this.o.client, this.o.workerId(), lease.taskId, lease.fencingToken, { ...cp, path: copy }));
       } catch (err) {
         this.o.log(`task ${id}: resume state of epoch ${cp.epoch} not uploaded (${describeError(err)})`);
       } finally {

@@ -19,8 +19,14 @@
  */
 import { describeError } from '../common/errors.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
-import { classify, describeCallError, detailOf, type CallVerdict } from './coordinator-client.js';
+import { status } from '@grpc/grpc-js';
+import { classify, describeCallError, detailOf, grpcCode, type CallVerdict } from './coordinator-client.js';
 import { WorkerAuthError } from './errors.js';
+
+/** Which refusal of the worker's credentials a fatal error is. */
+function authStatus(err: unknown): 'UNAUTHENTICATED' | 'PERMISSION_DENIED' {
+  return grpcCode(err) === status.PERMISSION_DENIED ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED';
+}
 
 export type CallKind = 'register' | 'lease' | 'report' | 'heartbeat';
 
@@ -81,7 +87,7 @@ export class WorkerRetry {
         return res;
       } catch (err) {
         const action = retryAction(kind, classify(err));
-        if (action === 'stop') throw new WorkerAuthError(this.o.coordinator, detailOf(err));
+        if (action === 'stop') throw new WorkerAuthError(this.o.coordinator, detailOf(err), authStatus(err));
         if (action === 'give-up' || givingUp()) throw err;
         if (action === 'reregister') {
           await this.o.reregister();
@@ -104,7 +110,7 @@ export class WorkerRetry {
       return res;
     } catch (err) {
       const action = retryAction('heartbeat', classify(err));
-      if (action === 'stop') throw new WorkerAuthError(this.o.coordinator, detailOf(err));
+      if (action === 'stop') throw new WorkerAuthError(this.o.coordinator, detailOf(err), authStatus(err));
       if (action === 'reregister') {
         if (!this.o.givingUp()) await this.o.reregister().catch((e: unknown) => this.o.log(`re-register failed: ${describeError(e)}`));
       } else if (action === 'log') {

@@ -14,8 +14,12 @@ const USAGE = `usage: npf coordinator --data-dir DIR [options]
   --http HOST:PORT          /metrics, /healthz, /readyz and the web dashboard at / (default 127.0.0.1:9464; 'off' to disable)
   --ui loopback|all|off     who the dashboard answers (default loopback: this machine, a port-forward or an
                             SSH tunnel); it always asks for the token (sign in, or Authorization: Bearer)
-  --token TOKEN             bearer token every call must carry (or env NPF_TOKEN, or --token-file)
+  --token TOKEN             administration token (or env NPF_TOKEN, or --token-file): submit, cancel, results,
+                            watch, list and the dashboard; alone it also grants the worker rpcs
   --token-file FILE         read the token from FILE
+  --worker-token-file FILE  a separate worker token, read from FILE: register, lease, heartbeat, report and
+                            artifacts take it, and only it (the administration token is then refused there,
+                            and it cannot submit or cancel); docs/security.md
   --tls-cert FILE           serve TLS with this certificate (PEM) ...
   --tls-key FILE            ... and this key (PEM)
   --tls-client-ca FILE      also require client certificates signed by this CA
@@ -42,6 +46,7 @@ const SPEC = defineCommand({
     http: { kind: 'string' },
     token: { kind: 'string' },
     'token-file': { kind: 'string' },
+    'worker-token-file': { kind: 'string' },
     'tls-cert': { kind: 'string' },
     'tls-key': { kind: 'string' },
     'tls-client-ca': { kind: 'string' },
@@ -58,7 +63,12 @@ const SPEC = defineCommand({
     'nats-max-bytes': { kind: 'int', min: -1 },
     ui: { kind: 'string', choices: ['loopback', 'all', 'off'] },
   },
-  check: (v) => (!!v['tls-cert'] !== !!v['tls-key'] ? ['give both --tls-cert and --tls-key, or neither'] : []),
+  check: (v) => [
+    ...(!!v['tls-cert'] !== !!v['tls-key'] ? ['give both --tls-cert and --tls-key, or neither'] : []),
+    ...(v['worker-token-file'] && !v.token && !v['token-file'] && !process.env.NPF_TOKEN
+      ? ['--worker-token-file needs an administration token too (--token-file, --token or NPF_TOKEN)']
+      : []),
+  ],
 });
 
 /** Whether a host:port listen address binds only the loopback interface. */
@@ -74,13 +84,14 @@ export async function run(argv: string[]): Promise<number> {
   const ui = (values.ui ?? 'loopback') as 'loopback' | 'all' | 'off';
   const token = resolveToken(values);
   if (!token) console.error('npf coordinator: WARNING: no --token/NPF_TOKEN: every client is accepted');
+  const workerToken = values['worker-token-file'] ? readSecretFile('--worker-token-file', values['worker-token-file']) : undefined;
   // Loopback unless told otherwise; beyond loopback without TLS the token travels in clear.
   const grpcListen = values.listen ?? '127.0.0.1:7070';
   const httpListen = values.http === 'off' ? null : (values.http ?? '127.0.0.1:9464');
   if (!values['tls-cert'] && !isLoopbackListen(grpcListen)) {
     console.error(
       `npf coordinator: WARNING: gRPC listens on ${grpcListen} beyond loopback WITHOUT TLS: ` +
-        `${token ? 'the bearer token and ' : ''}every spec and result travel in clear (give --tls-cert/--tls-key, and --tls-client-ca for mTLS)`,
+        `${token ? `the bearer token${workerToken ? 's' : ''} and ` : ''}every spec and result travel in clear (give --tls-cert/--tls-key, and --tls-client-ca for mTLS)`,
     );
   }
   const c = await startCoordinator({
@@ -91,6 +102,7 @@ export async function run(argv: string[]): Promise<number> {
     maxArtifactBytesPerSweep: values['max-artifact-bytes-per-sweep'],
     retentionDays: values['retention-days'],
     token,
+    workerToken,
     tls: values['tls-cert'] ? { certFile: values['tls-cert'], keyFile: values['tls-key']!, caFile: values['tls-client-ca'] } : undefined,
     leaseTtlMs: values['lease-ttl-ms'],
     heartbeatIntervalMs: values['heartbeat-ms'],

@@ -1,7 +1,8 @@
 /**
  * `npf run <spec.yaml>`: the embedded default. Starts a coordinator in this process (SQLite in
- * --data-dir, gRPC on --listen, default 127.0.0.1:0, with NPF_TOKEN or a random token) and
- * local worker PROCESSES over real gRPC on loopback, submits the sweep, shows live progress on
+ * --data-dir, gRPC on --listen, default 127.0.0.1:0, with NPF_TOKEN or a random token for
+ * administration and a separate random worker token, docs/security.md) and local worker
+ * PROCESSES over real gRPC on loopback (given the worker token only), submits the sweep, shows live progress on
  * stderr, and at the end prints the results table (Markdown) on stdout and writes the sweep's
  * folder <data-dir>/sweeps/<sweep-id>/ (cli/sweep-outputs.ts: sweep.json, spec.resolved.yaml,
  * results.*, trials.csv, epochs.csv, figures), with a link <data-dir>/sweeps/<name> to it.
@@ -168,12 +169,16 @@ export async function run(argv: string[]): Promise<number> {
   const logLine = (l: string) => log.write(`${new Date().toISOString()} ${l}\n`);
   const tty = !!process.stderr.isTTY && !values.plain;
   const token = process.env.NPF_TOKEN || randomBytes(16).toString('hex');
+  // The local workers get their own token: it cannot submit or cancel, and the administration
+  // token (run.token, which other commands attach with) is refused on worker rpcs.
+  const workerToken = randomBytes(16).toString('hex');
 
   const rc: RunningCoordinator = await startCoordinator({
     dataDir,
     grpcListen: values.listen ?? '127.0.0.1:0',
     httpListen: values.http ?? null,
     token,
+    workerToken,
     nats: values.nats ? { url: values.nats } : undefined,
     log: (l) => logLine(`coordinator: ${l}`),
     // Every lease in the store belongs to a worker of an earlier, stopped run of this directory:
@@ -239,7 +244,7 @@ export async function run(argv: string[]): Promise<number> {
       const n = Math.max(1, Math.min(workersWanted ?? cpus().length, remaining));
       model.workers = n;
       const memoryMb = Math.max(256, Math.floor(totalmem() / (1024 * 1024) / n));
-      for (let i = 0; i < n; i++) workers.push(spawnWorker(i, rc.grpcAddress, token, dataDir, memoryMb, log, values['resume-every-s']));
+      for (let i = 0; i < n; i++) workers.push(spawnWorker(i, rc.grpcAddress, workerToken, dataDir, memoryMb, log, values['resume-every-s']));
       process.stderr.write(`npf run: ${n} local worker process(es) on ${rc.grpcAddress}\n`);
 
       await new Promise<void>((resolveDone) => {

@@ -19,7 +19,8 @@ import { startWorker } from '../../worker/main.js';
 const USAGE = `usage: npf worker --coordinator HOST:PORT [options]
 
   --coordinator HOST:PORT   coordinator gRPC address (required)
-  --token TOKEN             bearer token (or env NPF_TOKEN, or --token-file)
+  --token TOKEN             the worker token (or env NPF_TOKEN, or --token-file): the file of the coordinator's
+                            --worker-token-file, or its only token when it has one (docs/security.md)
   --token-file FILE         read the token from FILE
   --tls-ca FILE             use TLS, trusting this CA (--tls for the system roots)
   --tls-cert FILE           mutual TLS: this worker's certificate (PEM) ...

@@ -1,6 +1,6 @@
 /**
- * Artifact uploads and downloads. An upload is fenced like every report (the uploader must hold
- * the task's current lease) when it starts and again before its bytes are recorded. Each sweep
+ * Artifact uploads and downloads. An upload is fenced like every report (the uploader, the worker
+ * its header names, must hold the task's current lease) when it starts and again before its bytes are recorded. Each sweep
  * has a quota on the bytes of its tasks' artifacts (CoreOptions.artifactBytesPerSweep): an upload
  * is refused at its header when the bytes recorded for any sweep of its task, plus the uploads
  * in flight for that sweep, plus its own would pass it. An upload replacing an artifact of the
@@ -58,7 +58,7 @@ export class Artifacts {
       throw new InvalidRequestError(`artifact '${ref.name}' of task ${header.taskId}: sha256 '${ref.sha256}' is not 64 lowercase hex digits`);
     }
     if (!(ref.size >= 0)) throw new InvalidRequestError(`artifact '${ref.name}' of task ${header.taskId}: size ${ref.size} is negative`);
-    checkFence(this.c.life.task(header.taskId), header.fencingToken);
+    checkFence(this.c.life.task(header.taskId), header.fencingToken, header.workerId);
     const release = this.reserve(header.taskId, ref.name, ref.size);
     try {
       return this.files.begin({ taskId: header.taskId, name: ref.name, sha256: ref.sha256, size: ref.size }, release);
@@ -73,14 +73,14 @@ export class Artifacts {
     const { life, store, opts } = this.c;
     // Refuse before moving bytes into place when the lease was lost meanwhile.
     try {
-      checkFence(life.task(header.taskId), header.fencingToken);
+      checkFence(life.task(header.taskId), header.fencingToken, header.workerId);
     } catch (e) {
       upload.abort();
       throw e;
     }
     upload.finish();
     return life.write(() => {
-      checkFence(life.task(header.taskId), header.fencingToken);
+      checkFence(life.task(header.taskId), header.fencingToken, header.workerId);
       const { name, sha256, size, epoch } = header.ref;
       store.artifacts.record({ task_id: header.taskId, name, attempt: header.fencingToken, sha256, size, epoch }, opts.now());
       return { sha256, size };

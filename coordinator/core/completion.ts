@@ -7,7 +7,7 @@
  * interruptions and releases hand the task back at once without counting against its attempts.
  */
 import type { TrialResult } from '../../science/types.js';
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError, StaleLeaseError } from '../errors.js';
 import { decideAfterFailure } from '../lease-policy.js';
 import type { TaskRow } from '../store/rows.js';
 import { parseTrialResult } from '../trial-result-schema.js';
@@ -123,8 +123,10 @@ export class Completion {
   /**
    * THE completion path, inside the current write: check the fence and the artifacts, record the
    * result, attempt and events, unblock dependants. A repeated report of the result already
-   * recorded by the same attempt (a client retry) is a no-op. One read of the task row serves
-   * the fence and the recording. Throws (typed) to refuse.
+   * recorded by the same attempt, from the worker that ran it, with the same result (a client
+   * retry) is a no-op; from any other worker, or with another result, it is refused
+   * (FAILED_PRECONDITION), so it never leases through lease_next. One read of the task row
+   * serves the fence and the recording. Throws (typed) to refuse.
    */
   private completeWithinWrite(workerId: string, r: CheckedReport): void {
     const { store, opts, life, events, observer } = this.c;
@@ -132,6 +134,21 @@ export class Completion {
     const now = opts.now();
     const row = life.task(taskId);
     if (row.state === 'succeeded' && row.attempt === fencingToken && store.results.attemptOf(taskId) === fencingToken) {
+      const ranOn = store.attempts.workerOf(taskId, fencingToken);
+      if (ranOn !== workerId) {
+        throw new StaleLeaseError(`task ${taskId} attempt ${fencingToken} was completed by worker ${ranOn ?? '(unknown)'}, not ${workerId}: only the lease holder reports it`, {
+          taskId,
+          fencingToken,
+          currentAttempt: row.attempt,
+        });
+      }
+      if (store.results.byTask(taskId)?.result_json !== r.resultJson) {
+        throw new StaleLeaseError(`task ${taskId} attempt ${fencingToken} already has a different result recorded: a completion is final`, {
+          taskId,
+          fencingToken,
+          currentAttempt: row.attempt,
+        });
+      }
       return; // the same report again (a client retry): already recorded
     }
     checkFence(row, fencingToken, workerId);

@@ -121,6 +121,11 @@ export interface RegisterInput {
 
 export interface Registration {
   workerId: string;
+  /**
+   * The worker's secret (128 random bits, hex): given to the worker once, here; every later call
+   * naming the worker id must carry it (`Workers.authenticate`). Only its SHA-256 is stored.
+   */
+  workerSecret: string;
   leaseTtlMs: number;
   heartbeatIntervalMs: number;
 }
@@ -147,6 +152,8 @@ export interface LiveWorker {
 export interface UploadHeader {
   taskId: string;
   fencingToken: number;
+  /** The uploading worker, which must hold the lease (the rpc edge always names it, authenticated). */
+  workerId?: string;
   ref: ArtifactRef;
 }
 

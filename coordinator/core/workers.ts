@@ -1,10 +1,12 @@
 /**
- * Workers: registration, and heartbeats, which renew the leases a worker reports, record their
- * epoch progress and answer which of them the worker must stop (fenced like every report).
+ * Workers: registration, which issues each worker id its own secret, the check of that secret
+ * (`authenticate`: the rpc edge runs it before every call that names a worker id), and
+ * heartbeats, which renew the leases a worker reports, record their epoch progress and answer
+ * which of them the worker must stop (fenced like every report).
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { InvalidRequestError, NotFoundError } from '../errors.js';
+import { InvalidRequestError, NotFoundError, PermissionDeniedError } from '../errors.js';
 import { leaseExpiry } from '../lease-policy.js';
 import { LIMITS } from '../limits.js';
 import type { WorkerRow } from '../store/rows.js';
@@ -13,8 +15,42 @@ import { requireId, type CoreContext } from './context.js';
 import { fenceRefusal } from './fence.js';
 import type { ProgressInput, RegisterInput, Registration } from './types.js';
 
+/** Bytes of a worker secret (128 bits). */
+const SECRET_BYTES = 16;
+
+function digestOf(secret: string): Buffer {
+  return crypto.createHash('sha256').update(secret).digest();
+}
+
 export class Workers {
+  /** SHA-256 of each known worker's secret (read once from the store, or set at registration). */
+  private readonly digests = new Map<string, Buffer>();
+
   constructor(private readonly c: CoreContext) {}
+
+  /**
+   * Whether `secret` is the one issued to `workerId` at registration (constant time). Unknown
+   * worker, or one registered before secrets existed: NOT_FOUND (the worker registers again).
+   * Wrong or missing secret: PERMISSION_DENIED. The id is public (events and the dashboard name
+   * it); the secret is what makes a caller that worker.
+   */
+  authenticate(workerId: string, secret: string): void {
+    requireId(workerId, 'worker_id');
+    let expected = this.digests.get(workerId);
+    if (!expected) {
+      const stored = this.c.store.workers.secretDigest(workerId);
+      if (stored === undefined) throw new NotFoundError('worker', workerId, 'register it first (RegisterWorker)');
+      if (stored === null) throw new NotFoundError('worker', workerId, 'it was registered before worker secrets: register again (RegisterWorker)');
+      expected = Buffer.from(stored, 'hex');
+      this.digests.set(workerId, expected);
+    }
+    if (!secret) {
+      throw new PermissionDeniedError(`worker_secret is empty: calls naming worker ${workerId} must carry the secret RegisterWorker returned`, { workerId });
+    }
+    if (!crypto.timingSafeEqual(digestOf(secret), expected)) {
+      throw new PermissionDeniedError(`worker_secret is not the one issued to worker ${workerId}: only that worker may act for it`, { workerId });
+    }
+  }
 
   registerWorker(input: RegisterInput): Promise<Registration> {
     const { opts, store } = this.c;
@@ -27,6 +63,8 @@ export class Workers {
     const host = (input.hostname || os.hostname()).replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 40) || 'worker';
     const workerId = `${host}-${crypto.randomBytes(4).toString('hex')}`;
     const maxBundle = Math.max(1, Math.min(Math.floor(input.maxBundle ?? 1) || 1, LIMITS.maxBundle));
+    const workerSecret = crypto.randomBytes(SECRET_BYTES).toString('hex');
+    const digest = digestOf(workerSecret);
     return this.c.life.write(() => {
       const now = opts.now();
       store.workers.insert({
@@ -40,11 +78,13 @@ export class Workers {
         registered_at_ms: now,
         last_seen_ms: now,
         max_bundle: maxBundle,
+        secret_sha256: digest.toString('hex'),
       });
+      store.afterCommit(() => this.digests.set(workerId, digest));
       const gpus = input.gpuNames?.length ? ` (${input.gpuNames.join(', ')})` : '';
       const fused = maxBundle > 1 ? ` fuses up to ${maxBundle} trials per process` : '';
       store.afterCommit(() => opts.log(`worker ${workerId} registered: cpu=${r.cpu} gpu=${r.gpu}${gpus} memoryMb=${r.memoryMb}${fused}`));
-      return { workerId, leaseTtlMs: opts.leaseTtlMs, heartbeatIntervalMs: opts.heartbeatIntervalMs };
+      return { workerId, workerSecret, leaseTtlMs: opts.leaseTtlMs, heartbeatIntervalMs: opts.heartbeatIntervalMs };
     });
   }
 

@@ -38,6 +38,11 @@ export class AttemptTable {
     return this.db.all('SELECT attempt, worker_id, outcome, error FROM attempts WHERE task_id = ? ORDER BY attempt', taskId);
   }
 
+  /** The worker a finished attempt ran on, if it is recorded. */
+  workerOf(taskId: string, attempt: number): string | undefined {
+    return this.db.get<{ worker_id: string }>('SELECT worker_id FROM attempts WHERE task_id = ? AND attempt = ?', taskId, attempt)?.worker_id;
+  }
+
   /** One epoch record of an attempt; false when that epoch of the attempt was already recorded (a repeated report is ignored). */
   recordProgress(taskId: string, attempt: number, epoch: number, recordJson: string): boolean {
     return (

@@ -195,6 +195,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // NULL for links made before this version: the trial's first key (task_docs.key_json) is used.
     sql: `ALTER TABLE sweep_tasks ADD COLUMN key_json TEXT;`,
   },
+  {
+    version: 6,
+    description: 'workers.secret_sha256: SHA-256 of the secret issued to the worker at registration (the secret itself is never stored)',
+    // NULL for workers registered before this version: they are asked to register again.
+    sql: `ALTER TABLE workers ADD COLUMN secret_sha256 TEXT;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

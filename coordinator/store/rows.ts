@@ -67,6 +67,8 @@ export interface WorkerRow {
   last_seen_ms: number;
   /** Most trials it trains as one stacked process (1: no bundles). */
   max_bundle: number;
+  /** SHA-256 (hex) of the secret issued at registration; null for a worker registered before secrets. */
+  secret_sha256: string | null;
 }
 
 export interface ArtifactRow {

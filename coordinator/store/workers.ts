@@ -10,8 +10,8 @@ export class WorkerTable {
 
   insert(w: Omit<WorkerRow, 'draining'>): void {
     this.db.run(
-      `INSERT INTO workers (worker_id, hostname, cpu, gpu, memory_mb, backends_json, version, draining, registered_at_ms, last_seen_ms, max_bundle)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
+      `INSERT INTO workers (worker_id, hostname, cpu, gpu, memory_mb, backends_json, version, draining, registered_at_ms, last_seen_ms, max_bundle, secret_sha256)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
       w.worker_id,
       w.hostname,
       w.cpu,
@@ -22,6 +22,7 @@ export class WorkerTable {
       w.registered_at_ms,
       w.last_seen_ms,
       w.max_bundle,
+      w.secret_sha256,
     );
   }
 
@@ -32,6 +33,11 @@ export class WorkerTable {
   /** The worker's resources and draining flag, for leasing (a narrow read on the hot path). */
   forLeasing(workerId: string): LeaseWorkerRow | undefined {
     return this.db.get<LeaseWorkerRow>('SELECT cpu, gpu, memory_mb, draining, max_bundle FROM workers WHERE worker_id = ?', workerId);
+  }
+
+  /** The SHA-256 (hex) of the worker's secret: undefined for an unknown worker, null for one registered before secrets. */
+  secretDigest(workerId: string): string | null | undefined {
+    return this.db.get<{ secret_sha256: string | null }>('SELECT secret_sha256 FROM workers WHERE worker_id = ?', workerId)?.secret_sha256;
   }
 
   touch(workerId: string, now: number): void {

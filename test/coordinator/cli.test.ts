@@ -57,7 +57,10 @@ describe('coordinator cli', () => {
     const wid = await h.register();
     await finishAll(h, wid);
     expect(await watching).toBe(0);
-    expect(cap.out.filter((l) => / {2}task [0-9a-f]{10} {2}succeeded: best test acc 90\.00% at epoch 1 in [0-9.]+s \(attempt 1\)$/.test(l)).length).toBe(15);
+    // Each trial by its label (regime, arch, optimiser, step size, seed), not its hash.
+    const done = cap.out.filter((l) => /^\d\d:\d\d:\d\d {2}[a-z0-9-]+ fc [a-z]+ [0-9.e-]+ seed \d+ {2}succeeded: best test acc 90\.00% at epoch 1 in [0-9.]+s \(attempt 1\)$/.test(l));
+    expect(done).toHaveLength(15);
+    expect(new Set(done.map((l) => l.split('  ')[1])).size).toBe(15);
     expect(cap.out.some((l) => /^\d\d:\d\d:\d\d {2}sweep complete: 15 succeeded, 0 failed, 0 cancelled$/.test(l))).toBe(true);
     cap.out.length = 0;
     expect(await results([sweepId, '--format', 'csv', ...conn])).toBe(0);
@@ -74,7 +77,7 @@ describe('coordinator cli', () => {
     await expect(status(['--coordinator', h.c.grpcAddress, '--token', 'wrong'])).rejects.toThrow(
       `ListSweeps: the coordinator at ${h.c.grpcAddress} refused the call: invalid token: the coordinator refused the bearer token (UNAUTHENTICATED)`,
     );
-    await expect(results(['sw-x', '--format', 'xls', '--coordinator', h.c.grpcAddress])).rejects.toThrow("unknown results format 'xls'");
+    await expect(results(['sw-x', '--format', 'xls', '--coordinator', h.c.grpcAddress])).rejects.toThrow(/^npf results: --format expects one of .*, got 'xls'/);
     await expect(submit(['sweeps/nope.yaml', '--coordinator', h.c.grpcAddress])).rejects.toThrow('sweeps/nope.yaml: sweep spec: no such file');
   });
 });

@@ -9,11 +9,14 @@ afterEach(async () => {
   h = undefined;
 });
 
-function item(workerId: string, l: Pick<TaskLease, 'taskId' | 'fencingToken'>, acc = 0.9, resultJson = JSON.stringify(fixtureResult(acc))): CompleteTaskRequest {
+/** An item as the test builds it; the harness adds the worker's secret. */
+type Item = Omit<CompleteTaskRequest, 'workerSecret'>;
+
+function item(workerId: string, l: Pick<TaskLease, 'taskId' | 'fencingToken'>, acc = 0.9, resultJson = JSON.stringify(fixtureResult(acc))): Item {
   return { workerId, taskId: l.taskId, fencingToken: l.fencingToken, resultJson, artifacts: [], leaseNext: 0 };
 }
 
-function completeTasks(h: Harness, items: CompleteTaskRequest[], leaseNext = 0) {
+function completeTasks(h: Harness, items: Item[], leaseNext = 0) {
   return h.w<CompleteTasksResponse>('completeTasks', { items, leaseNext });
 }
 

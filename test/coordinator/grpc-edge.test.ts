@@ -52,7 +52,7 @@ describe('coordinator grpc edge', () => {
     });
     const upload = await new Promise<number>((resolve) => {
       const s = h!.worker.uploadArtifact(bearer('nope'), (err) => resolve(err?.code ?? -1));
-      s.write({ header: { taskId: 't', fencingToken: 1, ref: { name: 'best', sha256: '0'.repeat(64), size: 1, epoch: 1 } } });
+      s.write({ header: { taskId: 't', fencingToken: 1, workerId: 'w', workerSecret: 's', ref: { name: 'best', sha256: '0'.repeat(64), size: 1, epoch: 1 } } });
       s.end();
     });
     expect(upload).toBe(grpc.status.UNAUTHENTICATED);

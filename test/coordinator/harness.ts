@@ -55,10 +55,19 @@ export interface Harness {
   c: RunningCoordinator;
   dir: string;
   clock: FakeClock;
+  /** The administration token (SweepService; with no workerToken in the options, every rpc). */
   token: string;
+  /** The token worker rpcs are sent with: the options' workerToken, else `token`. */
+  workerToken: string;
   worker: WorkerServiceClient;
   sweep: SweepServiceClient;
+  /**
+   * A WorkerService call as the worker it names would make it: a request naming a worker id (and
+   * each CompleteTasks item) gets that worker's secret unless it sets workerSecret itself.
+   */
   w<Res>(method: string, req: unknown): Promise<Res>;
+  /** The secret RegisterWorker issued to a worker registered through `w`/`register` ('' if none). */
+  secretOf(workerId: string): string;
   s<Res>(method: string, req: unknown): Promise<Res>;
   register(resources?: { cpu: number; gpu: number; memoryMb: number }): Promise<string>;
   lease(workerId: string, maxTasks?: number, waitMs?: number): Promise<TaskLease[]>;
@@ -82,6 +91,15 @@ export async function startHarness(extra: Partial<CoordinatorOptions> = {}, dir 
     log: () => {},
   };
   const h = {} as Harness;
+  const secrets = new Map<string, string>();
+  const sign = (r: unknown): unknown => {
+    if (!r || typeof r !== 'object') return r;
+    const m = r as { workerId?: unknown; workerSecret?: unknown; items?: unknown };
+    const out: Record<string, unknown> = { ...m };
+    if (typeof m.workerId === 'string' && m.workerSecret === undefined) out.workerSecret = secrets.get(m.workerId) ?? '';
+    if (Array.isArray(m.items)) out.items = m.items.map(sign);
+    return out;
+  };
   const connect = async (opts: Partial<CoordinatorOptions>): Promise<void> => {
     h.c = await startCoordinator({ ...base, ...extra, ...opts });
     h.worker = new WorkerServiceClient(h.c.grpcAddress, grpc.credentials.createInsecure());
@@ -92,7 +110,16 @@ export async function startHarness(extra: Partial<CoordinatorOptions> = {}, dir 
     dir,
     clock,
     token,
-    w: <Res>(method: string, req: unknown) => unary<Res>(h.worker, method, req, bearer(token)),
+    workerToken: extra.workerToken ?? token,
+    w: async <Res>(method: string, req: unknown) => {
+      const res = await unary<Res>(h.worker, method, sign(req), bearer(h.workerToken));
+      if (method === 'registerWorker') {
+        const r = res as { workerId: string; workerSecret: string };
+        secrets.set(r.workerId, r.workerSecret);
+      }
+      return res;
+    },
+    secretOf: (workerId: string) => secrets.get(workerId) ?? '',
     s: <Res>(method: string, req: unknown) => unary<Res>(h.sweep, method, req, bearer(token)),
     async register(resources = { cpu: 4, gpu: 0, memoryMb: 16_000 }) {
       const r = await h.w<{ workerId: string }>('registerWorker', { hostname: 'test', resources, backends: ['cpu'], version: 't' });
@@ -179,18 +206,25 @@ export async function submitFixtures(h: Harness, tasks: ExpandedTask[], name = `
   return r.sweepId;
 }
 
-/** Upload bytes as an artifact of a lease (header, then 3 chunks). */
+/**
+ * Upload bytes as an artifact of a lease (header, then 3 chunks), as `header.workerId` (default:
+ * the worker the task is leased to now) with its secret (default: the one issued to it).
+ */
 export function uploadArtifact(
   h: Harness,
   lease: { taskId: string; fencingToken: number },
   name: string,
   bytes: Buffer,
-  header: { sha256?: string; size?: number } = {},
+  header: { sha256?: string; size?: number; workerId?: string; workerSecret?: string } = {},
 ): Promise<{ sha256: string; size: number }> {
   const sha = header.sha256 ?? crypto.createHash('sha256').update(bytes).digest('hex');
+  const workerId = header.workerId ?? h.c.core.store.tasks.byId(lease.taskId)?.lease_worker ?? '';
+  const workerSecret = header.workerSecret ?? h.secretOf(workerId);
   return new Promise((resolve, reject) => {
-    const stream = h.worker.uploadArtifact(bearer(h.token), (err, res) => (err ? reject(err) : resolve(res)));
-    stream.write({ header: { taskId: lease.taskId, fencingToken: lease.fencingToken, ref: { name, sha256: sha, size: header.size ?? bytes.length, epoch: 1 } } });
+    const stream = h.worker.uploadArtifact(bearer(h.workerToken), (err, res) => (err ? reject(err) : resolve(res)));
+    stream.write({
+      header: { taskId: lease.taskId, fencingToken: lease.fencingToken, workerId, workerSecret, ref: { name, sha256: sha, size: header.size ?? bytes.length, epoch: 1 } },
+    });
     const third = Math.ceil(bytes.length / 3);
     for (let i = 0; i < bytes.length; i += third) stream.write({ chunk: bytes.subarray(i, i + third) });
     stream.end();
@@ -201,7 +235,7 @@ export function downloadArtifact(h: Harness, sha256: string): Promise<{ bytes: B
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = -1;
-    const stream = h.worker.downloadArtifact({ sha256 }, bearer(h.token));
+    const stream = h.worker.downloadArtifact({ sha256 }, bearer(h.workerToken));
     stream.on('data', (m: { chunk: Buffer; size: number }) => {
       if (size < 0) size = m.size;
       parts.push(Buffer.from(m.chunk));

@@ -98,7 +98,16 @@ describe.each(names)('deploy/k8s invariants - %s: pods', (name) => {
     }
   });
 
-  it('deploy/k8s - secrets are files: no NPF_TOKEN in env, no token on a command line, --token-file mounted from npf-token', () => {
+  it('deploy/k8s - secrets are files: no NPF_TOKEN in env, no token on a command line; workers hold only npf-worker-token, the administration token npf-token only the coordinator and the submit Job', () => {
+    /** The Secret a flag's file is mounted from. */
+    const secretOf = (w: any, c: any, file: string, where: string): string => {
+      const mount = c.volumeMounts.find((m: any) => file.startsWith(`${m.mountPath}/`));
+      expect(mount, `${where}: a volume mounted for ${file}`).toBeDefined();
+      const volume = podSpecOf(w).volumes.find((v: any) => v.name === mount.name);
+      expect(volume.secret.items.map((i: any) => i.path), where).toContain(file.slice(mount.mountPath.length + 1));
+      return volume.secret.secretName;
+    };
+    const seen = new Set<string>();
     for (const w of workloads(objects())) {
       for (const c of allContainers(w)) {
         const where = `${w.kind}/${w.metadata.name}/${c.name}`;
@@ -107,12 +116,22 @@ describe.each(names)('deploy/k8s invariants - %s: pods', (name) => {
         const tokenFile = flagValue(c.args ?? [], '--token-file');
         if (c.name === 'nats' || c.name === 'exporter') continue;
         expect(tokenFile, where).toBeDefined();
-        const mount = c.volumeMounts.find((m: any) => tokenFile!.startsWith(`${m.mountPath}/`));
-        const volume = podSpecOf(w).volumes.find((v: any) => v.name === mount.name);
-        expect(volume.secret.secretName, where).toBe('npf-token');
-        expect(volume.secret.items.map((i: any) => i.path), where).toContain(tokenFile!.slice(mount.mountPath.length + 1));
+        const mounted = podSpecOf(w).volumes.filter((v: any) => v.secret).map((v: any) => v.secret.secretName);
+        seen.add(c.name);
+        if (c.name === 'worker') {
+          expect(secretOf(w, c, tokenFile!, where), where).toBe('npf-worker-token');
+          expect(mounted, `${where}: the administration token is never mounted in a worker pod`).not.toContain('npf-token');
+        } else {
+          expect(secretOf(w, c, tokenFile!, where), where).toBe('npf-token');
+        }
+        if (c.name === 'coordinator') {
+          const workerTokenFile = flagValue(c.args, '--worker-token-file');
+          expect(workerTokenFile, `${where}: --worker-token-file`).toBeDefined();
+          expect(secretOf(w, c, workerTokenFile!, where), where).toBe('npf-worker-token');
+        }
       }
     }
+    expect([...seen].sort()).toEqual(expect.arrayContaining(['coordinator', 'submit', 'worker']));
   });
 
   it('deploy/k8s - long-running containers have startup probes; the liveness probe waits for them', () => {

@@ -198,6 +198,7 @@ describe.each(VARIANTS.map((v) => v.name))('deploy/k8s - %s wiring', (name) => {
     const volume = sts.spec.template.spec.volumes.find((v: any) => v.name === mount.name);
     find(objects(), 'PersistentVolumeClaim', volume.persistentVolumeClaim.claimName);
     expect(flagValue(c.args, '--token-file')).toBe('/var/run/secrets/npf/token');
+    expect(flagValue(c.args, '--worker-token-file')).toBe('/var/run/secrets/npf-worker/token');
     expect(flagValue(c.args, '--nats-token-file')).toBe('/var/run/secrets/npf-nats/token');
   });
 
@@ -222,7 +223,7 @@ describe.each(VARIANTS.map((v) => v.name))('deploy/k8s - %s wiring', (name) => {
     const c = container(dep, 'worker');
     expect(c.args[0]).toBe('worker');
     expect(flagValue(c.args, '--coordinator')).toBe('npf-coordinator:7070');
-    expect(flagValue(c.args, '--token-file')).toBe('/var/run/secrets/npf/token');
+    expect(flagValue(c.args, '--token-file')).toBe('/var/run/secrets/npf-worker/token');
     expect(c.livenessProbe.httpGet.path).toBe('/healthz');
     expect(probePort(c, c.livenessProbe)).toBe(9465);
     // $(VAR) references in args must name env vars of the container, or Kubernetes passes them literally.

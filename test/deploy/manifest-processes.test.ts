@@ -66,6 +66,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'npf-manifest-procs-'));
   for (const d of ['secrets', 'data', 'work']) mkdirSync(join(dir, d));
   writeFileSync(join(dir, 'secrets/token'), 'manifest-test-token\n');
+  writeFileSync(join(dir, 'secrets/worker-token'), 'manifest-worker-token\n');
   writeFileSync(join(dir, 'secrets/nats-token'), 'manifest-nats-token\n');
   const conf: string = find(objects, 'ConfigMap', 'npf-nats-config').data['nats.conf'];
   writeFileSync(join(dir, 'nats.conf'), conf.replace('store_dir: /data/jetstream', `store_dir: ${join(dir, 'js')}`));
@@ -87,6 +88,7 @@ describe('deploy/k8s - the rendered command lines run the real processes', () =>
     let coordArgs: string[] = coordC.args;
     coordArgs = setFlag(coordArgs, '--data-dir', join(dir, 'data'));
     coordArgs = setFlag(coordArgs, '--token-file', join(dir, 'secrets/token'));
+    coordArgs = setFlag(coordArgs, '--worker-token-file', join(dir, 'secrets/worker-token'));
     coordArgs = setFlag(coordArgs, '--nats-token-file', join(dir, 'secrets/nats-token'));
     coordArgs = setFlag(coordArgs, '--nats', `nats://127.0.0.1:${natsPort}`);
     const grpcPort = await freePort();
@@ -101,7 +103,7 @@ describe('deploy/k8s - the rendered command lines run the real processes', () =>
     let workerArgs = expand(workerC, workerC.args);
     expect(workerArgs.join(' ')).not.toContain('$(');
     workerArgs = setFlag(workerArgs, '--coordinator', `127.0.0.1:${grpcPort}`);
-    workerArgs = setFlag(workerArgs, '--token-file', join(dir, 'secrets/token'));
+    workerArgs = setFlag(workerArgs, '--token-file', join(dir, 'secrets/worker-token'));
     workerArgs = setFlag(workerArgs, '--work-dir', join(dir, 'work'));
     const worker = start(process.execPath, [NPF, ...workerArgs, '--http', `127.0.0.1:${await freePort()}`]);
     await waitFor(() => /registered/.test(worker.err), `the worker to register (${worker.err})`, 30_000);

@@ -49,4 +49,32 @@ describe('e2e auth', () => {
     await waitFor(() => !!workerIdOf(right), 'the worker with the right token to register', 30_000, [right]);
     expect(right.child.exitCode).toBeNull();
   });
+
+  it('e2e - with a worker token, a worker given the administration token exits naming the worker token; one given the worker token runs', async () => {
+    env = new E2E('auth-roles');
+    rc = await startCoordinator({
+      dataDir: env.path('coord'),
+      grpcListen: '127.0.0.1:0',
+      httpListen: null,
+      token: 'the-admin-token',
+      workerToken: 'the-worker-token',
+      registry: new Registry(),
+      log: () => undefined,
+    });
+    const admin = env.worker('admin', rc.grpcAddress, {}, ['--token-file', env.write('admin-token', 'the-admin-token\n')]);
+    const exit = await admin.exited;
+    expect(exit.code).toBe(2);
+    expect(admin.err).toMatch(/refused this worker's credentials \(PERMISSION_DENIED: this is the administration token/);
+    expect(admin.err).toMatch(/worker token/);
+    const worker = env.worker('worker', rc.grpcAddress, {}, ['--token-file', env.write('worker-token', 'the-worker-token\n')]);
+    await waitFor(() => !!workerIdOf(worker), 'the worker with the worker token to register', 30_000, [worker]);
+    expect(worker.child.exitCode).toBeNull();
+    // The administration token still administers; the worker token does not.
+    const ok = new SweepClient({ address: rc.grpcAddress, token: 'the-admin-token' });
+    await expect(ok.list()).resolves.toBeDefined();
+    ok.close();
+    const no = new SweepClient({ address: rc.grpcAddress, token: 'the-worker-token' });
+    await expect(no.list()).rejects.toThrow(/PERMISSION_DENIED/);
+    no.close();
+  });
 });

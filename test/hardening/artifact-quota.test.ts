@@ -83,7 +83,7 @@ describe('artifact quota per sweep', () => {
     const done = new Promise<unknown>((resolve, reject) => {
       stream = h!.worker.uploadArtifact(bearer(h!.token), (err, res) => (err ? reject(err) : resolve(res)));
     });
-    stream!.write({ header: { taskId: t1.taskId, fencingToken: of(t1.taskId).fencingToken, ref: { name: 'best', sha256: sha, size: first.length, epoch: 1 } } });
+    stream!.write({ header: { taskId: t1.taskId, fencingToken: of(t1.taskId).fencingToken, workerId: w, workerSecret: h.secretOf(w), ref: { name: 'best', sha256: sha, size: first.length, epoch: 1 } } });
     stream!.write({ chunk: first.subarray(0, 300) });
     // Wait until the coordinator has the first upload's header (its temp file exists).
     for (let i = 0; i < 200 && tmpFiles(h).length === 0; i++) await new Promise((r) => setTimeout(r, 10));

@@ -38,7 +38,7 @@ const dbl = fc.oneof(fc.double({ noNaN: false }), fc.constantFrom(0, 1, 64, 65, 
 const small = fc.integer({ min: 0, max: 200 });
 const resources = fc.record({ cpu: dbl, gpu: dbl, memoryMb: int });
 const ref = fc.record({ name: text, sha256: text, size: int, epoch: int });
-const completion = fc.record({ workerId: text, taskId: text, fencingToken: int, resultJson: text, artifacts: fc.array(ref, { maxLength: 3 }), leaseNext: int });
+const completion = fc.record({ workerId: text, workerSecret: text, taskId: text, fencingToken: int, resultJson: text, artifacts: fc.array(ref, { maxLength: 3 }), leaseNext: int });
 
 /** grpc-js's own client refusing to encode a generated message (an int32 out of range): never sent. */
 function clientSide(err: grpc.ServiceError): boolean {
@@ -78,11 +78,11 @@ const UNARY: Array<[string, 'sweep' | 'worker', fc.Arbitrary<unknown>]> = [
   ['cancelSweep', 'sweep', fc.record({ sweepId: text, taskIds: fc.array(text, { maxLength: 3 }) })],
   ['getResults', 'sweep', fc.record({ sweepId: text, format: fc.oneof(text, fc.constantFrom('csv', 'latex', 'json', 'markdown')) })],
   ['registerWorker', 'worker', fc.record({ hostname: text, resources, backends: fc.array(text, { maxLength: 4 }), version: text })],
-  ['leaseTasks', 'worker', fc.record({ workerId: text, maxTasks: int, waitMs: small })],
-  ['heartbeat', 'worker', fc.record({ workerId: text, tasks: fc.array(fc.record({ taskId: text, fencingToken: int, epoch: int, epochsJson: text }), { maxLength: 3 }), draining: fc.boolean() })],
+  ['leaseTasks', 'worker', fc.record({ workerId: text, workerSecret: text, maxTasks: int, waitMs: small })],
+  ['heartbeat', 'worker', fc.record({ workerId: text, workerSecret: text, tasks: fc.array(fc.record({ taskId: text, fencingToken: int, epoch: int, epochsJson: text }), { maxLength: 3 }), draining: fc.boolean() })],
   ['completeTask', 'worker', completion],
   ['completeTasks', 'worker', fc.record({ items: fc.array(completion, { maxLength: 3 }), leaseNext: int })],
-  ['failTask', 'worker', fc.record({ workerId: text, taskId: text, fencingToken: int, error: text, retryable: fc.boolean(), interrupted: fc.boolean() })],
+  ['failTask', 'worker', fc.record({ workerId: text, workerSecret: text, taskId: text, fencingToken: int, error: text, retryable: fc.boolean(), interrupted: fc.boolean() })],
 ];
 
 describe('rpc fuzz (issue 12)', () => {
@@ -105,15 +105,18 @@ describe('rpc fuzz (issue 12)', () => {
   // the call was never answered.
   it('an error message holding half a surrogate pair is answered with a status, not left hanging', async () => {
     const lone = '\u{1F600}x';
+    // A registered worker with its secret: the requests get past the worker check to the field that echoes.
+    const w = await h.register();
+    const ws = h.secretOf(w);
     const cases: Array<[string, 'sweep' | 'worker', unknown]> = [
       ['getSweep', 'sweep', { sweepId: lone }],
       ['cancelSweep', 'sweep', { sweepId: lone, taskIds: [lone] }],
       ['submitSweep', 'sweep', { specYaml: `name: ${lone}\n`, fileName: lone, overrides: [] }],
-      ['leaseTasks', 'worker', { workerId: lone, maxTasks: 1, waitMs: 0 }],
-      ['completeTask', 'worker', { workerId: 'w', taskId: 't', fencingToken: 1, resultJson: lone, artifacts: [], leaseNext: 0 }],
-      ['completeTasks', 'worker', { items: [{ workerId: 'w', taskId: 't', fencingToken: 1, resultJson: lone, artifacts: [], leaseNext: 0 }], leaseNext: 0 }],
-      ['heartbeat', 'worker', { workerId: 'w', tasks: [{ taskId: 't', fencingToken: 1, epoch: 1, epochsJson: lone }], draining: false }],
-      ['failTask', 'worker', { workerId: lone, taskId: lone, fencingToken: 1, error: lone, retryable: false, interrupted: false }],
+      ['leaseTasks', 'worker', { workerId: lone, workerSecret: ws, maxTasks: 1, waitMs: 0 }],
+      ['completeTask', 'worker', { workerId: w, workerSecret: ws, taskId: 't', fencingToken: 1, resultJson: lone, artifacts: [], leaseNext: 0 }],
+      ['completeTasks', 'worker', { items: [{ workerId: w, workerSecret: ws, taskId: 't', fencingToken: 1, resultJson: lone, artifacts: [], leaseNext: 0 }], leaseNext: 0 }],
+      ['heartbeat', 'worker', { workerId: w, workerSecret: ws, tasks: [{ taskId: 't', fencingToken: 1, epoch: 1, epochsJson: lone }], draining: false }],
+      ['failTask', 'worker', { workerId: lone, workerSecret: ws, taskId: lone, fencingToken: 1, error: lone, retryable: false, interrupted: false }],
     ];
     for (const [method, service, req] of cases) {
       const code = await call(service === 'sweep' ? h.sweep : h.worker, method, req);
@@ -123,7 +126,7 @@ describe('rpc fuzz (issue 12)', () => {
 
   it('streams: WatchSweep, UploadArtifact and DownloadArtifact with generated messages are answered', async () => {
     await fc.assert(
-      fc.asyncProperty(text, fc.boolean(), fc.option(fc.record({ taskId: text, fencingToken: int, ref })), fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 3 }), async (id, fromStart, header, chunks) => {
+      fc.asyncProperty(text, fc.boolean(), fc.option(fc.record({ taskId: text, fencingToken: int, workerId: text, workerSecret: text, ref })), fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 3 }), async (id, fromStart, header, chunks) => {
         tried += 3;
         const watchCode = await new Promise<string>((resolve) => {
           const s = h.sweep.watchSweep({ sweepId: id, fromStart }, bearer(h.token), { deadline: Date.now() + DEADLINE_MS });

@@ -32,7 +32,7 @@ describe('upload idle deadline', () => {
     const answer = new Promise<grpc.ServiceError>((resolve, reject) => {
       call = h!.worker.uploadArtifact(bearer(h!.token), (err) => (err ? resolve(err) : reject(new Error('the idle upload was accepted'))));
     });
-    call!.write({ header: { taskId: t.taskId, fencingToken: l.fencingToken, ref: { name: 'best', sha256, size: bytes.length, epoch: 1 } } });
+    call!.write({ header: { taskId: t.taskId, fencingToken: l.fencingToken, workerId: w, workerSecret: h.secretOf(w), ref: { name: 'best', sha256, size: bytes.length, epoch: 1 } } });
     call!.write({ chunk: bytes.subarray(0, 100) });
     // The coordinator holds a temp file while the upload is open...
     for (let i = 0; i < 200 && fs.readdirSync(tmp).length === 0; i++) await new Promise((r) => setTimeout(r, 10));

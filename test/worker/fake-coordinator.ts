@@ -46,19 +46,30 @@ export class FakeCoordinator {
   /** Answer the next heartbeat with NOT_FOUND WORKER_NOT_FOUND (a coordinator that lost its workers). */
   forgetWorkerOnce = false;
 
+  /** Calls that named a worker without the secret issued to it (answered PERMISSION_DENIED, as the real coordinator does). */
+  readonly unsigned: string[] = [];
+
   constructor(token?: string) {
     this.token = token;
     const authed = (md: grpc.Metadata): boolean => !this.token || md.get('authorization')[0] === `Bearer ${this.token}`;
     const deny = { code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong bearer token' };
+    // Each registration issues the secret `secret-<id>`; every later call naming the id must carry it.
+    const signed = (rpc: string, r: { workerId: string; workerSecret: string }): boolean => {
+      if (r.workerId && r.workerSecret === `secret-${r.workerId}`) return true;
+      this.unsigned.push(`${rpc} ${r.workerId}`);
+      return false;
+    };
+    const forged = { code: grpc.status.PERMISSION_DENIED, details: 'worker_secret is not the one issued to this worker' };
     const impl: WorkerServiceServer = {
       registerWorker: (call, cb) => {
         if (!authed(call.metadata)) return cb(deny);
         this.registrations++;
         this.registerRequests.push(call.request);
-        cb(null, { workerId: `w${this.registrations}`, leaseTtlMs: 3000, heartbeatIntervalMs: 100 });
+        cb(null, { workerId: `w${this.registrations}`, workerSecret: `secret-w${this.registrations}`, leaseTtlMs: 3000, heartbeatIntervalMs: 100 });
       },
       leaseTasks: (call, cb) => {
         if (!authed(call.metadata)) return cb(deny);
+        if (!signed('LeaseTasks', call.request)) return cb(forged);
         const deadline = Date.now() + Math.min(Number(call.request.waitMs), 500);
         const poll = () => {
           if (this.queue.length > 0 || Date.now() >= deadline || call.cancelled) {
@@ -70,6 +81,7 @@ export class FakeCoordinator {
       },
       heartbeat: (call, cb) => {
         if (!authed(call.metadata)) return cb(deny);
+        if (!signed('Heartbeat', call.request)) return cb(forged);
         if (this.forgetWorkerOnce) {
           this.forgetWorkerOnce = false;
           // As the real coordinator answers: the error code in trailing metadata says which id is unknown.
@@ -81,6 +93,7 @@ export class FakeCoordinator {
         cb(null, { cancelTaskIds: call.request.tasks.map((t) => t.taskId).filter((id) => this.cancel.has(id)) });
       },
       completeTask: (call, cb) => {
+        if (!signed('CompleteTask', call.request)) return cb(forged);
         this.completes.push(call.request);
         // lease_next: hand out queued leases in the answer, as the real coordinator does.
         const next = this.take(call.request.leaseNext);
@@ -89,6 +102,7 @@ export class FakeCoordinator {
       },
       completeTasks: (call, cb) => {
         if (this.noCompleteTasks) return cb({ code: grpc.status.UNIMPLEMENTED, details: 'The server does not implement the method /npf.v1.WorkerService/CompleteTasks' });
+        if (!call.request.items.every((i) => signed('CompleteTasks', i))) return cb(forged);
         this.batches.push(call.request);
         const outcomes = call.request.items.map((item) => {
           if (this.refuse.has(item.taskId)) return { taskId: item.taskId, ok: false, code: grpc.status.FAILED_PRECONDITION, message: `stale fencing token ${item.fencingToken}` };
@@ -100,17 +114,27 @@ export class FakeCoordinator {
         cb(null, { outcomes, nextLeases: next });
       },
       failTask: (call, cb) => {
+        if (!signed('FailTask', call.request)) return cb(forged);
         this.fails.push(call.request);
         cb(null, { willRetry: call.request.retryable });
       },
       uploadArtifact: (call, cb) => {
         let ref: ArtifactRef | undefined;
         const chunks: Buffer[] = [];
+        let refused = false;
         call.on('data', (m: UploadArtifactRequest) => {
-          if (m.header) ref = m.header.ref;
+          if (refused) return;
+          if (m.header) {
+            if (!signed('UploadArtifact', m.header)) {
+              refused = true;
+              return cb(forged);
+            }
+            ref = m.header.ref;
+          }
           else if (m.chunk) chunks.push(Buffer.from(m.chunk));
         });
         call.on('end', () => {
+          if (refused) return;
           const bytes = Buffer.concat(chunks);
           const sha256 = createHash('sha256').update(bytes).digest('hex');
           if (!ref) return cb({ code: grpc.status.INVALID_ARGUMENT, details: 'no header' });

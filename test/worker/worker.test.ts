@@ -65,6 +65,9 @@ describe('worker', () => {
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.map((r) => r.epoch)).toEqual([1, 2, 3].slice(0, sent.length));
     expect(fake.fails).toHaveLength(0);
+    // Every call that named the worker carried the secret its registration returned.
+    expect(fake.unsigned).toEqual([]);
+    expect(fake.completes[0].workerSecret).toBe(`secret-${worker.workerId}`);
   });
 
   it('worker - asks CompleteTasks for its next trial (lease_next) and runs the lease in the answer', async () => {
@@ -144,6 +147,7 @@ describe('worker', () => {
     await waitFor(() => fake.heartbeats.length > beats + 1, 'heartbeats after the crash');
     fake.queue.push(lease('t-crash2', tinySpec({ seed: 2 })));
     await waitFor(() => fake.fails.length === 2, 'second FailTask');
+    expect(fake.fails.map((f) => f.workerSecret)).toEqual([`secret-${worker.workerId}`, `secret-${worker.workerId}`]);
     expect(await registry.getSingleMetricAsString('npf_worker_trial_failures_total')).toMatch(/reason="crash"} 2/);
   });
 
@@ -211,6 +215,9 @@ describe('worker process', () => {
     expect(lines.some((l) => /re-registered .*still running 1 trial/.test(l))).toBe(true);
     expect(fake.completes[0].workerId).toBe(worker.workerId);
     expect(worker.workerId).toBe('w2');
+    // After re-registering, the new id's secret (the old one is not sent with the new id).
+    expect(fake.completes[0].workerSecret).toBe('secret-w2');
+    expect(fake.unsigned).toEqual([]);
   });
 
   it('worker - `npf worker` drains on SIGTERM: the running trial is handed back retryable and it exits 0', async () => {

@@ -234,6 +234,12 @@ export interface RegisterWorkerResponse {
   leaseTtlMs: number;
   /** How often to heartbeat. */
   heartbeatIntervalMs: number;
+  /**
+   * The worker's secret (128 random bits, hex), issued here and nowhere else: every later call
+   * naming this worker_id must carry it (worker_secret), or is refused with PERMISSION_DENIED.
+   * It is what makes a worker the holder of its leases (docs/security.md); keep it in memory only.
+   */
+  workerSecret: string;
 }
 
 /** Request of LeaseTasks. */
@@ -244,6 +250,8 @@ export interface LeaseTasksRequest {
   maxTasks: number;
   /** Hold the call up to this long when nothing is ready. */
   waitMs: number;
+  /** The secret RegisterWorker returned for worker_id. */
+  workerSecret: string;
 }
 
 /** A checkpoint stored by content hash. */
@@ -264,7 +272,11 @@ export interface TaskLease {
   taskId: string;
   /** Id of the sweep it belongs to. */
   sweepId: string;
-  /** Fencing token: the attempt number; results must carry it. */
+  /**
+   * Fencing token: the attempt number; results must carry it. It orders attempts (a stale one is
+   * refused) but is no credential: it is public (events name it); what proves the holder is the
+   * worker_id with its worker_secret.
+   */
   fencingToken: number;
   /** The TrialSpec as JSON (science/types.ts), without gatesFrom. */
   specJson: string;
@@ -320,6 +332,8 @@ export interface HeartbeatRequest {
   tasks: TaskProgress[];
   /** The worker is draining (SIGTERM): lease it nothing more. */
   draining: boolean;
+  /** The secret RegisterWorker returned for worker_id. */
+  workerSecret: string;
 }
 
 /** Response of Heartbeat. */
@@ -346,6 +360,8 @@ export interface CompleteTaskRequest {
    * and what older workers send) leases nothing. Nothing is leased when the report is refused.
    */
   leaseNext: number;
+  /** The secret RegisterWorker returned for worker_id. */
+  workerSecret: string;
 }
 
 /** Response of CompleteTask. */
@@ -413,6 +429,8 @@ export interface FailTaskRequest {
    * task's max attempts.
    */
   interrupted: boolean;
+  /** The secret RegisterWorker returned for worker_id. */
+  workerSecret: string;
 }
 
 /** Response of FailTask. */
@@ -428,7 +446,13 @@ export interface ArtifactHeader {
   /** Fencing token of the lease. */
   fencingToken: number;
   /** Name, SHA-256 and size. */
-  ref?: ArtifactRef | undefined;
+  ref?:
+    | ArtifactRef
+    | undefined;
+  /** Id of the worker uploading: it must hold the task's lease. */
+  workerId: string;
+  /** The secret RegisterWorker returned for worker_id. */
+  workerSecret: string;
 }
 
 /** One message of an artifact upload. */
@@ -2327,7 +2351,7 @@ export const RegisterWorkerRequest: MessageFns<RegisterWorkerRequest> = {
 };
 
 function createBaseRegisterWorkerResponse(): RegisterWorkerResponse {
-  return { workerId: "", leaseTtlMs: 0, heartbeatIntervalMs: 0 };
+  return { workerId: "", leaseTtlMs: 0, heartbeatIntervalMs: 0, workerSecret: "" };
 }
 
 export const RegisterWorkerResponse: MessageFns<RegisterWorkerResponse> = {
@@ -2340,6 +2364,9 @@ export const RegisterWorkerResponse: MessageFns<RegisterWorkerResponse> = {
     }
     if (message.heartbeatIntervalMs !== 0) {
       writer.uint32(24).int64(message.heartbeatIntervalMs);
+    }
+    if (message.workerSecret !== "") {
+      writer.uint32(34).string(message.workerSecret);
     }
     return writer;
   },
@@ -2381,6 +2408,14 @@ export const RegisterWorkerResponse: MessageFns<RegisterWorkerResponse> = {
             message.heartbeatIntervalMs = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.workerSecret = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2410,6 +2445,11 @@ export const RegisterWorkerResponse: MessageFns<RegisterWorkerResponse> = {
         : isSet(object.heartbeat_interval_ms)
         ? globalThis.Number(object.heartbeat_interval_ms)
         : 0,
+      workerSecret: isSet(object.workerSecret)
+        ? globalThis.String(object.workerSecret)
+        : isSet(object.worker_secret)
+        ? globalThis.String(object.worker_secret)
+        : "",
     };
   },
 
@@ -2424,6 +2464,9 @@ export const RegisterWorkerResponse: MessageFns<RegisterWorkerResponse> = {
     if (message.heartbeatIntervalMs !== 0) {
       obj.heartbeatIntervalMs = Math.round(message.heartbeatIntervalMs);
     }
+    if (message.workerSecret !== "") {
+      obj.workerSecret = message.workerSecret;
+    }
     return obj;
   },
 
@@ -2435,12 +2478,13 @@ export const RegisterWorkerResponse: MessageFns<RegisterWorkerResponse> = {
     message.workerId = object.workerId ?? "";
     message.leaseTtlMs = object.leaseTtlMs ?? 0;
     message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
+    message.workerSecret = object.workerSecret ?? "";
     return message;
   },
 };
 
 function createBaseLeaseTasksRequest(): LeaseTasksRequest {
-  return { workerId: "", maxTasks: 0, waitMs: 0 };
+  return { workerId: "", maxTasks: 0, waitMs: 0, workerSecret: "" };
 }
 
 export const LeaseTasksRequest: MessageFns<LeaseTasksRequest> = {
@@ -2453,6 +2497,9 @@ export const LeaseTasksRequest: MessageFns<LeaseTasksRequest> = {
     }
     if (message.waitMs !== 0) {
       writer.uint32(24).int64(message.waitMs);
+    }
+    if (message.workerSecret !== "") {
+      writer.uint32(34).string(message.workerSecret);
     }
     return writer;
   },
@@ -2494,6 +2541,14 @@ export const LeaseTasksRequest: MessageFns<LeaseTasksRequest> = {
             message.waitMs = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.workerSecret = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2523,6 +2578,11 @@ export const LeaseTasksRequest: MessageFns<LeaseTasksRequest> = {
         : isSet(object.wait_ms)
         ? globalThis.Number(object.wait_ms)
         : 0,
+      workerSecret: isSet(object.workerSecret)
+        ? globalThis.String(object.workerSecret)
+        : isSet(object.worker_secret)
+        ? globalThis.String(object.worker_secret)
+        : "",
     };
   },
 
@@ -2537,6 +2597,9 @@ export const LeaseTasksRequest: MessageFns<LeaseTasksRequest> = {
     if (message.waitMs !== 0) {
       obj.waitMs = Math.round(message.waitMs);
     }
+    if (message.workerSecret !== "") {
+      obj.workerSecret = message.workerSecret;
+    }
     return obj;
   },
 
@@ -2548,6 +2611,7 @@ export const LeaseTasksRequest: MessageFns<LeaseTasksRequest> = {
     message.workerId = object.workerId ?? "";
     message.maxTasks = object.maxTasks ?? 0;
     message.waitMs = object.waitMs ?? 0;
+    message.workerSecret = object.workerSecret ?? "";
     return message;
   },
 };
@@ -3113,7 +3177,7 @@ export const TaskProgress: MessageFns<TaskProgress> = {
 };
 
 function createBaseHeartbeatRequest(): HeartbeatRequest {
-  return { workerId: "", tasks: [], draining: false };
+  return { workerId: "", tasks: [], draining: false, workerSecret: "" };
 }
 
 export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
@@ -3126,6 +3190,9 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
     }
     if (message.draining !== false) {
       writer.uint32(24).bool(message.draining);
+    }
+    if (message.workerSecret !== "") {
+      writer.uint32(34).string(message.workerSecret);
     }
     return writer;
   },
@@ -3167,6 +3234,14 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
             message.draining = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.workerSecret = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3188,6 +3263,11 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
         : "",
       tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => TaskProgress.fromJSON(e)) : [],
       draining: isSet(object.draining) ? globalThis.Boolean(object.draining) : false,
+      workerSecret: isSet(object.workerSecret)
+        ? globalThis.String(object.workerSecret)
+        : isSet(object.worker_secret)
+        ? globalThis.String(object.worker_secret)
+        : "",
     };
   },
 
@@ -3202,6 +3282,9 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
     if (message.draining !== false) {
       obj.draining = message.draining;
     }
+    if (message.workerSecret !== "") {
+      obj.workerSecret = message.workerSecret;
+    }
     return obj;
   },
 
@@ -3213,6 +3296,7 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
     message.workerId = object.workerId ?? "";
     message.tasks = object.tasks?.map((e) => TaskProgress.fromPartial(e)) || [];
     message.draining = object.draining ?? false;
+    message.workerSecret = object.workerSecret ?? "";
     return message;
   },
 };
@@ -3291,7 +3375,7 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
 };
 
 function createBaseCompleteTaskRequest(): CompleteTaskRequest {
-  return { workerId: "", taskId: "", fencingToken: 0, resultJson: "", artifacts: [], leaseNext: 0 };
+  return { workerId: "", taskId: "", fencingToken: 0, resultJson: "", artifacts: [], leaseNext: 0, workerSecret: "" };
 }
 
 export const CompleteTaskRequest: MessageFns<CompleteTaskRequest> = {
@@ -3313,6 +3397,9 @@ export const CompleteTaskRequest: MessageFns<CompleteTaskRequest> = {
     }
     if (message.leaseNext !== 0) {
       writer.uint32(48).int32(message.leaseNext);
+    }
+    if (message.workerSecret !== "") {
+      writer.uint32(58).string(message.workerSecret);
     }
     return writer;
   },
@@ -3378,6 +3465,14 @@ export const CompleteTaskRequest: MessageFns<CompleteTaskRequest> = {
             message.leaseNext = reader.int32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.workerSecret = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3420,6 +3515,11 @@ export const CompleteTaskRequest: MessageFns<CompleteTaskRequest> = {
         : isSet(object.lease_next)
         ? globalThis.Number(object.lease_next)
         : 0,
+      workerSecret: isSet(object.workerSecret)
+        ? globalThis.String(object.workerSecret)
+        : isSet(object.worker_secret)
+        ? globalThis.String(object.worker_secret)
+        : "",
     };
   },
 
@@ -3443,6 +3543,9 @@ export const CompleteTaskRequest: MessageFns<CompleteTaskRequest> = {
     if (message.leaseNext !== 0) {
       obj.leaseNext = Math.round(message.leaseNext);
     }
+    if (message.workerSecret !== "") {
+      obj.workerSecret = message.workerSecret;
+    }
     return obj;
   },
 
@@ -3457,6 +3560,7 @@ export const CompleteTaskRequest: MessageFns<CompleteTaskRequest> = {
     message.resultJson = object.resultJson ?? "";
     message.artifacts = object.artifacts?.map((e) => ArtifactRef.fromPartial(e)) || [];
     message.leaseNext = object.leaseNext ?? 0;
+    message.workerSecret = object.workerSecret ?? "";
     return message;
   },
 };
@@ -3838,7 +3942,15 @@ export const CompleteTasksResponse: MessageFns<CompleteTasksResponse> = {
 };
 
 function createBaseFailTaskRequest(): FailTaskRequest {
-  return { workerId: "", taskId: "", fencingToken: 0, error: "", retryable: false, interrupted: false };
+  return {
+    workerId: "",
+    taskId: "",
+    fencingToken: 0,
+    error: "",
+    retryable: false,
+    interrupted: false,
+    workerSecret: "",
+  };
 }
 
 export const FailTaskRequest: MessageFns<FailTaskRequest> = {
@@ -3860,6 +3972,9 @@ export const FailTaskRequest: MessageFns<FailTaskRequest> = {
     }
     if (message.interrupted !== false) {
       writer.uint32(48).bool(message.interrupted);
+    }
+    if (message.workerSecret !== "") {
+      writer.uint32(58).string(message.workerSecret);
     }
     return writer;
   },
@@ -3925,6 +4040,14 @@ export const FailTaskRequest: MessageFns<FailTaskRequest> = {
             message.interrupted = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.workerSecret = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3957,6 +4080,11 @@ export const FailTaskRequest: MessageFns<FailTaskRequest> = {
       error: isSet(object.error) ? globalThis.String(object.error) : "",
       retryable: isSet(object.retryable) ? globalThis.Boolean(object.retryable) : false,
       interrupted: isSet(object.interrupted) ? globalThis.Boolean(object.interrupted) : false,
+      workerSecret: isSet(object.workerSecret)
+        ? globalThis.String(object.workerSecret)
+        : isSet(object.worker_secret)
+        ? globalThis.String(object.worker_secret)
+        : "",
     };
   },
 
@@ -3980,6 +4108,9 @@ export const FailTaskRequest: MessageFns<FailTaskRequest> = {
     if (message.interrupted !== false) {
       obj.interrupted = message.interrupted;
     }
+    if (message.workerSecret !== "") {
+      obj.workerSecret = message.workerSecret;
+    }
     return obj;
   },
 
@@ -3994,6 +4125,7 @@ export const FailTaskRequest: MessageFns<FailTaskRequest> = {
     message.error = object.error ?? "";
     message.retryable = object.retryable ?? false;
     message.interrupted = object.interrupted ?? false;
+    message.workerSecret = object.workerSecret ?? "";
     return message;
   },
 };
@@ -4072,7 +4204,7 @@ export const FailTaskResponse: MessageFns<FailTaskResponse> = {
 };
 
 function createBaseArtifactHeader(): ArtifactHeader {
-  return { taskId: "", fencingToken: 0, ref: undefined };
+  return { taskId: "", fencingToken: 0, ref: undefined, workerId: "", workerSecret: "" };
 }
 
 export const ArtifactHeader: MessageFns<ArtifactHeader> = {
@@ -4085,6 +4217,12 @@ export const ArtifactHeader: MessageFns<ArtifactHeader> = {
     }
     if (message.ref !== undefined) {
       ArtifactRef.encode(message.ref, writer.uint32(26).fork()).join();
+    }
+    if (message.workerId !== "") {
+      writer.uint32(34).string(message.workerId);
+    }
+    if (message.workerSecret !== "") {
+      writer.uint32(42).string(message.workerSecret);
     }
     return writer;
   },
@@ -4126,6 +4264,22 @@ export const ArtifactHeader: MessageFns<ArtifactHeader> = {
             message.ref = ArtifactRef.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.workerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.workerSecret = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4151,6 +4305,16 @@ export const ArtifactHeader: MessageFns<ArtifactHeader> = {
         ? globalThis.Number(object.fencing_token)
         : 0,
       ref: isSet(object.ref) ? ArtifactRef.fromJSON(object.ref) : undefined,
+      workerId: isSet(object.workerId)
+        ? globalThis.String(object.workerId)
+        : isSet(object.worker_id)
+        ? globalThis.String(object.worker_id)
+        : "",
+      workerSecret: isSet(object.workerSecret)
+        ? globalThis.String(object.workerSecret)
+        : isSet(object.worker_secret)
+        ? globalThis.String(object.worker_secret)
+        : "",
     };
   },
 
@@ -4165,6 +4329,12 @@ export const ArtifactHeader: MessageFns<ArtifactHeader> = {
     if (message.ref !== undefined) {
       obj.ref = ArtifactRef.toJSON(message.ref);
     }
+    if (message.workerId !== "") {
+      obj.workerId = message.workerId;
+    }
+    if (message.workerSecret !== "") {
+      obj.workerSecret = message.workerSecret;
+    }
     return obj;
   },
 
@@ -4176,6 +4346,8 @@ export const ArtifactHeader: MessageFns<ArtifactHeader> = {
     message.taskId = object.taskId ?? "";
     message.fencingToken = object.fencingToken ?? 0;
     message.ref = (object.ref !== undefined && object.ref !== null) ? ArtifactRef.fromPartial(object.ref) : undefined;
+    message.workerId = object.workerId ?? "";
+    message.workerSecret = object.workerSecret ?? "";
     return message;
   },
 };
@@ -4683,7 +4855,12 @@ export const SweepServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-/** WorkerService is what workers use: register, lease, heartbeat, report, move artifacts. */
+/**
+ * WorkerService is what workers use: register, lease, heartbeat, report, move artifacts.
+ * With a worker token configured on the coordinator, these rpcs take that token and SweepService
+ * the administration token (docs/security.md). Every call after RegisterWorker that names a
+ * worker_id carries the worker_secret it returned.
+ */
 export type WorkerServiceService = typeof WorkerServiceService;
 export const WorkerServiceService = {
   /** Register a worker and its resources; returns its id and the lease time-to-live. */
