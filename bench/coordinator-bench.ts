@@ -208,6 +208,8 @@ async function simulateWorker(
     resources: { cpu: slots, gpu: 0, memoryMb: slots * 1000 },
     backends: ['sim'],
     version: 'bench',
+    gpuNames: [],
+    maxBundle: 0,
   });
   let free = slots;
   let wake: (() => void) | undefined;

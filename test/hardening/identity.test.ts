@@ -179,7 +179,7 @@ describe('identity and roles (issue 12, finding 8)', () => {
   it('a worker registered before secrets existed is asked to register again (NOT_FOUND WORKER_NOT_FOUND), and its secret-less calls are refused', async () => {
     h = await startHarness();
     const old = await h.register();
-    // As a database migrated from before worker secrets holds it (migration 5 adds a NULL column).
+    // As a database migrated from before worker secrets holds it (migration 6 adds a NULL column).
     h.c.core.store.db.run('UPDATE workers SET secret_sha256 = NULL WHERE worker_id = ?', old);
     await h.restart();
     const e = await h.w<never>('leaseTasks', { workerId: old, workerSecret: '', maxTasks: 1, waitMs: 0 }).catch((err: grpc.ServiceError) => err);

@@ -77,7 +77,7 @@ const UNARY: Array<[string, 'sweep' | 'worker', fc.Arbitrary<unknown>]> = [
   ['listSweeps', 'sweep', fc.constant({})],
   ['cancelSweep', 'sweep', fc.record({ sweepId: text, taskIds: fc.array(text, { maxLength: 3 }) })],
   ['getResults', 'sweep', fc.record({ sweepId: text, format: fc.oneof(text, fc.constantFrom('csv', 'latex', 'json', 'markdown')) })],
-  ['registerWorker', 'worker', fc.record({ hostname: text, resources, backends: fc.array(text, { maxLength: 4 }), version: text })],
+  ['registerWorker', 'worker', fc.record({ hostname: text, resources, backends: fc.array(text, { maxLength: 4 }), version: text, gpuNames: fc.array(text, { maxLength: 4 }), maxBundle: int })],
   ['leaseTasks', 'worker', fc.record({ workerId: text, workerSecret: text, maxTasks: int, waitMs: small })],
   ['heartbeat', 'worker', fc.record({ workerId: text, workerSecret: text, tasks: fc.array(fc.record({ taskId: text, fencingToken: int, epoch: int, epochsJson: text }), { maxLength: 3 }), draining: fc.boolean() })],
   ['completeTask', 'worker', completion],
