@@ -278,7 +278,7 @@ export interface TaskLease {
    * worker_id with its worker_secret.
    */
   fencingToken: number;
-  /** The TrialSpec as JSON (science/types.ts), without gatesFrom. */
+  /** The TrialSpec as JSON (science/types.ts). Its gates, when it has any, are gates_from below. */
   specJson: string;
   /** The parent checkpoint to use as gates (flnpf, stage), if any. */
   gatesFrom?:
