@@ -38,6 +38,7 @@ import { buildStackedModel } from '../science/fused/stacked-model.js';
 import { createStackedOptimizer } from '../science/fused/stacked-optimizer.js';
 import { fusedTrainStep, stackedLoss } from '../science/fused/fused-step.js';
 import type { BackendName, OptimizerName, Regime } from '../science/types.js';
+import { MNIST_STEPS_PER_EPOCH, project, WORKERS, type Costs, type Projection } from './fusion-projection.js';
 
 interface Args {
   backends: string[];
@@ -253,113 +254,6 @@ async function measureCase(backend: string, regime: Regime, optimizer: Optimizer
       const fc = median(ts.map((t) => t.cpuMs));
       return { k, ms_per_trial_step: f, cpu_ms_per_trial_step: fc, speedup: u / f, cpu_speedup: uc / fc };
     }),
-  };
-}
-
-/** Table 2 MNIST sweeps (sweeps/fc-mnist-sgd.yaml, sweeps/fc-mnist-adam.yaml). */
-const SWEEPS = [
-  { name: 'fc-mnist-sgd', optimizer: 'sgd' as const, epochs: 300, trialsPerRegime: 15 },
-  { name: 'fc-mnist-adam', optimizer: 'adam' as const, epochs: 100, trialsPerRegime: 5 },
-];
-/**
- * How the sweep's trials can bundle: trials that train alike and are ready together. FRNPF-II
- * and FRNPF-DI (frozen hard gates) are ready at the start and share stacks; FLNPF trains the
- * same way but waits for its ReLU parent, so it bundles in a later wave.
- */
-const WAVES: { regimes: Regime[]; costAs: Regime }[] = [
-  { regimes: ['relu'], costAs: 'relu' },
-  { regimes: ['frnpf-ii', 'frnpf-di'], costAs: 'frnpf-ii' },
-  { regimes: ['dnpfl'], costAs: 'dnpfl' },
-  { regimes: ['flnpf'], costAs: 'frnpf-ii' },
-];
-const MNIST_STEPS_PER_EPOCH = Math.ceil(60000 / 32);
-const MNIST_TEST_THOUSANDS = 10;
-const WORKERS = 2;
-
-/** Measured per-trial costs of one (cost shape, optimiser): unfused, and fused at some K. */
-interface Costs {
-  stepU: number;
-  evalU: number;
-  fused: Map<number, { step: number; eval: number }>;
-}
-
-/**
- * Per-member cost of a bundle of b, from the measured K: t(K) = a + c / K (c: the per-step cost
- * the stack shares, a: each member's own work), fitted through the two measured K nearest b.
- */
-function perMemberAt(fused: Map<number, { step: number; eval: number }>, b: number): { step: number; eval: number } {
-  const ks = [...fused.keys()].sort((x, y) => x - y);
-  if (b === 1) return { step: Number.NaN, eval: Number.NaN };
-  const exact = fused.get(b);
-  if (exact) return exact;
-  const lo = [...ks].reverse().find((k) => k < b) ?? ks[0];
-  const hi = ks.find((k) => k > b && k !== lo) ?? ks[ks.length - 1];
-  if (lo === hi) return fused.get(lo) as { step: number; eval: number };
-  const fit = (key: 'step' | 'eval'): number => {
-    const [tl, th] = [(fused.get(lo) as { step: number; eval: number })[key], (fused.get(hi) as { step: number; eval: number })[key]];
-    const c = (tl - th) / (1 / lo - 1 / hi);
-    return th - c / hi + c / b;
-  };
-  return { step: fit('step'), eval: fit('eval') };
-}
-
-/** Split n trials into bundles of at most k, as even as possible. */
-function bundles(n: number, k: number): number[] {
-  const count = Math.ceil(n / k);
-  return Array.from({ length: count }, (_, i) => Math.floor(n / count) + (i < n % count ? 1 : 0));
-}
-
-interface Projection {
-  workers: number;
-  k: number;
-  unfused_hours: number;
-  fused_hours: number;
-  per_trial_epoch_s: Record<string, { unfused: number; fused: number; bundle: number }>;
-}
-
-/**
- * Wall time of both sweeps on this machine: per trial-epoch cost (1875 steps + 10,000 test
- * images) x epochs, summed over trials and divided over `WORKERS` worker processes. Fused,
- * each wave's trials run in bundles of at most k; a bundle of b costs b x the per-member cost at
- * b. FLNPF waits for its ReLU parent, so ReLU then FLNPF (the critical path) bounds it below.
- */
-function project(costs: Map<string, Costs>, k: number): Projection {
-  let unfusedWork = 0;
-  let fusedWork = 0;
-  let unfusedPath = 0;
-  let fusedPath = 0;
-  const perEpoch: Projection['per_trial_epoch_s'] = {};
-  for (const sweep of SWEEPS) {
-    const pathU: number[] = [];
-    const pathF: number[] = [];
-    for (const wave of WAVES) {
-      const c = costs.get(`${wave.costAs}/${sweep.optimizer}`);
-      if (!c) throw new Error(`no measurement for ${wave.costAs}/${sweep.optimizer}`);
-      const unfusedEpoch = (MNIST_STEPS_PER_EPOCH * c.stepU + MNIST_TEST_THOUSANDS * c.evalU) / 1000;
-      const n = wave.regimes.length * sweep.trialsPerRegime;
-      unfusedWork += n * sweep.epochs * unfusedEpoch;
-      let longest = 0;
-      for (const b of bundles(n, k)) {
-        const m = b === 1 ? { step: c.stepU, eval: c.evalU } : perMemberAt(c.fused, b);
-        const memberEpoch = (MNIST_STEPS_PER_EPOCH * m.step + MNIST_TEST_THOUSANDS * m.eval) / 1000;
-        fusedWork += b * sweep.epochs * memberEpoch;
-        longest = Math.max(longest, b * sweep.epochs * memberEpoch);
-        perEpoch[`${sweep.name}/${wave.regimes.join('+')}`] = { unfused: unfusedEpoch, fused: memberEpoch, bundle: b };
-      }
-      if (wave.costAs !== 'dnpfl' && (wave.regimes.includes('relu') || wave.regimes.includes('flnpf'))) {
-        pathU.push(sweep.epochs * unfusedEpoch);
-        pathF.push(longest);
-      }
-    }
-    unfusedPath = Math.max(unfusedPath, pathU.reduce((a, x) => a + x, 0));
-    fusedPath = Math.max(fusedPath, pathF.reduce((a, x) => a + x, 0));
-  }
-  return {
-    workers: WORKERS,
-    k,
-    unfused_hours: Math.max(unfusedWork / WORKERS, unfusedPath) / 3600,
-    fused_hours: Math.max(fusedWork / WORKERS, fusedPath) / 3600,
-    per_trial_epoch_s: perEpoch,
   };
 }
 
