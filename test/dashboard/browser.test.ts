@@ -18,7 +18,7 @@ import { CoordinatorStore } from '../../coordinator/store/coordinator-store.js';
 import { SweepCoordinator } from '../../coordinator/sweep-coordinator.js';
 import type { ExpandedTask } from '../../coordinator/sweep-types.js';
 import { startUiServer, type UiServer } from '../../dashboard/ui-server.js';
-import { E2E, waitFor, type Proc } from '../e2e/harness.js';
+import { E2E, fakeSweepYaml, waitFor, type Proc } from '../e2e/harness.js';
 import { ARTIFACTS, launchBrowser, type Browser } from './browser.js';
 
 let env: E2E | undefined;
@@ -33,26 +33,7 @@ afterEach(async () => {
   env = undefined;
 });
 
-const SPEC = `name: dash-live
-axes:
-  datasets:
-    - name: mnist
-      trainSubset: { first: 100 }
-      testSubset: { first: 100 }
-  archs:
-    - kind: fc
-      width: 8
-      depth: 2
-  optimizers:
-    - name: sgd
-      lrs: [0.01]
-  regimes: [relu, flnpf, frnpf-ii]
-  seedCount: 2
-epochs: { relu: 4, default: 12 }
-batchSize: 32
-backend: wasm
-resources: { cpu: 1, gpu: 0, memoryMb: 256 }
-`;
+const SPEC = fakeSweepYaml('dash-live', 2, '{ relu: 4, default: 12 }');
 
 /** Console errors of a page (a CSP violation is one), for the end of a test. */
 function watchConsole(page: Page): string[] {

@@ -119,8 +119,11 @@ export function workerIdOf(p: Proc): string | undefined {
   return /npf worker (\S+): registered/.exec(p.err)?.[1];
 }
 
-/** A sweep of tiny fake trials (fake-sleep runner): ReLU parents and FLNPF dependants. */
-export function fakeSweepYaml(name: string, seeds: number, epochs: number): string {
+/**
+ * A sweep of tiny trials (FC 8x2, 100 MNIST examples, wasm): by default ReLU parents, FLNPF
+ * dependants and FRNPF-II. `epochs` is a number or a YAML flow map (`{ relu: 4, default: 12 }`).
+ */
+export function fakeSweepYaml(name: string, seeds: number, epochs: number | string, regimes: readonly string[] = ['relu', 'flnpf', 'frnpf-ii']): string {
   return `name: ${name}
 axes:
   datasets:
@@ -134,7 +137,7 @@ axes:
   optimizers:
     - name: sgd
       lrs: [0.01]
-  regimes: [relu, flnpf, frnpf-ii]
+  regimes: [${regimes.join(', ')}]
   seedCount: ${seeds}
 epochs: ${epochs}
 batchSize: 32

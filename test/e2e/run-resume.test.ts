@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCoordinator } from '../../coordinator/main.js';
 import { csvRecords } from '../results/csv-strict.js';
-import { E2E, waitFor } from './harness.js';
+import { E2E, fakeSweepYaml, waitFor } from './harness.js';
 
 let env: E2E | undefined;
 afterEach(async () => {
@@ -17,26 +17,7 @@ afterEach(async () => {
   env = undefined;
 });
 
-const yaml = `name: resumes
-axes:
-  datasets:
-    - name: mnist
-      trainSubset: { first: 100 }
-      testSubset: { first: 100 }
-  archs:
-    - kind: fc
-      width: 8
-      depth: 2
-  optimizers:
-    - name: sgd
-      lrs: [0.01]
-  regimes: [relu]
-  seedCount: 1
-epochs: 150
-batchSize: 32
-backend: wasm
-resources: { cpu: 1, gpu: 0, memoryMb: 256 }
-`;
+const yaml = fakeSweepYaml('resumes', 1, 150, ['relu']);
 
 describe('e2e npf run interrupted and resumed', () => {
   it('e2e - four interrupts of one trial: never "gave up", every stopped attempt interrupted, the last run resumes from its latest epoch', async () => {

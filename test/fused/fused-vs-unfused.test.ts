@@ -5,29 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTrial } from '../../science/run-trial.js';
 import { FusionError, runFusedTrials, type FusedOutcome, type FusedTrialInput } from '../../science/fused/run-fused-trials.js';
-import { resolveTrialSpec } from '../../science/trial-spec.js';
 import type { CheckpointInfo, CheckpointRef, TrialProgress, TrialResult, TrialSpec } from '../../science/types.js';
 import { CheckpointError } from '../../science/checkpoint/errors.js';
 import type { Dataset, Split } from '../../science/datasets/dataset.js';
 import { mulberry32 } from '../../science/models/prng.js';
-import { syntheticBinaryDataset, syntheticDataset } from '../train/synthetic-data.js';
+import { syntheticBinaryDataset, syntheticDataset, tinyTrialSpec } from '../train/synthetic-data.js';
 
 const data = syntheticDataset(200, 96);
 const deps = { loadDataset: async () => data, readEvery: 4 };
 
-function spec(over: Record<string, unknown> = {}): TrialSpec {
-  return resolveTrialSpec({
-    dataset: { name: 'mnist' },
-    arch: { kind: 'fc', width: 12, depth: 3 },
-    regime: 'relu',
-    optimizer: { name: 'adam', lr: 1e-2 },
-    epochs: 3,
-    batchSize: 16,
-    seed: 5,
-    backend: 'wasm',
-    ...over,
-  });
-}
+const spec = (over: Record<string, unknown> = {}): TrialSpec => tinyTrialSpec(over, 12);
 
 const tempDir = (): string => mkdtempSync(join(tmpdir(), 'npf-fused-test-'));
 

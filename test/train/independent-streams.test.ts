@@ -13,27 +13,14 @@ import { runTrial } from '../../science/run-trial.js';
 import { planRegime } from '../../science/regimes.js';
 import { buildTrialModel } from '../../science/train/trial-model.js';
 import { streamLabel, trialRng } from '../../science/train/trial-streams.js';
-import { resolveTrialSpec } from '../../science/trial-spec.js';
 import type { CheckpointInfo, TrialSpec } from '../../science/types.js';
-import { syntheticDataset } from './synthetic-data.js';
+import { syntheticDataset, tinyTrialSpec } from './synthetic-data.js';
 
 const data = syntheticDataset();
 const deps = { loadDataset: async () => data, readEvery: 4 };
 const plan = planNetwork({ kind: 'fc', width: 16, depth: 3 }, [4, 4, 1], 3, true);
 
-function spec(over: Record<string, unknown> = {}): TrialSpec {
-  return resolveTrialSpec({
-    dataset: { name: 'mnist' },
-    arch: { kind: 'fc', width: 16, depth: 3 },
-    regime: 'relu',
-    optimizer: { name: 'adam', lr: 1e-2 },
-    epochs: 3,
-    batchSize: 16,
-    seed: 5,
-    backend: 'wasm',
-    ...over,
-  });
-}
+const spec = (over: Record<string, unknown> = {}): TrialSpec => tinyTrialSpec(over);
 
 function weights(stack: LayerStack): number[][] {
   return stack.flatMap((p) => [Array.from(p.kernel.dataSync()), ...(p.bias ? [Array.from(p.bias.dataSync())] : [])]);

@@ -4,28 +4,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTrial, TrialSetupError } from '../../science/run-trial.js';
-import { resolveTrialSpec } from '../../science/trial-spec.js';
 import type { TrialProgress, TrialSpec } from '../../science/types.js';
 import { CheckpointError } from '../../science/checkpoint/errors.js';
 import { InvalidInputError } from '../../common/errors.js';
-import { syntheticBinaryDataset, syntheticDataset } from './synthetic-data.js';
+import { syntheticBinaryDataset, syntheticDataset, tinyTrialSpec } from './synthetic-data.js';
 
 const data = syntheticDataset();
 const deps = { loadDataset: async () => data, readEvery: 4 };
 
-function spec(over: Record<string, unknown> = {}): TrialSpec {
-  return resolveTrialSpec({
-    dataset: { name: 'mnist' },
-    arch: { kind: 'fc', width: 16, depth: 3 },
-    regime: 'relu',
-    optimizer: { name: 'adam', lr: 1e-2 },
-    epochs: 3,
-    batchSize: 16,
-    seed: 5,
-    backend: 'wasm',
-    ...over,
-  });
-}
+const spec = (over: Record<string, unknown> = {}): TrialSpec => tinyTrialSpec(over);
 
 const tempDir = (): string => mkdtempSync(join(tmpdir(), 'npf-train-test-'));
 

@@ -3,6 +3,8 @@
  * given by the argmax of a fixed linear map of the pixels. Deterministic.
  */
 import type { Dataset, Split } from '../../science/datasets/dataset.js';
+import { resolveTrialSpec } from '../../science/trial-spec.js';
+import type { TrialSpec } from '../../science/types.js';
 import { mulberry32 } from '../../science/models/prng.js';
 
 function split(n: number, seed: number, classes: number): Split {
@@ -38,4 +40,22 @@ export function syntheticBinaryDataset(nTrain = 128, nTest = 64): Dataset {
   const d = syntheticDataset(nTrain, nTest, 2);
   const withTargets = (s: Split): Split => ({ ...s, targets: Float32Array.from(s.labels, (l) => (l === 0 ? -1 : 1)) });
   return { ...d, name: 'binary-mnist', numClasses: 1, classNames: ['4', '7'], train: withTargets(d.train), test: withTargets(d.test) };
+}
+
+/**
+ * A small FC trial for the synthetic datasets (3 hidden layers of `width`, Adam 1e-2, 3 epochs,
+ * batch 16, seed 5, wasm); `over` replaces any field.
+ */
+export function tinyTrialSpec(over: Record<string, unknown> = {}, width = 16): TrialSpec {
+  return resolveTrialSpec({
+    dataset: { name: 'mnist' },
+    arch: { kind: 'fc', width, depth: 3 },
+    regime: 'relu',
+    optimizer: { name: 'adam', lr: 1e-2 },
+    epochs: 3,
+    batchSize: 16,
+    seed: 5,
+    backend: 'wasm',
+    ...over,
+  });
 }
