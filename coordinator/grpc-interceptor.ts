@@ -74,10 +74,11 @@ export function authRefusal(metadata: grpc.Metadata, tokens: TokenDigests, role:
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 
 /** `text` with every unpaired UTF-16 surrogate replaced by U+FFFD (what String#toWellFormed does). */
 export function wellFormed(text: string): string {
-  return text.replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
+  return text.replace(LONE_SURROGATES, '\uFFFD');
 }
 
 /** '/npf.v1.WorkerService/LeaseTasks' -> 'LeaseTasks'. */
