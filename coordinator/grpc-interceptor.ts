@@ -76,6 +76,25 @@ export function authRefusal(metadata: grpc.Metadata, tokens: TokenDigests, role:
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 
+/** Percent-encoded size of the status details a call may end with (grpc-js clients take 16 KiB of headers). */
+const MAX_DETAILS_CHARS = 8_192;
+
+/** `details` cut at a line so that its percent-encoded form fits MAX_DETAILS_CHARS, saying what was left out. */
+export function clampDetails(details: string): string {
+  if (encodeURI(details).length <= MAX_DETAILS_CHARS) return details;
+  const lines = details.split('\n');
+  const kept: string[] = [];
+  let size = 200; // room for the note below
+  for (const line of lines) {
+    const cost = encodeURI(line).length + 3;
+    if (size + cost > MAX_DETAILS_CHARS) break;
+    kept.push(line);
+    size += cost;
+  }
+  if (kept.length === 0) return `${wellFormed(details.slice(0, 800))}… (${details.length - 800} more characters not sent)`;
+  return `${kept.join('\n')}\n… (${lines.length - kept.length} more line(s) not sent)`;
+}
+
 /** `text` with every unpaired UTF-16 surrogate replaced by U+FFFD (what String#toWellFormed does). */
 export function wellFormed(text: string): string {
   return text.replace(LONE_SURROGATES, '\uFFFD');
@@ -134,6 +153,10 @@ export function edgeInterceptor(o: EdgeInterceptorOptions): grpc.ServerIntercept
         // (one can arrive in a request and be echoed in an error message): the call would never
         // be answered. Replace each one with U+FFFD first.
         if (out.details && LONE_SURROGATE.test(out.details)) out = { ...out, details: wellFormed(out.details) };
+        // The details travel percent-encoded in an HTTP/2 trailer; one past the client's header
+        // limit (16 KiB in grpc-js) is never delivered and the call hangs (a sweep spec with a
+        // thousand problems). Longer details are cut at a line, saying how much was left out.
+        if (out.details && out.details.length > MAX_DETAILS_CHARS / 3) out = { ...out, details: clampDetails(out.details) };
         if (!counted) {
           counted = true;
           o.count?.(name, out.code ?? grpc.status.OK);

@@ -124,6 +124,20 @@ describe('rpc fuzz (issue 12)', () => {
     }
   }, 30_000);
 
+  // Found by this fuzz: a spec with a thousand problems made a status whose details, percent-encoded,
+  // passed the client's 16 KiB header limit; the answer never arrived and the call hung.
+  it('a refusal with a thousand problems is answered (its details cut to fit), and the coordinator answers the next call', async () => {
+    const req = { specYaml: 'name: x\naxes: {}\n', fileName: 'big.yaml', overrides: ['axes.seeds[999]=1'] };
+    const details = await new Promise<string>((resolve) => {
+      (h.sweep as unknown as Record<string, (...a: unknown[]) => void>).submitSweep.call(h.sweep, req, bearer(h.token), { deadline: Date.now() + DEADLINE_MS }, (err: grpc.ServiceError | null) =>
+        resolve(err ? `${grpc.status[err.code]}: ${err.details}` : 'OK'),
+      );
+    });
+    expect(details).toMatch(/^INVALID_ARGUMENT: .*problems/);
+    expect(details).toMatch(/… \(\d+ more line\(s\) not sent\)$/);
+    expect(await call(h.sweep, 'listSweeps', {})).toBe('OK');
+  }, 30_000);
+
   it('streams: WatchSweep, UploadArtifact and DownloadArtifact with generated messages are answered', async () => {
     await fc.assert(
       fc.asyncProperty(text, fc.boolean(), fc.option(fc.record({ taskId: text, fencingToken: int, workerId: text, workerSecret: text, ref })), fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 3 }), async (id, fromStart, header, chunks) => {
