@@ -6,6 +6,10 @@
  *   npm run bench:fusion [-- --backends wasm,webgpu --regimes relu,dnpfl --k 2,4,8,16 --rounds 5 --steps 60
  *                           --webgpu-rounds 3 --webgpu-steps 20]
  *
+ * --gate-cache off: fused FRNPF / FLNPF stacks recompute their frozen gates every step instead of
+ * reading them from the gate cache (science/fused/gate-cache.ts), which they do by default on
+ * wasm and cpu, as the worker does.
+ *
  * Defaults as shown. --webgpu-rounds / --webgpu-steps bound the webgpu cases, which on a software
  * device (lavapipe) run 10-20x slower than on wasm; a backend that cannot start here (no WebGPU
  * adapter) is reported as not measured and its speedup is null.
@@ -37,6 +41,7 @@ import { makeStackedBatch } from '../science/fused/stacked-batch.js';
 import { buildStackedModel } from '../science/fused/stacked-model.js';
 import { createStackedOptimizer } from '../science/fused/stacked-optimizer.js';
 import { fusedTrainStep, stackedLoss } from '../science/fused/fused-step.js';
+import { computeGateBits, gateLayout, gateTensors } from '../science/fused/gate-cache.js';
 import type { BackendName, OptimizerName, Regime } from '../science/types.js';
 import { MNIST_STEPS_PER_EPOCH, project, WORKERS, type Costs, type Projection } from './fusion-projection.js';
 
@@ -53,13 +58,15 @@ interface Args {
   batch: number;
   /** Regimes and optimisers measured for the sweep projection (cost shapes: relu, hard gates, soft gates). */
   project: boolean;
+  /** Fused frozen-gate stacks read their gates from the gate cache, as the worker's do on wasm and cpu. */
+  gateCache: boolean;
 }
 
 /** Headline K per backend (the issue's protocol): 8 on wasm, 16 on webgpu. */
 const HEADLINE_K: Record<string, number> = { wasm: 8, webgpu: 16 };
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backends: ['wasm', 'webgpu'], regimes: ['relu', 'dnpfl'], optimizers: ['adam'], ks: [2, 4, 8, 16], rounds: 5, steps: 60, webgpuRounds: 3, webgpuSteps: 20, batch: 32, project: true };
+  const args: Args = { backends: ['wasm', 'webgpu'], regimes: ['relu', 'dnpfl'], optimizers: ['adam'], ks: [2, 4, 8, 16], rounds: 5, steps: 60, webgpuRounds: 3, webgpuSteps: 20, batch: 32, project: true, gateCache: true };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--no-projection') {
@@ -76,6 +83,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--webgpu-rounds') args.webgpuRounds = Number(value);
     else if (flag === '--webgpu-steps') args.webgpuSteps = Number(value);
     else if (flag === '--batch') args.batch = Number(value);
+    else if (flag === '--gate-cache') args.gateCache = value !== 'off';
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
@@ -96,6 +104,8 @@ function randomSource(n: number, seed: number): BatchSource {
 }
 
 const TRAIN = randomSource(4096, 1);
+/** Set from --gate-cache and the backend in main(): the worker caches frozen gates on wasm and cpu. */
+const GATE_CACHE = { on: true };
 const TEST = randomSource(1000, 2);
 
 interface Timing {
@@ -152,9 +162,19 @@ async function timeUnfused(regime: Regime, optimizer: OptimizerName, steps: numb
 }
 
 /** K trials fused: per step makeStackedBatch + upload + fusedTrainStep. Figures are for the whole stack. */
-async function timeFused(regime: Regime, optimizer: OptimizerName, k: number, steps: number, warmup: number, batch: number): Promise<Timing> {
+async function timeFused(regime: Regime, optimizer: OptimizerName, k: number, steps: number, warmup: number, batch: number): Promise<Timing & { setupMsPerMemberPerThousand?: number }> {
   const members = Array.from({ length: k }, (_, i) => ({ seed: i }));
   const model = buildStackedModel({ plan: PLAN, regime: planRegime(regime, regime === 'stage' ? 1 : undefined), init: 'glorot-uniform', gate: GATE, members });
+  // Frozen gates from the cache, as fusedTrainLoop does on wasm and cpu: computed once (timed
+  // apart: it is paid once per run, not per step).
+  const layout = gateLayout(model.gateWidths);
+  let bits: Uint8Array[] | undefined;
+  let setupMsPerMemberPerThousand: number | undefined;
+  if (GATE_CACHE.on && model.hasFrozenGates) {
+    const t0 = performance.now();
+    bits = await computeGateBits(model, layout, TRAIN, 784);
+    setupMsPerMemberPerThousand = (performance.now() - t0) / k / (TRAIN.n / 1000);
+  }
   const opt = createStackedOptimizer(optimizer, members.map((_, i) => LR[optimizer] * (1 + i / 10)), model.trainable);
   const orders = members.map((m) => permutation(TRAIN.n, rngFor(m.seed, 'shuffle')));
   const per = Math.floor(TRAIN.n / batch);
@@ -164,7 +184,9 @@ async function timeFused(regime: Regime, optimizer: OptimizerName, k: number, st
     const next = tf.tidy(() => {
       const x = tf.tensor3d(data.x, [k, data.size, 784]);
       const target = tf.reshape(makeTarget(data.labels, undefined, 10), [k, data.size, 10]);
-      return fusedTrainStep(model, opt, 'cross-entropy', x, target, acc);
+      const start = (i % per) * batch;
+      const gates = bits ? gateTensors(layout, bits, data.size, (j, r) => orders[j][start + r]) : undefined;
+      return fusedTrainStep(model, opt, 'cross-entropy', x, target, acc, gates);
     });
     acc.dispose();
     acc = next;
@@ -175,7 +197,7 @@ async function timeFused(regime: Regime, optimizer: OptimizerName, k: number, st
   acc.dispose();
   opt.dispose();
   model.dispose();
-  return t;
+  return { ...t, setupMsPerMemberPerThousand };
 }
 
 /** Test evaluation of one trial per 1000 test examples (forward, loss, accuracy), ms; unfused and per member at K. */
@@ -202,9 +224,12 @@ async function timeEvaluation(regime: Regime, k: number): Promise<{ unfusedMs: n
     const x = tf.tensor2d(data.x, [1000, 784]);
     return lossValue('cross-entropy', single.logits(x), makeTarget(data.labels, undefined, 10));
   });
+  const layout = gateLayout(stack.gateWidths);
+  const bits = GATE_CACHE.on && stack.hasFrozenGates ? await computeGateBits(stack, layout, TEST, 784) : undefined;
   const fused = await run(() => {
     const x = tf.tensor2d(data.x, [1000, 784]);
-    return stackedLoss('cross-entropy', stack.logits(x), makeTarget(data.labels, undefined, 10));
+    const gates = bits ? gateTensors(layout, bits, 1000, (_, r) => r) : undefined;
+    return stackedLoss('cross-entropy', stack.logits(x, gates), makeTarget(data.labels, undefined, 10));
   });
   single.dispose();
   stack.dispose();
@@ -226,18 +251,20 @@ interface CaseFigures {
   optimizer: OptimizerName;
   unfused_ms_per_trial_step: number;
   unfused_cpu_ms_per_trial_step: number;
-  fused: { k: number; ms_per_trial_step: number; cpu_ms_per_trial_step: number; speedup: number; cpu_speedup: number }[];
+  fused: { k: number; ms_per_trial_step: number; cpu_ms_per_trial_step: number; speedup: number; cpu_speedup: number; gate_cache_setup_ms_per_member_per_1000?: number }[];
 }
 
 /** Alternate unfused and every fused K, `rounds` times; medians per trial. */
 async function measureCase(backend: string, regime: Regime, optimizer: OptimizerName, ks: number[], rounds: number, steps: number, batch: number): Promise<CaseFigures> {
   const unfused: Timing[] = [];
   const fused = new Map<number, Timing[]>(ks.map((k) => [k, []]));
+  const setup = new Map<number, number[]>(ks.map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) {
     unfused.push(await timeUnfused(regime, optimizer, steps, 10, batch));
     for (const k of ks) {
       const t = await timeFused(regime, optimizer, k, Math.max(20, Math.round(steps / Math.sqrt(k))), 5, batch);
       (fused.get(k) as Timing[]).push({ wallMs: t.wallMs / k, cpuMs: t.cpuMs / k });
+      if (t.setupMsPerMemberPerThousand !== undefined) (setup.get(k) as number[]).push(t.setupMsPerMemberPerThousand);
     }
   }
   const u = median(unfused.map((t) => t.wallMs));
@@ -252,7 +279,8 @@ async function measureCase(backend: string, regime: Regime, optimizer: Optimizer
       const ts = fused.get(k) as Timing[];
       const f = median(ts.map((t) => t.wallMs));
       const fc = median(ts.map((t) => t.cpuMs));
-      return { k, ms_per_trial_step: f, cpu_ms_per_trial_step: fc, speedup: u / f, cpu_speedup: uc / fc };
+      const su = setup.get(k) as number[];
+      return { k, ms_per_trial_step: f, cpu_ms_per_trial_step: fc, speedup: u / f, cpu_speedup: uc / fc, ...(su.length ? { gate_cache_setup_ms_per_member_per_1000: median(su) } : {}) };
     }),
   };
 }
@@ -263,7 +291,8 @@ async function main(): Promise<void> {
   console.log(`machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; node ${process.version}; tfjs-core ${tf.version_core}`);
   console.log(
     `FC 784-128x5-10, batch ${args.batch}, random MNIST-shaped data; per round: unfused (K = 1) then fused K = ${args.ks.join(', ')}, ` +
-      `steps in blocks of 10 (one read each); medians over rounds; ms per trial-step (fused: stack step / K)`,
+      `steps in blocks of 10 (one read each); medians over rounds; ms per trial-step (fused: stack step / K); ` +
+      `fused FRNPF / FLNPF gates from the gate cache on wasm and cpu: ${args.gateCache ? 'on' : 'off (--gate-cache off)'}`,
   );
   const figures: CaseFigures[] = [];
   const speedups: Record<string, number | null> = { wasm: null, webgpu: null };
@@ -287,6 +316,7 @@ async function main(): Promise<void> {
       continue;
     }
     const headline = HEADLINE_K[backend] ?? 8;
+    GATE_CACHE.on = args.gateCache && (backend === 'wasm' || backend === 'cpu');
     const rounds = backend === 'webgpu' ? args.webgpuRounds : args.rounds;
     const steps = backend === 'webgpu' ? args.webgpuSteps : args.steps;
     const ks = [...new Set([...args.ks, headline])].sort((a, b) => a - b);
@@ -321,16 +351,17 @@ async function main(): Promise<void> {
         headlineCpuSpeedups.push(h.cpu_speedup);
       }
       if (projecting) {
-        const fused = new Map<number, { step: number; eval: number }>();
-        const fusedCpu = new Map<number, { step: number; eval: number }>();
+        const fused: Costs['fused'] = new Map();
+        const fusedCpu: Costs['fused'] = new Map();
         let evalU = 0;
         let evalUCpu = 0;
         for (const c of f.fused) {
           const ev = await timeEvaluation(regime, c.k);
           evalU = ev.unfusedMs;
           evalUCpu = ev.unfusedCpuMs;
-          fused.set(c.k, { step: c.ms_per_trial_step, eval: ev.fusedPerMemberMs });
-          fusedCpu.set(c.k, { step: c.cpu_ms_per_trial_step, eval: ev.fusedPerMemberCpuMs });
+          const setupMs = c.gate_cache_setup_ms_per_member_per_1000;
+          fused.set(c.k, { step: c.ms_per_trial_step, eval: ev.fusedPerMemberMs, setup: setupMs });
+          fusedCpu.set(c.k, { step: c.cpu_ms_per_trial_step, eval: ev.fusedPerMemberCpuMs, setup: setupMs });
         }
         costs.set(`${regime}/${optimizer}`, { stepU: f.unfused_ms_per_trial_step, evalU, fused });
         costsCpu.set(`${regime}/${optimizer}`, { stepU: f.unfused_cpu_ms_per_trial_step, evalU: evalUCpu, fused: fusedCpu });

@@ -22,33 +22,45 @@ const WAVES: { regimes: Regime[]; costAs: Regime }[] = [
 ];
 export const MNIST_STEPS_PER_EPOCH = Math.ceil(60000 / 32);
 const MNIST_TEST_THOUSANDS = 10;
+const MNIST_TRAIN_THOUSANDS = 60;
 export const WORKERS = 2;
 
 /** Measured per-trial costs of one (cost shape, optimiser): unfused, and fused at some K. */
 export interface Costs {
   stepU: number;
   evalU: number;
-  fused: Map<number, { step: number; eval: number }>;
+  /**
+   * Per member at K: ms per step, ms per 1000 test images, and (frozen gates from the gate cache)
+   * ms per 1000 examples to compute the member's gates, paid once per run.
+   */
+  fused: Map<number, FusedCost>;
+}
+
+export interface FusedCost {
+  step: number;
+  eval: number;
+  setup?: number;
 }
 
 /**
  * Per-member cost of a bundle of b, from the measured K: t(K) = a + c / K (c: the per-step cost
  * the stack shares, a: each member's own work), fitted through the two measured K nearest b.
  */
-function perMemberAt(fused: Map<number, { step: number; eval: number }>, b: number): { step: number; eval: number } {
+function perMemberAt(fused: Map<number, FusedCost>, b: number): FusedCost {
   const ks = [...fused.keys()].sort((x, y) => x - y);
   if (b === 1) return { step: Number.NaN, eval: Number.NaN };
   const exact = fused.get(b);
   if (exact) return exact;
   const lo = [...ks].reverse().find((k) => k < b) ?? ks[0];
   const hi = ks.find((k) => k > b && k !== lo) ?? ks[ks.length - 1];
-  if (lo === hi) return fused.get(lo) as { step: number; eval: number };
+  if (lo === hi) return fused.get(lo) as FusedCost;
   const fit = (key: 'step' | 'eval'): number => {
-    const [tl, th] = [(fused.get(lo) as { step: number; eval: number })[key], (fused.get(hi) as { step: number; eval: number })[key]];
+    const [tl, th] = [(fused.get(lo) as FusedCost)[key], (fused.get(hi) as FusedCost)[key]];
     const c = (tl - th) / (1 / lo - 1 / hi);
     return th - c / hi + c / b;
   };
-  return { step: fit('step'), eval: fit('eval') };
+  const setup = (fused.get(hi) as FusedCost).setup ?? (fused.get(lo) as FusedCost).setup;
+  return { step: fit('step'), eval: fit('eval'), ...(setup !== undefined ? { setup } : {}) };
 }
 
 /** Split n trials into bundles of at most k, as even as possible. */
@@ -67,7 +79,7 @@ export interface Projection {
 
 /**
  * Wall time of both sweeps on this machine: per trial-epoch cost (1875 steps + 10,000 test
- * images) x epochs, summed over trials and divided over `WORKERS` worker processes. Fused,
+ * images) x epochs (fused frozen-gate members: plus the gate cache's one pass over 70,000 images), summed over trials and divided over `WORKERS` worker processes. Fused,
  * each wave's trials run in bundles of at most k; a bundle of b costs b x the per-member cost at
  * b. FLNPF waits for its ReLU parent, so ReLU then FLNPF (the critical path) bounds it below.
  */
@@ -90,8 +102,10 @@ export function project(costs: Map<string, Costs>, k: number): Projection {
       for (const b of bundles(n, k)) {
         const m = b === 1 ? { step: c.stepU, eval: c.evalU } : perMemberAt(c.fused, b);
         const memberEpoch = (MNIST_STEPS_PER_EPOCH * m.step + MNIST_TEST_THOUSANDS * m.eval) / 1000;
-        fusedWork += b * sweep.epochs * memberEpoch;
-        longest = Math.max(longest, b * sweep.epochs * memberEpoch);
+        // The gate cache's one pass over the training and test sets, once per member.
+        const memberSetup = ((MNIST_TRAIN_THOUSANDS + MNIST_TEST_THOUSANDS) * (m.setup ?? 0)) / 1000;
+        fusedWork += b * (sweep.epochs * memberEpoch + memberSetup);
+        longest = Math.max(longest, b * (sweep.epochs * memberEpoch + memberSetup));
         perEpoch[`${sweep.name}/${wave.regimes.join('+')}`] = { unfused: unfusedEpoch, fused: memberEpoch, bundle: b };
       }
       if (wave.costAs !== 'dnpfl' && (wave.regimes.includes('relu') || wave.regimes.includes('flnpf'))) {

@@ -27,6 +27,7 @@ import { makeStackedBatch } from './stacked-batch.js';
 import type { StackedModel } from './stacked-model.js';
 import type { StackedOptimizer } from './stacked-optimizer.js';
 import { fusedTrainStep, stackedLoss } from './fused-step.js';
+import { computeGateBits, gateLayout, gateTensors } from './gate-cache.js';
 
 /** One member of the stack: its resolved spec and its own run options. */
 export interface FusedMemberRun {
@@ -46,6 +47,11 @@ export interface FusedTrainLoopOptions {
   backendNote?: string;
   /** The GPU adapter in use, recorded in each member's result (backend 'webgpu'). */
   adapter?: AdapterInfo;
+  /**
+   * Compute frozen hard gates once per example (gate-cache.ts) instead of once per step. Only
+   * where the backend's products do not depend on the batch size (wasm, cpu). Default false.
+   */
+  cacheGates?: boolean;
   /** Steps between loss read-backs. Default 100. */
   readEvery?: number;
   /** Clock, ms. Default performance.now. */
@@ -83,6 +89,9 @@ class Member {
   readonly shuffleRng: Rng;
   readonly wantBestAt: Set<number>;
   readonly keepBest: boolean;
+  /** This member's frozen gates as bits (gate-cache.ts), when cached. */
+  trainGates: Uint8Array | undefined;
+  testGates: Uint8Array | undefined;
   constructor(
     readonly index: number,
     readonly run: FusedMemberRun,
@@ -207,7 +216,9 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
       const [l, c] = tf.tidy(() => {
         const x = tf.tensor2d(data.x, [data.size, exampleSize]);
         const target = makeTarget(data.labels, data.targets, outputs);
-        const logits = model.logits(x);
+        const first = b * batch;
+        const gates = cached ? gateTensors(layout, active.map((m) => m.testGates as Uint8Array), data.size, (_, i) => first + i) : undefined;
+        const logits = model.logits(x, gates);
         const hit =
           outputs === 1
             ? tf.sum(tf.cast(tf.equal(tf.greater(logits, 0), tf.greater(target, 0)), 'float32'), [1, 2])
@@ -231,7 +242,17 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
     return { loss: Array.from(ls, (v) => v / test.n), accuracy: Array.from(cs, (v) => v / test.n) };
   };
 
+  const cached = Boolean(opts.cacheGates) && model.hasFrozenGates;
+  const layout = gateLayout(model.gateWidths);
   for (const m of all) m.emit({ kind: 'started', backend: opts.backend, backendNote: opts.backendNote, ...(opts.adapter ? { adapter: opts.adapter } : {}), trainExamples: train.n, testExamples: test.n, stepsPerEpoch: steps });
+  if (cached) {
+    // Once for the run: every member's gates of every training and test example.
+    const [trainBits, testBits] = [await computeGateBits(model, layout, train, exampleSize), await computeGateBits(model, layout, test, exampleSize)];
+    all.forEach((m, j) => {
+      m.trainGates = trainBits[j];
+      m.testGates = testBits[j];
+    });
+  }
   try {
     let lastYield = now();
     for (let epoch = 1; epoch <= shared.epochs && active.length > 0; epoch++) {
@@ -251,7 +272,10 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
         const next = tf.tidy(() => {
           const x = tf.tensor3d(data.x, [k, data.size, exampleSize]);
           const target = tf.reshape(makeTarget(data.labels, data.targets, outputs), [k, data.size, outputs]);
-          return fusedTrainStep(model, optimizer, shared.loss, x, target, acc);
+          const start = b * shared.batchSize;
+          const orders = state.orders as Int32Array[];
+          const gates = cached ? gateTensors(layout, active.map((m) => m.trainGates as Uint8Array), data.size, (j, i) => orders[j][start + i]) : undefined;
+          return fusedTrainStep(model, optimizer, shared.loss, x, target, acc, gates);
         });
         acc.dispose();
         state.acc = next;

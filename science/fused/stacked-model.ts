@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GateSpec, InitName } from '../types.js';
-import type { NetworkPlan } from '../models/architecture.js';
+import { layerUnits, type NetworkPlan } from '../models/architecture.js';
 import type { LayerStack } from '../models/network.js';
 import { gateConst, gateMul, relu, softGateOp } from '../models/ops.js';
 import { hardGate } from '../models/gates.js';
@@ -49,10 +49,29 @@ export interface StackedModel {
   readonly size: number;
   /** Variables the optimiser updates, in a fixed order (the unfused model's order). */
   readonly trainable: tf.Variable[];
-  /** As TrialModel.trainingForward, for x [K, B, inputs]: the returned function gives logits [K, B, outputs]. */
-  trainingForward(x: tf.Tensor): () => tf.Tensor3D;
-  /** Logits [K, B, outputs] of a batch shared by every member ([B, inputs]) or of one batch each. */
-  logits(x: tf.Tensor): tf.Tensor3D;
+  /**
+   * True when the gates are frozen hard gates (FRNPF, FLNPF, stage k): a function of the example
+   * alone, which the caller may compute once (gate-cache.ts) and pass to trainingForward / logits.
+   */
+  readonly hasFrozenGates: boolean;
+  /** Units per hidden layer (the gates' widths). */
+  readonly gateWidths: number[];
+  /**
+   * The frozen gates ([K, B, w] per layer) of a batch shared by every member (x [B, inputs]) or
+   * of one batch each ([K, B, inputs]): what trainingForward computes when given none.
+   */
+  frozenGates(x: tf.Tensor): tf.Tensor[];
+  /**
+   * As TrialModel.trainingForward, for x [K, B, inputs]: the returned function gives logits
+   * [K, B, outputs]. `gates`: the frozen gates of these rows ([K, B, w] per layer), when the
+   * caller has them; otherwise they are computed from x.
+   */
+  trainingForward(x: tf.Tensor, gates?: tf.Tensor[]): () => tf.Tensor3D;
+  /**
+   * Logits [K, B, outputs] of a batch shared by every member ([B, inputs]) or of one batch each;
+   * `gates` as for trainingForward ([K, B, w]).
+   */
+  logits(x: tf.Tensor, gates?: tf.Tensor[]): tf.Tensor3D;
   /** Member i's parameters as [in, out] / [out] tensors, named as its unfused checkpoint names them. Call inside tf.tidy or dispose them. */
   memberParts(i: number): CheckpointParts;
   /**
@@ -166,8 +185,8 @@ export function buildStackedModel(opts: BuildStackedOptions): StackedModel {
   };
 
   // Evaluation: no tape, and x may be shared by every member ([B, n]).
-  const forwardOnly = (x: tf.Tensor): tf.Tensor3D => {
-    const gates = s.feature ? hardOrSoft(x) : undefined;
+  const forwardOnly = (x: tf.Tensor, given?: tf.Tensor[]): tf.Tensor3D => {
+    const gates = s.feature ? (given ?? hardOrSoft(x)) : undefined;
     let h = x;
     s.value.forEach((p, l) => {
       const q = stackedDenseForward(h, p.kernel, p.bias);
@@ -187,20 +206,28 @@ export function buildStackedModel(opts: BuildStackedOptions): StackedModel {
     return gates;
   };
 
+  const hasFrozenGates = s.feature !== undefined && regime.gating === 'hard';
+  const noFrozenGates = (): never => {
+    throw new Error(`a ${regime.regime} stack has no frozen gates`);
+  };
+
   return {
     plan,
     regime,
+    hasFrozenGates,
+    gateWidths: plan.hidden.map((l) => layerUnits(l)),
+    frozenGates: (x) => (hasFrozenGates ? hardGates(x) : noFrozenGates()),
     get size() {
       return size;
     },
     get trainable() {
       return trainable;
     },
-    trainingForward(x) {
+    trainingForward(x, given) {
       if (!s.feature) return () => reluNet(x);
       const xT = transposeMembers(x);
       if (regime.gating === 'hard') {
-        const gates = hardGates(x, xT);
+        const gates = given ?? hardGates(x, xT);
         return () => gated(x, xT, gates, false);
       }
       return () => gated(x, xT, softGates(x, xT), regime.trainsFeature);

@@ -129,7 +129,8 @@ describe('fused - a fused member is its unfused trial', () => {
     const split = (n: number): Split => ({ x: Float32Array.from({ length: n * 784 }, () => rng.next()), labels: Int32Array.from({ length: n }, () => Math.floor(rng.next() * 10)), n });
     const mnistShaped: Dataset = { name: 'mnist', inputShape: [28, 28, 1], numClasses: 10, classNames: [...'0123456789'], train: split(96), test: split(40) };
     const mdeps = { loadDataset: async () => mnistShaped, readEvery: 2 };
-    for (const regime of ['relu', 'dnpfl'] as const) {
+    // frnpf-ii: its frozen gates come from the gate cache, computed on all 96 examples at once.
+    for (const regime of ['relu', 'dnpfl', 'frnpf-ii'] as const) {
       const specs = [1, 2].map((seed) => spec({ regime, seed, arch: { kind: 'fc', width: 128, depth: 5 }, batchSize: 32, epochs: 2, optimizer: { name: 'adam', lr: 3e-4 * seed } }));
       const fused = results(await runFusedTrials(specs.map((s) => ({ spec: s })), mdeps));
       const alone: TrialResult[] = [];
@@ -166,6 +167,19 @@ describe('fused - members leave the stack alone', () => {
       expect(fused[1].status, name).toBe('diverged');
       expect(fused[0].status, name).toBe('succeeded');
       expect(fused.map(comparable), name).toEqual(alone.map(comparable));
+    }
+  });
+
+  it('fused - frozen gates (cached per member) follow their member when another leaves the stack', async () => {
+    for (const regime of ['frnpf-ii', 'frnpf-di'] as const) {
+      const specs = [
+        spec({ regime, seed: 1, optimizer: { name: 'sgd', lr: 0.05 } }),
+        spec({ regime, seed: 2, optimizer: { name: 'sgd', lr: 1e30 } }),
+        spec({ regime, seed: 3, optimizer: { name: 'sgd', lr: 0.02 } }),
+      ];
+      const fused = results(await runFusedTrials(specs.map((s) => ({ spec: s })), deps));
+      expect(fused[1].status, regime).toBe('diverged');
+      expect(fused.map(comparable), regime).toEqual((await unfused(specs)).map(comparable));
     }
   });
 
