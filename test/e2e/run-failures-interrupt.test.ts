@@ -34,7 +34,9 @@ describe('e2e npf run failures and interrupts', () => {
 
   it('e2e - Ctrl-C stops npf run cleanly, keeps finished trials, and the same command resumes', async () => {
     env = new E2E('run-int');
-    const spec = env.write('sweep.yaml', fakeSweepYaml('interrupted', 2, 8));
+    // FLNPF (which waits for its ReLU parent) runs 6 s, so the interrupt lands before the end
+    // even when a loaded machine is slow to deliver it.
+    const spec = env.write('sweep.yaml', fakeSweepYaml('interrupted', 2, '{ relu: 4, flnpf: 40, default: 8 }'));
     const fake = { NPF_TRIAL_RUNNER: 'fake-sleep', NPF_FAKE_EPOCH_MS: '150' };
     const args = ['run', spec, '--workers', '2', '--data-dir', env.path('state'), '--plain'];
     const first = env.npf('npf-run', args, fake);
