@@ -27,7 +27,7 @@ import { makeStackedBatch } from './stacked-batch.js';
 import type { StackedModel } from './stacked-model.js';
 import type { StackedOptimizer } from './stacked-optimizer.js';
 import { fusedTrainStep, stackedLoss } from './fused-step.js';
-import { computeGateBits, gateLayout, gateTensors } from './gate-cache.js';
+import { computeGateBits, gateCacheFits, gateLayout, gateTensors } from './gate-cache.js';
 
 /** One member of the stack: its resolved spec and its own run options. */
 export interface FusedMemberRun {
@@ -242,8 +242,8 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
     return { loss: Array.from(ls, (v) => v / test.n), accuracy: Array.from(cs, (v) => v / test.n) };
   };
 
-  const cached = Boolean(opts.cacheGates) && model.hasFrozenGates;
   const layout = gateLayout(model.gateWidths);
+  const cached = Boolean(opts.cacheGates) && model.hasFrozenGates && gateCacheFits(layout, all.length, train.n + test.n);
   for (const m of all) m.emit({ kind: 'started', backend: opts.backend, backendNote: opts.backendNote, ...(opts.adapter ? { adapter: opts.adapter } : {}), trainExamples: train.n, testExamples: test.n, stepsPerEpoch: steps });
   if (cached) {
     // Once for the run: every member's gates of every training and test example.

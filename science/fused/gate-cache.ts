@@ -98,6 +98,18 @@ export function gateTensors(layout: GateLayout, bits: readonly Uint8Array[], siz
   return unpackGates(layout, bits, size, exampleOf).map((g, l) => tf.tensor3d(g, [bits.length, size, layout.widths[l]]));
 }
 
+/** The most the cache may hold for one stack (all members, training and test sets): 256 MiB. */
+export const GATE_CACHE_MAX_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Whether a stack of k members caches its gates for `examples` examples: only within
+ * `maxBytes` (MNIST at K = 8: 45 MB). Beyond it the stack computes its gates every step, as it
+ * does without a cache; results are the same either way.
+ */
+export function gateCacheFits(layout: GateLayout, k: number, examples: number, maxBytes = GATE_CACHE_MAX_BYTES): boolean {
+  return k * examples * layout.bytesPerExample <= maxBytes;
+}
+
 /** What computing the gates needs from the stacked model. */
 export interface GateSource {
   readonly size: number;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
-import { computeGateBits, gateLayout, packGates, unpackGates } from '../../science/fused/gate-cache.js';
+import { computeGateBits, gateCacheFits, gateLayout, packGates, unpackGates } from '../../science/fused/gate-cache.js';
 import { buildStackedModel } from '../../science/fused/stacked-model.js';
 import { planNetwork } from '../../science/models/architecture.js';
 import { planRegime } from '../../science/regimes.js';
@@ -64,6 +64,16 @@ describe('fused - gate cache', () => {
         model.dispose();
       }
     }
+  });
+
+  it('fused - the cache is bounded: MNIST at K = 16 fits, a million examples at K = 8 does not', () => {
+    const layout = gateLayout([128, 128, 128, 128, 128]);
+    expect(layout.bytesPerExample).toBe(80);
+    expect(gateLayout([5, 12]).bytesPerExample).toBe(3);
+    expect(gateCacheFits(layout, 16, 70_000)).toBe(true);
+    expect(gateCacheFits(layout, 8, 1_000_000)).toBe(false);
+    expect(gateCacheFits(layout, 2, 10, 1600)).toBe(true);
+    expect(gateCacheFits(layout, 2, 11, 1600)).toBe(false);
   });
 
   it('fused - a stack without frozen gates (ReLU, DNPFL) has none to cache', async () => {
