@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTrial } from '../../science/run-trial.js';
+import { initBackend } from '../../science/backend/init-backend.js';
 import { FusionError, runFusedTrials, type FusedOutcome, type FusedTrialInput } from '../../science/fused/run-fused-trials.js';
 import type { CheckpointInfo, CheckpointRef, TrialProgress, TrialResult, TrialSpec } from '../../science/types.js';
 import { CheckpointError } from '../../science/checkpoint/errors.js';
@@ -232,6 +233,16 @@ describe('fused - determinism, compatibility and resources', () => {
       spec({ regime: 'dnpfl', seed: 2, optimizer: { name: 'adam', lr: 1e30 } }),
       spec({ regime: 'dnpfl', seed: 3, optimizer: { name: 'adam', lr: 3e-3 } }),
     ];
+    const a = results(await runFusedTrials(specs.map((s) => ({ spec: s, options: { checkpointDir: tempDir() } })), deps));
+    const b = results(await runFusedTrials(specs.map((s) => ({ spec: s, options: { checkpointDir: tempDir() } })), deps));
+    expect(a.map(comparable)).toEqual(b.map(comparable));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('fused - frozen gates from the cache: the same bundle twice gives the same results and leaves no tensor behind', async () => {
+    await initBackend('wasm', false);
+    const before = tf.memory().numTensors;
+    const specs = [1, 2, 3].map((seed) => spec({ regime: seed === 2 ? 'frnpf-di' : 'frnpf-ii', seed, checkpoints: { best: true } }));
     const a = results(await runFusedTrials(specs.map((s) => ({ spec: s, options: { checkpointDir: tempDir() } })), deps));
     const b = results(await runFusedTrials(specs.map((s) => ({ spec: s, options: { checkpointDir: tempDir() } })), deps));
     expect(a.map(comparable)).toEqual(b.map(comparable));
