@@ -35,7 +35,20 @@ export interface CoordinatorClientOptions {
   token?: string;
   /** TLS: the CA that signed the coordinator's certificate (system roots when tls is {} without caFile). */
   tls?: ClientTls;
+  /**
+   * HTTP/2 keepalive: a ping every `timeMs` (also between calls), and a connection whose ping
+   * is not answered within `timeoutMs` is closed, so calls on it fail with UNAVAILABLE (retried)
+   * instead of waiting out their deadlines. Default KEEPALIVE; `false` turns it off.
+   */
+  keepalive?: { timeMs: number; timeoutMs: number } | false;
 }
+
+/**
+ * A connection that silently stopped carrying bytes (a NAT or load balancer dropped it, a
+ * partition) is noticed within ~40 s instead of at each call's deadline; for the lease long-poll
+ * that deadline is the whole wait. The coordinator's grpc-js server answers pings at any rate.
+ */
+export const KEEPALIVE = { timeMs: 30_000, timeoutMs: 10_000 } as const;
 
 /** A request as the worker's modules build it: the client adds the worker secret of its worker id. */
 export type Unsigned<T> = Omit<T, 'workerSecret'>;
@@ -103,6 +116,11 @@ export function classify(err: unknown): CallVerdict {
   }
 }
 
+function keepaliveOptions(k: { timeMs: number; timeoutMs: number } | false): grpc.ChannelOptions {
+  if (!k) return {};
+  return { 'grpc.keepalive_time_ms': k.timeMs, 'grpc.keepalive_timeout_ms': k.timeoutMs, 'grpc.keepalive_permit_without_calls': 1 };
+}
+
 export class CoordinatorClient {
   readonly address: string;
   private readonly client: WorkerServiceClient;
@@ -119,6 +137,7 @@ export class CoordinatorClient {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2000,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      ...keepaliveOptions(opts.keepalive ?? KEEPALIVE),
     });
   }
 

@@ -5,6 +5,7 @@ import { classify, CoordinatorClient } from '../../worker/coordinator-client.js'
 import { WorkerAuthError } from '../../worker/errors.js';
 import { retryAction, WorkerRetry } from '../../worker/worker-retry.js';
 import { startHarness, type Harness } from '../coordinator/harness.js';
+import { FaultProxy } from '../e2e/fault-proxy.js';
 
 /** A grpc-js-shaped error: status code, the server's sentence, and optional error-code trailer. */
 function grpcError(code: grpc.status, details: string, errorCode?: string): Error {
@@ -82,6 +83,48 @@ describe('worker retry - classify', () => {
       expect(classify(err)).toBe('reregister');
     } finally {
       client.close();
+      await h.close();
+    }
+  });
+});
+
+describe('worker - a connection that silently stops carrying bytes', () => {
+  it('worker - with keepalive a lease long-poll on a black-holed connection fails as UNAVAILABLE (retried) within the ping timeout; without it the call hangs', async () => {
+    const h: Harness = await startHarness();
+    const proxy = await FaultProxy.start(h.c.grpcAddress);
+    const quick = new CoordinatorClient({ address: proxy.address, token: h.token, keepalive: { timeMs: 300, timeoutMs: 300 } });
+    const plain = new CoordinatorClient({ address: proxy.address, token: h.token, keepalive: false });
+    const settled = (p: Promise<unknown>): Promise<{ at: number; err: unknown }> => {
+      const t0 = Date.now();
+      return p.then(
+        () => ({ at: Date.now() - t0, err: undefined }),
+        (err: unknown) => ({ at: Date.now() - t0, err }),
+      );
+    };
+    try {
+      // Both connected: an unknown worker id is answered at once (NOT_FOUND).
+      for (const c of [quick, plain]) {
+        const r = await settled(c.lease({ workerId: 'w-nobody', maxTasks: 1, waitMs: 0 }, 5000).promise);
+        expect((r.err as { code?: number }).code).toBe(grpc.status.NOT_FOUND);
+      }
+      proxy.blackhole();
+      const plainCall = plain.lease({ workerId: 'w-nobody', maxTasks: 1, waitMs: 0 }, 20_000);
+      let plainDone = false;
+      void plainCall.promise.then(
+        () => (plainDone = true),
+        () => (plainDone = true),
+      );
+      const r = await settled(quick.lease({ workerId: 'w-nobody', maxTasks: 1, waitMs: 0 }, 20_000).promise);
+      expect((r.err as { code?: number }).code).toBe(grpc.status.UNAVAILABLE);
+      expect(classify(r.err)).toBe('retry');
+      expect(r.at).toBeLessThan(10_000);
+      // The same call without keepalive is still waiting for its 20 s deadline.
+      expect(plainDone).toBe(false);
+      plainCall.cancel();
+    } finally {
+      quick.close();
+      plain.close();
+      await proxy.close();
       await h.close();
     }
   });
