@@ -42,9 +42,9 @@ import { buildStackedModel } from '../science/fused/stacked-model.js';
 import { createStackedOptimizer } from '../science/fused/stacked-optimizer.js';
 import { fusedTrainStep, stackedLoss } from '../science/fused/fused-step.js';
 import { computeGateBits, gateLayout, gateTensors } from '../science/fused/gate-cache.js';
-import { stackedMatMul } from '../science/fused/stacked-matmul.js';
 import type { BackendName, OptimizerName, Regime } from '../science/types.js';
 import { MNIST_STEPS_PER_EPOCH, project, WORKERS, type Costs, type Projection } from './fusion-projection.js';
+import { floorHours, timeProductFloor, type ProductFloor } from './product-floor.js';
 
 interface Args {
   backends: string[];
@@ -237,49 +237,6 @@ async function timeEvaluation(regime: Regime, k: number): Promise<{ unfusedMs: n
   return { unfusedMs: unfused.wall, fusedPerMemberMs: fused.wall / k, unfusedCpuMs: unfused.cpu, fusedPerMemberCpuMs: fused.cpu / k };
 }
 
-/**
- * The arithmetic floor: the 2-D products of one member's step alone (every other op left out),
- * timed at the stack's shapes with the stacked kernel, K = k. Per member: ms for a ReLU-shaped
- * step (ReLU, and FRNPF / FLNPF with cached gates: the value network's products), for a DNPFL
- * step (plus the feature network's forward, weight and input gradients), and for the forward
- * products of 1000 test images (value network; DNPFL: both).
- */
-async function timeProductFloor(k: number, batch: number): Promise<{ relu: number; dnpfl: number; evalRelu: number; evalDnpfl: number; gflopsPerS: number }> {
-  const [inputs, width, depth, outputs] = [784, 128, 5, 10];
-  // [m, n, p] of each product a [m, n] x b [n, p], in the kernel-transposed orientation of stacked-ops.ts.
-  const forward = (b: number): number[][] => [[width, inputs, b], ...Array.from({ length: depth - 1 }, () => [width, width, b])];
-  const weightGrads = (b: number): number[][] => [[width, b, inputs], ...Array.from({ length: depth - 1 }, () => [width, b, width])];
-  const inputGrads = (b: number): number[][] => Array.from({ length: depth - 1 }, () => [b, width, width]);
-  const head = (b: number): number[][] => [[outputs, width, b], [outputs, b, width], [b, outputs, width]];
-  const featureStep = [...forward(batch), ...weightGrads(batch), ...inputGrads(batch)];
-  const reluStep = [...featureStep, ...head(batch)];
-  const shapes = { relu: reluStep, dnpfl: [...reluStep, ...featureStep], evalRelu: [...forward(1000), [outputs, width, 1000]], evalDnpfl: [...forward(1000), ...forward(1000), [outputs, width, 1000]] };
-  const flops = (list: number[][]): number => list.reduce((a, [m, n, p]) => a + 2 * m * n * p, 0);
-  const time = async (list: number[][], reps: number): Promise<number> => {
-    const operands = list.map(([m, n, p]) => [tf.randomUniform([k, m, n]), tf.randomUniform([k, n, p])]);
-    const once = (): tf.Tensor[] => operands.map(([a, b]) => stackedMatMul(a, b));
-    for (const t of once()) t.dispose();
-    const t0 = performance.now();
-    let last: tf.Tensor[] = [];
-    for (let r = 0; r < reps; r++) {
-      for (const t of last) t.dispose();
-      last = once();
-    }
-    await Promise.all(last.map((t) => t.data()));
-    const ms = (performance.now() - t0) / reps / k;
-    for (const t of [...last, ...operands.flat()]) t.dispose();
-    return ms;
-  };
-  const relu = await time(shapes.relu, 40);
-  return {
-    relu,
-    dnpfl: await time(shapes.dnpfl, 40),
-    evalRelu: await time(shapes.evalRelu, 3),
-    evalDnpfl: await time(shapes.evalDnpfl, 3),
-    gflopsPerS: flops(shapes.relu) / (relu * 1e6),
-  };
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -349,7 +306,7 @@ async function main(): Promise<void> {
   let projection16: { wall: Projection; cpu: Projection } | undefined;
   const cpuSpeedups: Record<string, number | null> = { wasm: null, webgpu: null };
   let projection: Projection | undefined;
-  let productFloor: { relu: number; dnpfl: number; gflopsPerS: number; hours: number } | undefined;
+  let productFloor: (ProductFloor & { hours: number }) | undefined;
   for (const backend of args.backends) {
     let device = '';
     try {
@@ -432,14 +389,7 @@ async function main(): Promise<void> {
       );
       // What the products alone would take: the floor of any step on this backend that keeps the arithmetic.
       const p = await timeProductFloor(headline, args.batch);
-      const floorCost = (step: number, ev: number): Costs => ({ stepU: step, evalU: ev, fused: new Map([[headline, { step, eval: ev }]]) });
-      const floorCosts = new Map<string, Costs>();
-      for (const o of ['sgd', 'adam']) {
-        floorCosts.set(`relu/${o}`, floorCost(p.relu, p.evalRelu));
-        floorCosts.set(`frnpf-ii/${o}`, floorCost(p.relu, p.evalRelu));
-        floorCosts.set(`dnpfl/${o}`, floorCost(p.dnpfl, p.evalDnpfl));
-      }
-      productFloor = { ...p, hours: project(floorCosts, headline).fused_hours };
+      productFloor = { ...p, hours: floorHours(p, headline) };
       console.log(
         `Arithmetic floor (the 2-D products of each step alone, stacked kernel, K = ${headline}): ${p.relu.toFixed(2)} ms per ReLU-shaped member-step ` +
           `(${p.gflopsPerS.toFixed(1)} GFLOP/s), ${p.dnpfl.toFixed(2)} ms per DNPFL member-step; the same sweeps would take ${productFloor.hours.toFixed(1)} h ` +

@@ -247,7 +247,8 @@ export async function fusedTrainLoop(opts: FusedTrainLoopOptions): Promise<Trial
   for (const m of all) m.emit({ kind: 'started', backend: opts.backend, backendNote: opts.backendNote, ...(opts.adapter ? { adapter: opts.adapter } : {}), trainExamples: train.n, testExamples: test.n, stepsPerEpoch: steps });
   if (cached) {
     // Once for the run: every member's gates of every training and test example.
-    const [trainBits, testBits] = [await computeGateBits(model, layout, train, exampleSize), await computeGateBits(model, layout, test, exampleSize)];
+    const trainBits = await computeGateBits(model, layout, train, exampleSize);
+    const testBits = await computeGateBits(model, layout, test, exampleSize);
     all.forEach((m, j) => {
       m.trainGates = trainBits[j];
       m.testGates = testBits[j];

@@ -80,12 +80,9 @@ export function unpackGates(layout: GateLayout, bits: readonly Uint8Array[], siz
         const src = base + offsets[l];
         for (let u = 0; u < w; u += 8) {
           const byte = b[src + (u >> 3)];
-          if (byte === 0) {
-            dst += Math.min(8, w - u); // already zero
-            continue;
-          }
           const end = Math.min(8, w - u);
-          for (let t = 0; t < end; t++) o[dst++] = (byte >> t) & 1;
+          if (byte !== 0) for (let t = 0; t < end; t++) o[dst + t] = (byte >> t) & 1; // else already zero
+          dst += end;
         }
       }
     }
