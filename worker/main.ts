@@ -139,7 +139,7 @@ class Worker implements RunningWorker {
     await mkdir(this.o.workDir, { recursive: true });
     if (this.o.detectGpus) {
       // A worker pinned to a CPU backend offers no GPU and does not look for one.
-      const cpuOnly = this.o.backend === 'wasm' || this.o.backend === 'cpu' || this.o.backend === 'tensorflow';
+      const cpuOnly = this.o.backend === 'wasm' || this.o.backend === 'wasm-blas' || this.o.backend === 'cpu' || this.o.backend === 'tensorflow';
       this.gpus = cpuOnly ? { count: 0, names: [], webgpu: false, note: `--backend ${this.o.backend} uses no GPU` } : await this.gpuInventory();
       this.o.resources.gpu = this.gpus.count;
     }

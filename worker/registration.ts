@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
+import { blasPresence } from '../science/backend/blas.js';
 import type { CoordinatorClient } from './coordinator-client.js';
 import type { GpuInventory } from './gpu-inventory.js';
 import type { ResolvedWorkerOptions } from './worker-options.js';
@@ -18,6 +19,7 @@ import type { WorkerRetry } from './worker-retry.js';
 export function detectBackends(webgpu = false): string[] {
   const require = createRequire(import.meta.url);
   const found = webgpu ? ['wasm', 'cpu', 'webgpu'] : ['wasm', 'cpu'];
+  if (blasPresence().ok) found.splice(1, 0, 'wasm-blas');
   for (const [pkg, name] of [['@tensorflow/tfjs-node', 'tensorflow'], ['@tensorflow/tfjs-node-gpu', 'tensorflow-gpu']] as const) {
     try {
       require.resolve(pkg);

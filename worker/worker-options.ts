@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../common/errors.js';
 import type { BackendName } from '../science/types.js';
 import { BACKENDS, chooseBackend, type InstalledBackends } from '../science/backend/backend-choice.js';
+import { blasPresence } from '../science/backend/blas.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { DEFAULT_KILL_GRACE_MS } from './drain-budget.js';
 import type { GpuInventory } from './gpu-inventory.js';
@@ -75,7 +76,7 @@ export interface WorkerOptions {
  * alike; the machine's speed moves the figure); webgpu 16 (3.2-4.0x on a software device, K = 8 and 16 alike, and on a GPU the overhead
  * a stack shares is a larger part of a step). Elsewhere 1 (no bundles) until measured.
  */
-const FUSE_BY_BACKEND: Partial<Record<string, number>> = { wasm: 8, webgpu: 16 };
+const FUSE_BY_BACKEND: Partial<Record<string, number>> = { wasm: 8, 'wasm-blas': 8, webgpu: 16 };
 
 /** The default --fuse of a worker with `backend` (its --backend) and these optional backends installed. */
 export function defaultFuse(backend: BackendName | undefined, installed: InstalledBackends): number {
@@ -85,7 +86,7 @@ export function defaultFuse(backend: BackendName | undefined, installed: Install
   return decision.ok ? (FUSE_BY_BACKEND[decision.choice.backend] ?? 1) : 1;
 }
 
-/** Which optional tfjs-node backends this process could load (resolution only, nothing loaded). */
+/** Which optional backends this process could load (resolution and file checks only, nothing loaded). */
 function installedHere(): InstalledBackends {
   const require = createRequire(import.meta.url);
   const has = (pkg: string): boolean => {
@@ -96,7 +97,7 @@ function installedHere(): InstalledBackends {
       return false;
     }
   };
-  return { tensorflow: has('@tensorflow/tfjs-node'), tensorflowGpu: has('@tensorflow/tfjs-node-gpu'), cudaDevices: 0 };
+  return { tensorflow: has('@tensorflow/tfjs-node'), tensorflowGpu: has('@tensorflow/tfjs-node-gpu'), cudaDevices: 0, blas: blasPresence() };
 }
 
 export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'token' | 'tls' | 'backend' | 'resources' | 'httpListen' | 'registry' | 'childScript' | 'childEnv' | 'gpuInventory'>> & {

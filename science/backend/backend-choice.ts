@@ -2,14 +2,16 @@
  * Which TensorFlow.js backend a trial runs on: a pure decision from the request, the model kind
  * and what this machine has (installed packages, CUDA devices, WebGPU adapters).
  */
+import type { BlasPresence } from './blas.js';
 import { describeAdapter, NO_ADAPTER_HINT, pickAdapter, type ListedAdapter } from './gpu-adapter.js';
 
 /**
  * Every backend a trial may ask for. `auto` picks tensorflow-gpu (with a CUDA device) > webgpu
- * (on a hardware adapter) > tensorflow > wasm; a software WebGPU adapter (lavapipe) is used only
- * when 'webgpu' is asked for by name.
+ * (on a hardware adapter) > tensorflow > wasm-blas (wasm with OpenBLAS products, when the machine
+ * has OpenBLAS) > wasm; a software WebGPU adapter (lavapipe) is used only when 'webgpu' is asked
+ * for by name.
  */
-export const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'] as const;
+export const BACKENDS = ['auto', 'wasm', 'wasm-blas', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'] as const;
 
 export type BackendName = (typeof BACKENDS)[number];
 
@@ -21,13 +23,15 @@ export interface InstalledBackends {
   tensorflow: boolean;
   /** NVIDIA devices this process sees (what tfjs-node-gpu would run on); 0 when unknown. */
   cudaDevices: number;
+  /** Whether 'wasm-blas' can run (koffi and OpenBLAS found), and why not; absent: not looked for. */
+  blas?: BlasPresence;
 }
 
 /** The WebGPU adapters Dawn lists, or why there are none to list (no module, no loader...). */
 export type WebgpuProbe = { ok: true; adapters: ListedAdapter[] } | { ok: false; reason: string };
 
 export interface BackendChoice {
-  /** What the result records: 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu' or 'webgpu'. */
+  /** What the result records: 'wasm', 'wasm-blas', 'cpu', 'tensorflow', 'tensorflow-gpu' or 'webgpu'. */
   backend: Exclude<BackendName, 'auto'>;
   /** Why this backend, when it is not simply the one asked for. */
   note?: string;
@@ -90,7 +94,8 @@ export function needsWebgpuProbe(requested: BackendName, installed: InstalledBac
 
 /**
  * - auto: tensorflow-gpu on a CUDA device > webgpu on a hardware adapter > tensorflow
- *   (> tensorflow-gpu on TensorFlow's CPU kernels, when only it is installed) > wasm, for dense
+ *   (> tensorflow-gpu on TensorFlow's CPU kernels, when only it is installed) > wasm-blas (when
+ *   OpenBLAS is found) > wasm, for dense
  *   and conv models alike. The wasm backend has no Conv2DBackpropFilter kernel, but the conv
  *   layer's gradient is computed here from kernels it has (science/models/ops.ts).
  * - webgpu: the adapter at `gpuIndex` (default, and for -1, the first); a software adapter
@@ -116,10 +121,16 @@ export function chooseBackend(
       if (installed.tensorflowGpu) {
         return { ok: true, choice: withNote({ backend: 'tensorflow-gpu' }, 'no CUDA device found: TensorFlow runs on its CPU kernels', skipped) };
       }
-      return { ok: true, choice: withNote({ backend: 'wasm' }, hasConv ? CONV_ON_WASM : undefined, skipped) };
+      const backend = installed.blas?.ok ? 'wasm-blas' : 'wasm';
+      return { ok: true, choice: withNote({ backend }, hasConv ? CONV_ON_WASM : undefined, skipped) };
     }
     case 'wasm':
       return { ok: true, choice: hasConv ? { backend: 'wasm', note: CONV_ON_WASM } : { backend: 'wasm' } };
+    case 'wasm-blas': {
+      const blas = installed.blas ?? { ok: false, reason: 'OpenBLAS was not looked for' };
+      if (!blas.ok) return { ok: false, reason: `backend 'wasm-blas' needs OpenBLAS and the npm package koffi: ${blas.reason}` };
+      return { ok: true, choice: hasConv ? { backend: 'wasm-blas', note: CONV_ON_WASM } : { backend: 'wasm-blas' } };
+    }
     case 'cpu':
       if (hasConv) return { ok: true, choice: { backend: 'cpu', note: 'the cpu backend is plain JavaScript: conv training is far slower than on wasm' } };
       return { ok: true, choice: { backend: 'cpu' } };

@@ -14,6 +14,8 @@ import { pathToFileURL } from 'node:url';
 import type { BackendName } from '../types.js';
 import { chooseBackend, needsWebgpuProbe, type BackendChoice, type InstalledBackends, type WebgpuProbe } from './backend-choice.js';
 import { installedBackends } from './installed-backends.js';
+import { loadBlas } from './blas.js';
+import { setBlasProducts } from './blas-kernels.js';
 import { BackendUnavailableError } from './errors.js';
 import { activateWebgpu, probeWebgpu } from './webgpu-device.js';
 
@@ -70,7 +72,14 @@ export async function initBackend(requested: BackendName, hasConv: boolean, opts
       break;
     case 'wasm':
       await activateWasm();
+      setBlasProducts(undefined);
       break;
+    case 'wasm-blas': {
+      const blas = loadBlas();
+      await activateWasm();
+      setBlasProducts(blas);
+      return { ...choice, note: [choice.note, `products on ${blas.describe}`].filter(Boolean).join('; ') };
+    }
     case 'cpu':
       if (!(await activate('cpu'))) throw new BackendUnavailableError('the cpu backend failed to initialise');
       break;

@@ -5,6 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { InstalledBackends } from './backend-choice.js';
+import { blasPresence } from './blas.js';
 
 const require = createRequire(import.meta.url);
 
@@ -36,8 +37,8 @@ export function cudaDeviceCount(env: NodeJS.ProcessEnv = process.env, devDir = '
   return Math.min(files.length, valid < 0 ? ids.length : valid);
 }
 
-/** Which optional backends this process could import (resolution only; nothing is loaded). */
+/** Which optional backends this process could import (resolution and file checks only; nothing is loaded). */
 export function installedBackends(): InstalledBackends {
-  return { tensorflowGpu: resolvable('@tensorflow/tfjs-node-gpu'), tensorflow: resolvable('@tensorflow/tfjs-node'), cudaDevices: cudaDeviceCount() };
+  return { tensorflowGpu: resolvable('@tensorflow/tfjs-node-gpu'), tensorflow: resolvable('@tensorflow/tfjs-node'), cudaDevices: cudaDeviceCount(), blas: blasPresence() };
 }
 

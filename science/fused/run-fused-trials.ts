@@ -141,7 +141,7 @@ export async function runFusedTrials(members: readonly FusedTrialInput[], deps: 
       backendNote: choice.note,
       adapter,
       // Frozen gates once per example where the products do not depend on the batch size.
-      cacheGates: choice.backend === 'wasm' || choice.backend === 'cpu',
+      cacheGates: choice.backend === 'wasm' || choice.backend === 'wasm-blas' || choice.backend === 'cpu',
       readEvery: deps.readEvery,
       onResult: (j, result) => settle(stacked[j].index, { ok: true, result }),
     });

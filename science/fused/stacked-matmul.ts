@@ -12,16 +12,21 @@
  * ids. Releasing an id only unregisters it in the backend's C++ table (and frees the XNNPACK
  * operator cached on it); the memory belongs to the real tensors.
  *
+ * On 'wasm-blas' (BLAS products on, science/backend/blas-kernels.ts) each member is one
+ * cblas_sgemm on views of the wasm heap instead: the same call the unfused path makes.
+ *
  * Other backends (cpu, webgpu, tensorflow) get the stock batched tf.matMul, which is what they
  * are good at.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { blasProducts, heapView } from '../backend/blas-kernels.js';
 
 export const STACKED_MATMUL = 'NpfStackedMatMul';
 
 /** The parts of the wasm backend (tfjs-backend-wasm 4.x) the kernel uses. */
 interface WasmBackend {
   wasm: {
+    HEAPU8: Uint8Array;
     cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
     tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
   };
@@ -53,24 +58,41 @@ function shapeBytes(shape: number[]): Uint8Array {
 
 /**
  * Kernel: a [K, M, N] or [M, N] (shared by every member), b [K, N, P] or [N, P] (shared);
- * out [K, M, P]. The bias is not fused into the product: XNNPACK would start its accumulators
- * at the bias, which rounds differently from the unfused path's matMul-then-add, and a fused
- * member must reproduce its unfused run.
+ * out [K, M, P]; with transposeA a is stored [K, N, M], with transposeB b is stored [K, P, N].
+ * The bias is not fused into the product: XNNPACK would start its accumulators at the bias,
+ * which rounds differently from the unfused path's matMul-then-add, and a fused member must
+ * reproduce its unfused run.
  */
-function stackedMatMulWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+function stackedMatMulWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: Record<string, unknown> }): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const transposeA = Boolean(args.attrs?.transposeA);
+  const transposeB = Boolean(args.attrs?.transposeB);
   const k = a.shape.length === 3 ? a.shape[0] : b.shape[0];
-  const [m, n] = a.shape.slice(-2);
-  const p = b.shape[b.shape.length - 1];
+  const [ra, ca] = a.shape.slice(-2);
+  const [rb, cb] = b.shape.slice(-2);
+  const [m, n] = transposeA ? [ca, ra] : [ra, ca];
+  const p = transposeB ? rb : cb;
   const out = backend.makeOutput([k, m, p], 'float32');
+  const stackedA = a.shape.length === 3;
+  const stackedB = b.shape.length === 3;
+  const blas = blasProducts();
+  if (blas) {
+    const [aOff, bOff, outOff] = [a, b, out].map((t) => backend.dataIdMap.get(t.dataId).memoryOffset);
+    for (let i = 0; i < k; i++) {
+      const av = heapView(backend, aOff + (stackedA ? i * m * n * 4 : 0), m * n);
+      const bv = heapView(backend, bOff + (stackedB ? i * n * p * 4 : 0), n * p);
+      blas.sgemm(transposeA, transposeB, m, p, n, av, ca, bv, cb, heapView(backend, outOff + i * m * p * 4, m * p), p);
+    }
+    return out;
+  }
   const fn = fusedMatMulOf(backend);
   const tfjs = backend.wasm.tfjs;
   const aData = backend.dataIdMap.get(a.dataId);
   const bData = backend.dataIdMap.get(b.dataId);
   const outData = backend.dataIdMap.get(out.dataId);
-  const aShape = shapeBytes([1, m, n]);
-  const bShape = shapeBytes([1, n, p]);
+  const aShape = shapeBytes([1, ra, ca]);
+  const bShape = shapeBytes([1, rb, cb]);
   const temporary: number[] = [];
   const view = (base: { id: number; memoryOffset: number }, stacked: boolean, size: number, member: number): number => {
     if (!stacked) return base.id;
@@ -81,10 +103,10 @@ function stackedMatMulWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unkno
   };
   try {
     for (let i = 0; i < k; i++) {
-      const aId = view(aData, a.shape.length === 3, m * n, i);
-      const bId = view(bData, b.shape.length === 3, n * p, i);
+      const aId = view(aData, stackedA, m * n, i);
+      const bId = view(bData, stackedB, n * p, i);
       const outId = view(outData, true, m * p, i);
-      fn(aId, aShape, 3, bId, bShape, 3, 0, 0, 0, 0, 0, 0, outId);
+      fn(aId, aShape, 3, bId, bShape, 3, transposeA ? 1 : 0, transposeB ? 1 : 0, 0, 0, 0, 0, outId);
       // Release now: the operator XNNPACK caches on a weight id is deleted with it.
       while (temporary.length) tfjs.disposeData(temporary.pop() as number);
     }
@@ -106,14 +128,15 @@ function ensureRegistered(): void {
 }
 
 /**
- * out[k] = a[k] @ b[k] for a [K, M, N] or shared [M, N] and b [K, N, P] or shared [N, P].
- * The callers (stacked-ops.ts) record their own gradients.
+ * out[k] = op(a[k]) @ op(b[k]) for a [K, M, N] or shared [M, N] and b [K, N, P] or shared
+ * [N, P], op transposing the member's matrix when asked. The callers (stacked-ops.ts) record
+ * their own gradients.
  */
-export function stackedMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+export function stackedMatMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor3D {
   if (a.rank === 2 && b.rank === 2) throw new Error('stackedMatMul needs at least one stacked [K, ., .] operand');
   if (tf.getBackend() === 'wasm') {
     ensureRegistered();
-    return tf.engine().runKernel(STACKED_MATMUL, { a, b }) as tf.Tensor3D;
+    return tf.engine().runKernel(STACKED_MATMUL, { a, b }, { transposeA, transposeB } as unknown as tf.NamedAttrMap) as tf.Tensor3D;
   }
-  return tf.matMul(a, b) as tf.Tensor3D;
+  return tf.matMul(a, b, transposeA, transposeB) as tf.Tensor3D;
 }

@@ -14,9 +14,10 @@ import { hardGate } from '../models/gates.js';
 import type { RegimePlan } from '../regimes.js';
 import { buildTrialModel, type TrialModel } from '../train/trial-model.js';
 import type { CheckpointParts } from '../checkpoint/model-checkpoint.js';
-import { stackedDense, stackedDenseForward, transposeMembers } from './stacked-ops.js';
+import { blasProducts } from '../backend/blas-kernels.js';
+import { stackedLayerOps, transposeMembers, type StackedLayerOps } from './stacked-ops.js';
 
-/** One layer of every member: kernel held transposed [K, out, in] (stacked-ops.ts says why), bias [K, out]. */
+/** One layer of every member: kernel [K, out, in] or [K, in, out] (the stack's KernelLayout, stacked-ops.ts), bias [K, out]. */
 export interface StackedLayer {
   kernel: tf.Variable;
   bias?: tf.Variable;
@@ -88,8 +89,8 @@ interface Stack {
   head: StackedLayer;
 }
 
-function stackLayer(layers: { kernel: tf.Tensor; bias?: tf.Tensor }[], trainable: boolean): StackedLayer {
-  const kernel = tf.tidy(() => tf.variable(tf.stack(layers.map((l) => tf.transpose(l.kernel))), trainable));
+function stackLayer(ops: StackedLayerOps, layers: { kernel: tf.Tensor; bias?: tf.Tensor }[], trainable: boolean): StackedLayer {
+  const kernel = tf.tidy(() => tf.variable(ops.stackKernels(layers.map((l) => l.kernel)), trainable));
   const bias = layers[0].bias ? tf.tidy(() => tf.variable(tf.stack(layers.map((l) => l.bias as tf.Tensor)), trainable)) : undefined;
   return { kernel, bias };
 }
@@ -106,15 +107,19 @@ function gatherLayer(layer: StackedLayer, idx: tf.Tensor1D): StackedLayer {
   return out;
 }
 
-function memberLayer(layer: StackedLayer, i: number): { kernel: tf.Tensor; bias?: tf.Tensor } {
+function memberLayer(ops: StackedLayerOps, layer: StackedLayer, i: number): { kernel: tf.Tensor; bias?: tf.Tensor } {
   const slice = (v: tf.Variable): tf.Tensor => tf.squeeze(tf.slice(v, [i], [1]), [0]);
-  return { kernel: tf.transpose(slice(layer.kernel)), bias: layer.bias ? slice(layer.bias) : undefined };
+  return { kernel: ops.memberKernel(slice(layer.kernel)), bias: layer.bias ? slice(layer.bias) : undefined };
 }
 
 /** Build the stack of `members` (each from its own seed and gates, as buildTrialModel would). */
 export function buildStackedModel(opts: BuildStackedOptions): StackedModel {
   const { plan, regime, gate } = opts;
   if (!plan.flatInput || plan.hidden.some((l) => l.kind !== 'dense')) throw new Error('fused training supports FC networks only');
+  // BLAS products reproduce the unfused run only with the unfused model's own operand roles.
+  const ops = stackedLayerOps(blasProducts() && tf.getBackend() === 'wasm' ? 'plain' : 'transposed');
+  const stackedDense = ops.dense;
+  const stackedDenseForward = ops.denseForward;
   const singles: TrialModel[] = [];
   let s: Stack;
   try {
@@ -127,9 +132,9 @@ export function buildStackedModel(opts: BuildStackedOptions): StackedModel {
     }
     const hasFeature = singles[0].feature !== undefined;
     s = {
-      value: plan.hidden.map((_, l) => stackLayer(singles.map((m) => m.value[l]), true)),
-      feature: hasFeature ? plan.hidden.map((_, l) => stackLayer(singles.map((m) => (m.feature as LayerStack)[l]), regime.trainsFeature)) : undefined,
-      head: stackLayer(singles.map((m) => m.head), true),
+      value: plan.hidden.map((_, l) => stackLayer(ops, singles.map((m) => m.value[l]), true)),
+      feature: hasFeature ? plan.hidden.map((_, l) => stackLayer(ops, singles.map((m) => (m.feature as LayerStack)[l]), regime.trainsFeature)) : undefined,
+      head: stackLayer(ops, singles.map((m) => m.head), true),
     };
   } finally {
     for (const m of singles) m.dispose();
@@ -144,7 +149,7 @@ export function buildStackedModel(opts: BuildStackedOptions): StackedModel {
 
   const head = (h: tf.Tensor): tf.Tensor3D => stackedDense(h, s.head.kernel, s.head.bias);
 
-  // xT: the data batch transposed, once for both networks' first layers.
+  // xT: the data batch transposed, once for both networks' first layers (transposed layout only).
   const hardGates = (x: tf.Tensor, xT?: tf.Tensor): tf.Tensor[] => {
     const gates: tf.Tensor[] = [];
     let h = x;
@@ -156,7 +161,7 @@ export function buildStackedModel(opts: BuildStackedOptions): StackedModel {
     return gates;
   };
 
-  const softGates = (x: tf.Tensor, xT: tf.Tensor): tf.Tensor[] => {
+  const softGates = (x: tf.Tensor, xT?: tf.Tensor): tf.Tensor[] => {
     const gates: tf.Tensor[] = [];
     let h = x;
     (s.feature as StackedLayer[]).forEach((p, l) => {
@@ -167,7 +172,7 @@ export function buildStackedModel(opts: BuildStackedOptions): StackedModel {
     return gates;
   };
 
-  const gated = (x: tf.Tensor, xT: tf.Tensor, gates: tf.Tensor[], trainableGates: boolean): tf.Tensor3D => {
+  const gated = (x: tf.Tensor, xT: tf.Tensor | undefined, gates: tf.Tensor[], trainableGates: boolean): tf.Tensor3D => {
     let h = x;
     s.value.forEach((p, l) => {
       const q = stackedDense(h, p.kernel, p.bias, l === 0, xT);
@@ -225,7 +230,7 @@ export function buildStackedModel(opts: BuildStackedOptions): StackedModel {
     },
     trainingForward(x, given) {
       if (!s.feature) return () => reluNet(x);
-      const xT = transposeMembers(x);
+      const xT = ops.wantsInputTranspose ? transposeMembers(x) : undefined;
       if (regime.gating === 'hard') {
         const gates = given ?? hardGates(x, xT);
         return () => gated(x, xT, gates, false);
@@ -235,9 +240,9 @@ export function buildStackedModel(opts: BuildStackedOptions): StackedModel {
     logits: forwardOnly,
     memberParts(i) {
       return {
-        value: s.value.map((p) => memberLayer(p, i)),
-        feature: s.feature?.map((p) => memberLayer(p, i)),
-        head: memberLayer(s.head, i),
+        value: s.value.map((p) => memberLayer(ops, p, i)),
+        feature: s.feature?.map((p) => memberLayer(ops, p, i)),
+        head: memberLayer(ops, s.head, i),
       };
     },
     keep(indices) {

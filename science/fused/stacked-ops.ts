@@ -88,7 +88,7 @@ function denseInput(x: tf.Tensor, wt: tf.Tensor, bias: tf.Tensor | undefined, xT
  * kernelT [K, m, n] (Wt[k] = W[k]^T, a variable), bias [K, m]. `isInput`: x is the data batch,
  * whose gradient is not needed; `xT`, its transpose [K, n, B], when the caller has it.
  */
-export function stackedDense(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor | undefined, isInput = false, xT?: tf.Tensor): tf.Tensor3D {
+function stackedDense(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor | undefined, isInput = false, xT?: tf.Tensor): tf.Tensor3D {
   if (isInput) return denseInput(x, kernelT, bias, xT);
   return (bias ? denseBias(x, kernelT, bias) : denseNoBias(x, kernelT)) as tf.Tensor3D;
 }
@@ -97,9 +97,87 @@ export function stackedDense(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor |
  * The same layer without a tape, for evaluation and frozen gates: x may be one batch shared by
  * every member ([B, n], the test set) or one batch per member ([K, B, n]); `xT` its transpose.
  */
-export function stackedDenseForward(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor | undefined, xT?: tf.Tensor): tf.Tensor3D {
+function stackedDenseForward(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor | undefined, xT?: tf.Tensor): tf.Tensor3D {
   const q = transposeMembers(stackedMatMul(kernelT, xT ?? (x.rank === 2 ? tf.transpose(x) : transposeMembers(x))));
   return bias ? addBias(q, bias) : q;
+}
+
+/*
+ * Plain layout, for BLAS products (science/backend/blas-kernels.ts): kernels held as the unfused
+ * model holds them, W [K, in, out], and every product is the unfused layer's own call with the
+ * same operands in the same roles (q = h W, dh = dq W^T, dW = h^T dq); BLAS takes a transposed
+ * operand as a flag at no cost, where XNNPACK would repack it. BLAS's summation order depends on
+ * which operand is on which side, so the transposed layout above would not reproduce an unfused
+ * run there.
+ */
+function plainGrads(dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor, withInput: boolean, withBias: boolean): tf.Tensor[] {
+  const grads: tf.Tensor[] = [];
+  if (withInput) grads.push(stackedMatMul(dy, w, false, true));
+  grads.push(stackedMatMul(x, dy, true, false));
+  // The unfused sum over the batch axis, per member: both reduce each column in batch order.
+  if (withBias) grads.push(tf.sum(dy, 1));
+  return grads;
+}
+
+const plainBias = custom((x: tf.Tensor3D, w: tf.Tensor3D, b: tf.Tensor2D, save: Saver) => {
+  save([x]);
+  return { value: addBias(stackedMatMul(x, w), b), gradFunc: (dy, [xs]) => plainGrads(dy, xs, w, true, true) };
+});
+
+const plainNoBias = custom((x: tf.Tensor3D, w: tf.Tensor3D, save: Saver) => {
+  save([x]);
+  return { value: stackedMatMul(x, w), gradFunc: (dy, [xs]) => plainGrads(dy, xs, w, true, false) };
+});
+
+function plainDense(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | undefined, isInput = false): tf.Tensor3D {
+  if (isInput) {
+    const op = bias
+      ? custom((wv: tf.Tensor3D, b: tf.Tensor2D) => ({ value: addBias(stackedMatMul(x, wv), b), gradFunc: (dy) => plainGrads(dy, x, w, false, true) }))
+      : custom((wv: tf.Tensor3D) => ({ value: stackedMatMul(x, wv), gradFunc: (dy) => plainGrads(dy, x, w, false, false) }));
+    return (bias ? op(w, bias) : op(w)) as tf.Tensor3D;
+  }
+  return (bias ? plainBias(x, w, bias) : plainNoBias(x, w)) as tf.Tensor3D;
+}
+
+function plainDenseForward(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor3D {
+  const q = stackedMatMul(x, w);
+  return bias ? addBias(q, bias) : q;
+}
+
+/** How a stack holds its kernels: transposed [K, out, in] for XNNPACK and the others, plain [K, in, out] for BLAS. */
+export type KernelLayout = 'transposed' | 'plain';
+
+/** The dense-layer ops of a stack whose kernels are held in `layout`. */
+export interface StackedLayerOps {
+  readonly layout: KernelLayout;
+  /** Member kernels [in, out] -> the stacked variable's value. */
+  stackKernels(kernels: tf.Tensor[]): tf.Tensor;
+  /** One member's slice of a stacked kernel -> its [in, out] kernel. */
+  memberKernel(slice: tf.Tensor): tf.Tensor;
+  /**
+   * Dense layer of every member, q[k] = x[k] W[k] (+ b[k]): x [K, B, n], bias [K, m]. `isInput`:
+   * x is the data batch, whose gradient is not needed; `xT`, its transpose [K, n, B], when the
+   * caller has it (used by the transposed layout only).
+   */
+  dense(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | undefined, isInput?: boolean, xT?: tf.Tensor): tf.Tensor3D;
+  /** The same layer without a tape; x may be shared by every member ([B, n]). */
+  denseForward(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | undefined, xT?: tf.Tensor): tf.Tensor3D;
+  /** Whether the ops use the data batch's transpose (so the caller should compute it once). */
+  readonly wantsInputTranspose: boolean;
+}
+
+export function stackedLayerOps(layout: KernelLayout): StackedLayerOps {
+  if (layout === 'plain') {
+    return { layout, stackKernels: (k) => tf.stack(k), memberKernel: (k) => k, dense: plainDense, denseForward: plainDenseForward, wantsInputTranspose: false };
+  }
+  return {
+    layout,
+    stackKernels: (k) => tf.stack(k.map((w) => tf.transpose(w))),
+    memberKernel: (k) => tf.transpose(k),
+    dense: stackedDense,
+    denseForward: stackedDenseForward,
+    wantsInputTranspose: true,
+  };
 }
 
 /**
