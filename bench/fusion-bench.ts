@@ -3,7 +3,7 @@
  * science/train's trainStep) against K trials fused into one stack (science/fused), measured side
  * by side in one run, plus the projected wall time of the Table 2 MNIST sweeps.
  *
- *   npm run bench:fusion [-- --backends wasm,webgpu --regimes relu,dnpfl --k 2,4,8,16 --rounds 5 --steps 60
+ *   npm run bench:fusion [-- --backends wasm,wasm-blas,webgpu --regimes relu,dnpfl --k 2,4,8,16 --rounds 5 --steps 60
  *                           --webgpu-rounds 3 --webgpu-steps 20]
  *
  * --gate-cache off: fused FRNPF / FLNPF stacks recompute their frozen gates every step instead of
@@ -12,7 +12,9 @@
  *
  * Defaults as shown. --webgpu-rounds / --webgpu-steps bound the webgpu cases, which on a software
  * device (lavapipe) run 10-20x slower than on wasm; a backend that cannot start here (no WebGPU
- * adapter) is reported as not measured and its speedup is null.
+ * adapter, no OpenBLAS for wasm-blas) is reported as not measured and its speedup is null. The
+ * sweep projection is made for wasm and for wasm-blas (wasm with OpenBLAS products), each from
+ * its own measured costs.
  *
  * FC 784-128x5-10, batch 32, Adam, random MNIST-shaped data. A step here is what the training
  * loops do per step: assemble each member's batch from its own shuffled order, upload it, forward,
@@ -63,11 +65,21 @@ interface Args {
   gateCache: boolean;
 }
 
-/** Headline K per backend (the issue's protocol): 8 on wasm, 16 on webgpu. */
-const HEADLINE_K: Record<string, number> = { wasm: 8, webgpu: 16 };
+/** Headline K per backend (the issue's protocol): 8 on wasm (and wasm-blas), 16 on webgpu. */
+const HEADLINE_K: Record<string, number> = { wasm: 8, 'wasm-blas': 8, webgpu: 16 };
+
+/** The CPU backends the sweep projection is made for. */
+const PROJECTED = ['wasm', 'wasm-blas'];
+
+interface BackendProjection {
+  wall: Projection;
+  cpu: Projection;
+  k16: { wall: Projection; cpu: Projection };
+  floor: ProductFloor & { hours: number };
+}
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backends: ['wasm', 'webgpu'], regimes: ['relu', 'dnpfl'], optimizers: ['adam'], ks: [2, 4, 8, 16], rounds: 5, steps: 60, webgpuRounds: 3, webgpuSteps: 20, batch: 32, project: true, gateCache: true };
+  const args: Args = { backends: ['wasm', 'wasm-blas', 'webgpu'], regimes: ['relu', 'dnpfl'], optimizers: ['adam'], ks: [2, 4, 8, 16], rounds: 5, steps: 60, webgpuRounds: 3, webgpuSteps: 20, batch: 32, project: true, gateCache: true };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--no-projection') {
@@ -296,18 +308,14 @@ async function main(): Promise<void> {
       `fused FRNPF / FLNPF gates from the gate cache on wasm and cpu: ${args.gateCache ? 'on' : 'off (--gate-cache off)'}`,
   );
   const figures: CaseFigures[] = [];
-  const speedups: Record<string, number | null> = { wasm: null, webgpu: null };
+  const speedups: Record<string, number | null> = { wasm: null, 'wasm-blas': null, webgpu: null };
+  const cpuSpeedups: Record<string, number | null> = { wasm: null, 'wasm-blas': null, webgpu: null };
   const notes: string[] = [];
-  const costs = new Map<string, Costs>();
-  // The same from process CPU time: what the run would take if each worker had its core to itself.
-  const costsCpu = new Map<string, Costs>();
-  let projectionCpu: Projection | undefined;
-  /** The same with stacks of up to 16 (npf worker --fuse 16). */
-  let projection16: { wall: Projection; cpu: Projection } | undefined;
-  const cpuSpeedups: Record<string, number | null> = { wasm: null, webgpu: null };
-  let projection: Projection | undefined;
-  let productFloor: (ProductFloor & { hours: number }) | undefined;
+  const projections: Record<string, BackendProjection> = {};
   for (const backend of args.backends) {
+    const costs = new Map<string, Costs>();
+    // The same from process CPU time: what the run would take if each worker had its core to itself.
+    const costsCpu = new Map<string, Costs>();
     let device = '';
     try {
       const choice = await initBackend(backend as BackendName, false);
@@ -318,7 +326,7 @@ async function main(): Promise<void> {
       continue;
     }
     const headline = HEADLINE_K[backend] ?? 8;
-    GATE_CACHE.on = args.gateCache && (backend === 'wasm' || backend === 'cpu');
+    GATE_CACHE.on = args.gateCache && (backend === 'wasm' || backend === 'wasm-blas' || backend === 'cpu');
     const rounds = backend === 'webgpu' ? args.webgpuRounds : args.rounds;
     const steps = backend === 'webgpu' ? args.webgpuSteps : args.steps;
     const ks = [...new Set([...args.ks, headline])].sort((a, b) => a - b);
@@ -332,7 +340,7 @@ async function main(): Promise<void> {
     const headlineSpeedups: number[] = [];
     const headlineCpuSpeedups: number[] = [];
     const cases: [Regime, OptimizerName][] = args.regimes.flatMap((r) => args.optimizers.map((o) => [r, o] as [Regime, OptimizerName]));
-    const projecting = args.project && backend === 'wasm';
+    const projecting = args.project && PROJECTED.includes(backend);
     if (projecting) {
       for (const shape of ['relu', 'frnpf-ii', 'dnpfl'] as Regime[]) for (const o of ['sgd', 'adam'] as OptimizerName[]) if (!cases.some(([r, oo]) => r === shape && oo === o)) cases.push([shape, o]);
     }
@@ -369,7 +377,7 @@ async function main(): Promise<void> {
         costsCpu.set(`${regime}/${optimizer}`, { stepU: f.unfused_cpu_ms_per_trial_step, evalU: evalUCpu, fused: fusedCpu });
       }
     }
-    if (backend === 'wasm' || backend === 'webgpu') {
+    if (backend in speedups) {
       speedups[backend] = headlineSpeedups.length ? geomean(headlineSpeedups) : null;
       cpuSpeedups[backend] = headlineCpuSpeedups.length ? geomean(headlineCpuSpeedups) : null;
     }
@@ -378,18 +386,19 @@ async function main(): Promise<void> {
         `${speedups[backend]?.toFixed(2) ?? 'n/a'}x wall, ${cpuSpeedups[backend]?.toFixed(2) ?? 'n/a'}x CPU time`,
     );
     if (projecting) {
-      projection = project(costs, headline);
-      projectionCpu = project(costsCpu, headline);
-      projection16 = { wall: project(costs, 16), cpu: project(costsCpu, 16) };
+      const projection = project(costs, headline);
+      const projectionCpu = project(costsCpu, headline);
+      const projection16 = { wall: project(costs, 16), cpu: project(costsCpu, 16) };
       console.log(
-        `\nProjected wall time of fc-mnist-sgd (75 trials x 300 epochs) + fc-mnist-adam (25 x 100) on this machine, ${WORKERS} workers, ` +
+        `\n${backend}: projected wall time of fc-mnist-sgd (75 trials x 300 epochs) + fc-mnist-adam (25 x 100) on this machine, ${WORKERS} workers, ` +
           `from the per-trial-epoch costs above (${MNIST_STEPS_PER_EPOCH} steps + 10,000 test images): unfused ${projection.unfused_hours.toFixed(1)} h, fused (K <= ${headline}) ${projection.fused_hours.toFixed(1)} h; ` +
           `from CPU time (each worker with a core to itself): unfused ${projectionCpu.unfused_hours.toFixed(1)} h, fused ${projectionCpu.fused_hours.toFixed(1)} h. ` +
           `With stacks of up to 16 (--fuse 16): fused ${projection16.wall.fused_hours.toFixed(1)} h (CPU time: ${projection16.cpu.fused_hours.toFixed(1)} h)`,
       );
       // What the products alone would take: the floor of any step on this backend that keeps the arithmetic.
       const p = await timeProductFloor(headline, args.batch);
-      productFloor = { ...p, hours: floorHours(p, headline) };
+      const productFloor = { ...p, hours: floorHours(p, headline) };
+      projections[backend] = { wall: projection, cpu: projectionCpu, k16: projection16, floor: productFloor };
       console.log(
         `Arithmetic floor (the 2-D products of each step alone, stacked kernel, K = ${headline}): ${p.relu.toFixed(2)} ms per ReLU-shaped member-step ` +
           `(${p.gflopsPerS.toFixed(1)} GFLOP/s), ${p.dnpfl.toFixed(2)} ms per DNPFL member-step; the same sweeps would take ${productFloor.hours.toFixed(1)} h ` +
@@ -398,19 +407,31 @@ async function main(): Promise<void> {
     }
   }
   if (!args.backends.includes('webgpu')) notes.push('webgpu: not requested (--backends)');
+  const round = (x: number | null): number | null => (x === null ? null : Number(x.toFixed(3)));
+  // The fastest projected way to run the sweeps here (fused, stacks of up to the headline K).
+  const best = Object.entries(projections).sort(([, a], [, b]) => a.wall.fused_hours - b.wall.fused_hours)[0];
+  if (best) console.log(`\nProjected Table 2 MNIST rows on this machine, fastest backend: ${best[0]}, fused ${best[1].wall.fused_hours.toFixed(1)} h (unfused on it: ${best[1].wall.unfused_hours.toFixed(1)} h)`);
+  const blas = projections['wasm-blas'];
   console.log(
     JSON.stringify({
-      wasm_speedup: speedups.wasm === null ? null : Number(speedups.wasm.toFixed(3)),
-      webgpu_speedup: speedups.webgpu === null ? null : Number(speedups.webgpu.toFixed(3)),
-      wasm_cpu_speedup: cpuSpeedups.wasm === null ? null : Number(cpuSpeedups.wasm.toFixed(3)),
-      webgpu_cpu_speedup: cpuSpeedups.webgpu === null ? null : Number(cpuSpeedups.webgpu.toFixed(3)),
+      wasm_speedup: round(speedups.wasm),
+      webgpu_speedup: round(speedups.webgpu),
+      wasm_blas_speedup: round(speedups['wasm-blas']),
+      wasm_cpu_speedup: round(cpuSpeedups.wasm),
+      webgpu_cpu_speedup: round(cpuSpeedups.webgpu),
+      wasm_blas_cpu_speedup: round(cpuSpeedups['wasm-blas']),
       headline_k: HEADLINE_K,
       load_average: loadavg(),
       cases: figures,
-      projection,
-      projection_cpu: projectionCpu,
-      projection_k16: projection16,
-      product_floor: productFloor,
+      projection: projections.wasm?.wall,
+      projection_cpu: projections.wasm?.cpu,
+      projection_k16: projections.wasm?.k16,
+      product_floor: projections.wasm?.floor,
+      projection_wasm_blas: blas?.wall,
+      projection_wasm_blas_cpu: blas?.cpu,
+      projection_wasm_blas_k16: blas?.k16,
+      product_floor_wasm_blas: blas?.floor,
+      projected_best: best ? { backend: best[0], fused_hours: best[1].wall.fused_hours, unfused_hours: best[1].wall.unfused_hours } : null,
       notes,
     }),
   );

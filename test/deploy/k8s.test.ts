@@ -316,10 +316,10 @@ describe('deploy/k8s - overlay differences', () => {
     expect(dep.spec.template.spec.tolerations).toContainEqual(expect.objectContaining({ key: 'nvidia.com/gpu' }));
   });
 
-  it('deploy/k8s - cpu: wasm workers without GPUs, fixed replicas', () => {
+  it('deploy/k8s - cpu: wasm-blas workers (OpenBLAS products) without GPUs, fixed replicas', () => {
     const dep = find(get('cpu'), 'Deployment', 'npf-worker');
     const c = container(dep, 'worker');
-    expect(c.env.find((e: any) => e.name === 'NPF_BACKEND').value).toBe('wasm');
+    expect(c.env.find((e: any) => e.name === 'NPF_BACKEND').value).toBe('wasm-blas');
     expect(c.env.find((e: any) => e.name === 'NPF_GPUS').value).toBe('0');
     expect(c.resources.limits['nvidia.com/gpu']).toBeUndefined();
     expect(c.image).toMatch(/worker-cpu/);

@@ -5,6 +5,7 @@ import { BackendUnavailableError } from '../../science/backend/errors.js';
 import { runTrial } from '../../science/run-trial.js';
 import { resolveTrialSpec } from '../../science/trial-spec.js';
 import { syntheticDataset } from './synthetic-data.js';
+import { blasPresence } from '../../science/backend/blas.js';
 
 const none = { tensorflow: false, tensorflowGpu: false, cudaDevices: 0 };
 
@@ -32,7 +33,7 @@ describe('train - backend choice', () => {
     await expect(initBackend('tensorflow', false)).rejects.toThrow(/install/);
   });
 
-  it('train - a conv trial under auto trains on the wasm backend and records how', async () => {
+  it('train - a conv trial under auto trains on the wasm backend (with OpenBLAS products where found) and records how', async () => {
     if (installedBackends().tensorflow || installedBackends().tensorflowGpu) return;
     const spec = resolveTrialSpec({
       dataset: { name: 'cifar10' },
@@ -45,8 +46,9 @@ describe('train - backend choice', () => {
     });
     const r = await runTrial(spec, {}, { loadDataset: async () => syntheticDataset(16, 8) });
     expect(r.status).toBe('succeeded');
-    expect(r.backend).toBe('wasm');
+    expect(r.backend).toBe(blasPresence().ok ? 'wasm-blas' : 'wasm');
     expect(r.backendNote).toMatch(/conv gradient/);
+    if (blasPresence().ok) expect(r.backendNote).toMatch(/products on .*libopenblas/);
     expect(Number.isFinite(r.epochs[0].trainLoss)).toBe(true);
   });
 });
