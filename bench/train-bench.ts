@@ -42,7 +42,7 @@ function parseArgs(argv: string[]): Args {
     steps: 300,
     rounds: 3,
     warmup: 30,
-    backends: ['wasm', 'cpu', ...(installed.tensorflow ? (['tensorflow'] as const) : []), ...(installed.tensorflowGpu ? (['tensorflow-gpu'] as const) : [])],
+    backends: ['wasm', ...(installed.blas?.ok ? (['wasm-blas'] as const) : []), 'cpu', ...(installed.tensorflow ? (['tensorflow'] as const) : []), ...(installed.tensorflowGpu ? (['tensorflow-gpu'] as const) : [])],
     regimes: ['relu', 'frnpf-ii', 'dnpfl'],
     optimizers: ['adam', 'sgd'],
     batch: 32,
