@@ -14,7 +14,8 @@
  * device (lavapipe) run 10-20x slower than on wasm; a backend that cannot start here (no WebGPU
  * adapter, no OpenBLAS for wasm-blas) is reported as not measured and its speedup is null. The
  * sweep projection is made for wasm and for wasm-blas (wasm with OpenBLAS products), each from
- * its own measured costs.
+ * its own measured costs. --backends wasm-xnnpack,wasm measures wasm before and after its GEMM
+ * (bench-backend.ts) in one run, projection included.
  *
  * FC 784-128x5-10, batch 32, Adam, random MNIST-shaped data. A step here is what the training
  * loops do per step: assemble each member's batch from its own shuffled order, upload it, forward,
@@ -29,7 +30,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { cpus, loadavg } from 'node:os';
-import { initBackend } from '../science/backend/init-backend.js';
+import { initBenchBackend, onWasmHeap } from './bench-backend.js';
 import { planNetwork, type NetworkPlan } from '../science/models/architecture.js';
 import { inputBatchShape } from '../science/models/network.js';
 import { mulberry32, permutation, rngFor } from '../science/models/prng.js';
@@ -44,7 +45,7 @@ import { buildStackedModel } from '../science/fused/stacked-model.js';
 import { createStackedOptimizer } from '../science/fused/stacked-optimizer.js';
 import { fusedTrainStep, stackedLoss } from '../science/fused/fused-step.js';
 import { computeGateBits, gateLayout, gateTensors } from '../science/fused/gate-cache.js';
-import type { BackendName, OptimizerName, Regime } from '../science/types.js';
+import type { OptimizerName, Regime } from '../science/types.js';
 import { MNIST_STEPS_PER_EPOCH, project, WORKERS, type Costs, type Projection } from './fusion-projection.js';
 import { floorHours, timeProductFloor, type ProductFloor } from './product-floor.js';
 
@@ -66,10 +67,10 @@ interface Args {
 }
 
 /** Headline K per backend (the issue's protocol): 8 on wasm (and wasm-blas), 16 on webgpu. */
-const HEADLINE_K: Record<string, number> = { wasm: 8, 'wasm-blas': 8, webgpu: 16 };
+const HEADLINE_K: Record<string, number> = { wasm: 8, 'wasm-blas': 8, 'wasm-xnnpack': 8, webgpu: 16 };
 
-/** The CPU backends the sweep projection is made for. */
-const PROJECTED = ['wasm', 'wasm-blas'];
+/** The CPU backends the sweep projection is made for ('wasm-xnnpack': wasm before its GEMM, bench-backend.ts). */
+const PROJECTED = ['wasm', 'wasm-blas', 'wasm-xnnpack'];
 
 interface BackendProjection {
   wall: Projection;
@@ -308,8 +309,8 @@ async function main(): Promise<void> {
       `fused FRNPF / FLNPF gates from the gate cache on wasm and cpu: ${args.gateCache ? 'on' : 'off (--gate-cache off)'}`,
   );
   const figures: CaseFigures[] = [];
-  const speedups: Record<string, number | null> = { wasm: null, 'wasm-blas': null, webgpu: null };
-  const cpuSpeedups: Record<string, number | null> = { wasm: null, 'wasm-blas': null, webgpu: null };
+  const speedups: Record<string, number | null> = { wasm: null, 'wasm-blas': null, 'wasm-xnnpack': null, webgpu: null };
+  const cpuSpeedups: Record<string, number | null> = { wasm: null, 'wasm-blas': null, 'wasm-xnnpack': null, webgpu: null };
   const notes: string[] = [];
   const projections: Record<string, BackendProjection> = {};
   for (const backend of args.backends) {
@@ -318,7 +319,7 @@ async function main(): Promise<void> {
     const costsCpu = new Map<string, Costs>();
     let device = '';
     try {
-      const choice = await initBackend(backend as BackendName, false);
+      const choice = await initBenchBackend(backend);
       device = [choice.adapter?.description, choice.note].filter(Boolean).join('; ');
     } catch (err) {
       notes.push(`${backend}: not measured (${(err as Error).message})`);
@@ -326,7 +327,7 @@ async function main(): Promise<void> {
       continue;
     }
     const headline = HEADLINE_K[backend] ?? 8;
-    GATE_CACHE.on = args.gateCache && (backend === 'wasm' || backend === 'wasm-blas' || backend === 'cpu');
+    GATE_CACHE.on = args.gateCache && (onWasmHeap(backend) || backend === 'cpu');
     const rounds = backend === 'webgpu' ? args.webgpuRounds : args.rounds;
     const steps = backend === 'webgpu' ? args.webgpuSteps : args.steps;
     const ks = [...new Set([...args.ks, headline])].sort((a, b) => a - b);
@@ -417,6 +418,7 @@ async function main(): Promise<void> {
       wasm_speedup: round(speedups.wasm),
       webgpu_speedup: round(speedups.webgpu),
       wasm_blas_speedup: round(speedups['wasm-blas']),
+      wasm_xnnpack_speedup: round(speedups['wasm-xnnpack']),
       wasm_cpu_speedup: round(cpuSpeedups.wasm),
       webgpu_cpu_speedup: round(cpuSpeedups.webgpu),
       wasm_blas_cpu_speedup: round(cpuSpeedups['wasm-blas']),
@@ -431,6 +433,7 @@ async function main(): Promise<void> {
       projection_wasm_blas_cpu: blas?.cpu,
       projection_wasm_blas_k16: blas?.k16,
       product_floor_wasm_blas: blas?.floor,
+      projection_wasm_xnnpack: projections['wasm-xnnpack']?.wall,
       projected_best: best ? { backend: best[0], fused_hours: best[1].wall.fused_hours, unfused_hours: best[1].wall.unfused_hours } : null,
       notes,
     }),

@@ -15,7 +15,8 @@ import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, installedBackends } from '../science/backend/init-backend.js';
+import { installedBackends } from '../science/backend/init-backend.js';
+import { initBenchBackend, WASM_XNNPACK } from './bench-backend.js';
 import { planNetwork } from '../science/models/architecture.js';
 import { inputBatchShape } from '../science/models/network.js';
 import { mulberry32 } from '../science/models/prng.js';
@@ -24,13 +25,14 @@ import { createOptimizer } from '../science/train/optimizer.js';
 import { planRegime } from '../science/regimes.js';
 import { trainStep } from '../science/train/train-step.js';
 import { buildTrialModel } from '../science/train/trial-model.js';
-import type { BackendName, OptimizerName, Regime } from '../science/types.js';
+import type { OptimizerName, Regime } from '../science/types.js';
 
 interface Args {
   steps: number;
   rounds: number;
   warmup: number;
-  backends: BackendName[];
+  /** Backend names, and 'wasm-xnnpack' (bench-backend.ts). */
+  backends: string[];
   regimes: Regime[];
   optimizers: OptimizerName[];
   batch: number;
@@ -42,7 +44,7 @@ function parseArgs(argv: string[]): Args {
     steps: 300,
     rounds: 3,
     warmup: 30,
-    backends: ['wasm', ...(installed.blas?.ok ? (['wasm-blas'] as const) : []), 'cpu', ...(installed.tensorflow ? (['tensorflow'] as const) : []), ...(installed.tensorflowGpu ? (['tensorflow-gpu'] as const) : [])],
+    backends: [WASM_XNNPACK, 'wasm', ...(installed.blas?.ok ? (['wasm-blas'] as const) : []), 'cpu', ...(installed.tensorflow ? (['tensorflow'] as const) : []), ...(installed.tensorflowGpu ? (['tensorflow-gpu'] as const) : [])],
     regimes: ['relu', 'frnpf-ii', 'dnpfl'],
     optimizers: ['adam', 'sgd'],
     batch: 32,
@@ -54,7 +56,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--rounds') args.rounds = Number(value);
     else if (flag === '--warmup') args.warmup = Number(value);
     else if (flag === '--batch') args.batch = Number(value);
-    else if (flag === '--backends') args.backends = value.split(',') as BackendName[];
+    else if (flag === '--backends') args.backends = value.split(',');
     else if (flag === '--regimes') args.regimes = value.split(',') as Regime[];
     else if (flag === '--optimizers') args.optimizers = value.split(',') as OptimizerName[];
     else throw new Error(`unknown flag ${flag}`);
@@ -132,7 +134,7 @@ async function main(): Promise<void> {
   const rows: string[] = ['| backend | regime | optimizer | ms/step | examples/s | PyTorch ms/step | ratio (ours/PyTorch) |', '|---|---|---|---|---|---|---|'];
   const peer = new Map<string, number | string>();
   for (const backend of args.backends) {
-    const choice = await initBackend(backend, false);
+    const choice = await initBenchBackend(backend);
     const slow = choice.backend === 'cpu';
     // Untimed: the first trainings in a process pay for JIT tiers and heap growth.
     await timeSteps('dnpfl', 'adam', slow ? 10 : 200, slow ? 2 : 50, args.batch);
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
         const ms = median(ours);
         const p = peer.get(key) as number | string;
         const ratio = typeof p === 'number' ? (ms / p).toFixed(2) : 'n/a';
-        const row = `| ${choice.backend} | ${regime} | ${optimizer} | ${ms.toFixed(2)} | ${Math.round((args.batch * 1000) / ms)} | ${typeof p === 'number' ? p.toFixed(2) : p} | ${ratio} |`;
+        const row = `| ${backend} | ${regime} | ${optimizer} | ${ms.toFixed(2)} | ${Math.round((args.batch * 1000) / ms)} | ${typeof p === 'number' ? p.toFixed(2) : p} | ${ratio} |`;
         rows.push(row);
         console.error(row);
       }

@@ -5,7 +5,7 @@
  * Why: the WebAssembly backend's matrix products run on 128-bit wasm SIMD without fused
  * multiply-add, about 15-21 GFLOP/s on one core of a modern x86 server; OpenBLAS's native kernels
  * (AVX2/AVX-512 with FMA) do the same products 4-5x faster. The 'wasm-blas' backend keeps
- * everything else on tfjs-backend-wasm and computes its products here (blas-kernels.ts), on the
+ * everything else on tfjs-backend-wasm and computes its products here (wasm-products.ts), on the
  * wasm heap in place: no copies.
  *
  * OpenBLAS is used single-threaded (one worker slot per core is how npf-sweep uses a machine),

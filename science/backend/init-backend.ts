@@ -15,7 +15,7 @@ import type { BackendName } from '../types.js';
 import { chooseBackend, needsWebgpuProbe, type BackendChoice, type InstalledBackends, type WebgpuProbe } from './backend-choice.js';
 import { installedBackends } from './installed-backends.js';
 import { loadBlas } from './blas.js';
-import { setBlasProducts } from './blas-kernels.js';
+import { setWasmProducts } from './wasm-products.js';
 import { BackendUnavailableError } from './errors.js';
 import { activateWebgpu, probeWebgpu } from './webgpu-device.js';
 
@@ -72,12 +72,12 @@ export async function initBackend(requested: BackendName, hasConv: boolean, opts
       break;
     case 'wasm':
       await activateWasm();
-      setBlasProducts(undefined);
+      setWasmProducts(undefined);
       break;
     case 'wasm-blas': {
       const blas = loadBlas();
       await activateWasm();
-      setBlasProducts(blas);
+      setWasmProducts(blas);
       return { ...choice, note: [choice.note, `products on ${blas.describe}`].filter(Boolean).join('; ') };
     }
     case 'cpu':

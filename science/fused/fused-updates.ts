@@ -1,11 +1,11 @@
 /**
  * Optimiser updates of a stacked variable as one tfjs kernel each, on the wasm backend: the
- * single-pass loops of wasm-update-module.ts, run member by member with each member's step
+ * single-pass loops of science/wasm/update-module.ts, run member by member with each member's step
  * size. New tensors are returned (the inputs are not touched), as any tfjs kernel does.
  * Elsewhere these return undefined and the caller runs the same update as tfjs ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { instantiateUpdateModule, type UpdateModule } from './wasm-update-module.js';
+import { instantiateUpdateModule, type UpdateModule } from '../wasm/update-module.js';
 
 const ADAM = 'NpfFusedAdam';
 const SGD = 'NpfFusedSgd';

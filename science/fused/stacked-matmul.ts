@@ -12,14 +12,20 @@
  * ids. Releasing an id only unregisters it in the backend's C++ table (and frees the XNNPACK
  * operator cached on it); the memory belongs to the real tensors.
  *
- * On 'wasm-blas' (BLAS products on, science/backend/blas-kernels.ts) each member is one
- * cblas_sgemm on views of the wasm heap instead: the same call the unfused path makes.
+ * In practice the XNNPACK route is the fallback: on 'wasm-blas' (BLAS products on,
+ * science/backend/wasm-products.ts) each member is one cblas_sgemm on views of the wasm heap,
+ * and otherwise each untransposed member product runs on the hand-assembled GEMM
+ * (science/backend/wasm-gemm.ts, bit-identical to XNNPACK without its per-call packing): the
+ * same calls the unfused path makes. XNNPACK is left for NPF_WASM_MATMUL=xnnpack and for shapes
+ * the GEMM's blocks do not cover.
  *
  * Other backends (cpu, webgpu, tensorflow) get the stock batched tf.matMul, which is what they
  * are good at.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { blasProducts, heapView } from '../backend/blas-kernels.js';
+import { blasProducts, gemmProducts, heapView } from '../backend/wasm-products.js';
+import { gemmModuleOf, type GemmBackend } from '../backend/wasm-gemm.js';
+import { gemmWorthIt, product } from '../wasm/gemm-module.js';
 
 export const STACKED_MATMUL = 'NpfStackedMatMul';
 
@@ -84,6 +90,12 @@ function stackedMatMulWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unkno
       const bv = heapView(backend, bOff + (stackedB ? i * n * p * 4 : 0), n * p);
       blas.sgemm(transposeA, transposeB, m, p, n, av, ca, bv, cb, heapView(backend, outOff + i * m * p * 4, m * p), p);
     }
+    return out;
+  }
+  if (gemmProducts() && !transposeA && !transposeB && gemmWorthIt(m, p)) {
+    const mod = gemmModuleOf(backend as unknown as GemmBackend);
+    const [aOff, bOff, outOff] = [a, b, out].map((t) => backend.dataIdMap.get(t.dataId).memoryOffset);
+    for (let i = 0; i < k; i++) product(mod, aOff + (stackedA ? i * m * n * 4 : 0), bOff + (stackedB ? i * n * p * 4 : 0), outOff + i * m * p * 4, m, n, p);
     return out;
   }
   const fn = fusedMatMulOf(backend);

@@ -14,7 +14,7 @@ import { hardGate } from '../models/gates.js';
 import type { RegimePlan } from '../regimes.js';
 import { buildTrialModel, type TrialModel } from '../train/trial-model.js';
 import type { CheckpointParts } from '../checkpoint/model-checkpoint.js';
-import { blasProducts } from '../backend/blas-kernels.js';
+import { blasProducts } from '../backend/wasm-products.js';
 import { stackedLayerOps, transposeMembers, type StackedLayerOps } from './stacked-ops.js';
 
 /** One layer of every member: kernel [K, out, in] or [K, in, out] (the stack's KernelLayout, stacked-ops.ts), bias [K, out]. */

@@ -103,7 +103,7 @@ function stackedDenseForward(x: tf.Tensor, kernelT: tf.Tensor, bias: tf.Tensor |
 }
 
 /*
- * Plain layout, for BLAS products (science/backend/blas-kernels.ts): kernels held as the unfused
+ * Plain layout, for BLAS products (science/backend/wasm-products.ts): kernels held as the unfused
  * model holds them, W [K, in, out], and every product is the unfused layer's own call with the
  * same operands in the same roles (q = h W, dh = dq W^T, dW = h^T dq); BLAS takes a transposed
  * operand as a flag at no cost, where XNNPACK would repack it. BLAS's summation order depends on

@@ -1,18 +1,22 @@
 /**
- * The 'wasm-blas' backend: tfjs-backend-wasm with its matrix products computed by OpenBLAS
- * (blas.ts), in place on the wasm heap.
+ * Where the wasm backend's matrix products run: its BatchMatMul kernel is wrapped once per
+ * process, and each product goes to the first of these that takes it.
  *
- * The wasm backend's BatchMatMul kernel is wrapped once per process: while BLAS products are on
- * (initBackend('wasm-blas')), each 2-D product of the batch is one cblas_sgemm on views of the
- * operands' and the output's memory inside the wasm heap; while they are off (a later 'wasm'
- * trial in the same process), the backend's own kernel runs, unchanged. Shapes the wrapper does
- * not handle (dtypes other than float32, empty operands, batch shapes that broadcast other than
- * one-to-many) go to the backend's own kernel as well, so its checks and errors stay the same.
- * The stacked kernel of fused trials (science/fused/stacked-matmul.ts) uses the same sgemm, so a
- * fused member's products are the same calls as its unfused run's.
+ * - OpenBLAS, on 'wasm-blas' (initBackend turns it on): each 2-D product of the batch is one
+ *   cblas_sgemm on views of the operands' and the output's memory inside the wasm heap (blas.ts).
+ * - The hand-assembled GEMM (wasm-gemm.ts), on 'wasm' and on 'wasm-blas' for what BLAS leaves:
+ *   the products XNNPACK would compute, bit for bit the same, without repacking the right
+ *   operand on every call. NPF_WASM_MATMUL=xnnpack turns it off.
+ * - The backend's own kernel, unchanged, for the rest (dtypes other than float32, empty
+ *   operands, transposed operands without BLAS, batch shapes that broadcast other than
+ *   one-to-many), so its checks and errors stay the same.
+ *
+ * The stacked kernel of fused trials (science/fused/stacked-matmul.ts) uses the same sgemm and
+ * GEMM, so a fused member's products are the same calls as its unfused run's.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Blas } from './blas.js';
+import { gemmBatchMatMul, wasmMatMulFromEnv, type MatMulArgs } from './wasm-gemm.js';
 
 /** The parts of tfjs-backend-wasm 4.x that in-place products need. */
 export interface WasmHeapBackend {
@@ -22,6 +26,7 @@ export interface WasmHeapBackend {
 }
 
 let active: Blas | undefined;
+let gemm = false;
 let wrapped = false;
 
 /** The BLAS that products run on now, or undefined (plain wasm). */
@@ -29,10 +34,20 @@ export function blasProducts(): Blas | undefined {
   return active;
 }
 
-/** Turn BLAS products on (with the library to use) or off, for every later product in this process. */
-export function setBlasProducts(blas: Blas | undefined): void {
-  if (blas) wrapBatchMatMul();
+/** Whether products the BLAS does not take run on the GEMM (else on XNNPACK). */
+export function gemmProducts(): boolean {
+  return gemm;
+}
+
+/**
+ * Route every later wasm product in this process: on BLAS when `blas` is given, and on the GEMM
+ * unless NPF_WASM_MATMUL=xnnpack (read now: a bad value is an error here, before any training).
+ */
+export function setWasmProducts(blas: Blas | undefined, env: NodeJS.ProcessEnv = process.env): void {
+  const useGemm = wasmMatMulFromEnv(env) === 'gemm';
+  if (blas || useGemm) wrapBatchMatMul();
   active = blas;
+  gemm = useGemm;
 }
 
 /** A float32 view of `length` elements at byte `offset` of the wasm heap (read the buffer anew: the heap may have grown). */
@@ -43,25 +58,24 @@ export function heapView(backend: WasmHeapBackend, offset: number, length: numbe
 function wrapBatchMatMul(): void {
   if (wrapped) return;
   const own = tf.getKernel(tf.BatchMatMul, 'wasm');
-  if (!own) throw new Error("the wasm backend has no BatchMatMul kernel to put BLAS products under (is @tensorflow/tfjs-backend-wasm loaded?)");
+  if (!own) throw new Error('the wasm backend has no BatchMatMul kernel to route products from (is @tensorflow/tfjs-backend-wasm loaded?)');
   tf.unregisterKernel(tf.BatchMatMul, 'wasm');
   // The same config (its setupFunc included, for a backend initialised later), another kernelFunc.
   tf.registerKernel({
     ...own,
-    kernelFunc: (args) => (active && blasBatchMatMul(args as unknown as MatMulArgs, active)) || (own.kernelFunc(args) as tf.TensorInfo),
+    kernelFunc: (args) => {
+      const a = args as unknown as MatMulArgs;
+      return (active && blasBatchMatMul(a, active)) || (gemm && gemmBatchMatMul(a)) || (own.kernelFunc(args) as tf.TensorInfo);
+    },
   });
   wrapped = true;
 }
 
-interface MatMulArgs {
-  inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
-  backend: WasmHeapBackend;
-  attrs: { transposeA: boolean; transposeB: boolean };
-}
 
 /** The product on BLAS, or undefined when the backend's own kernel should take it. */
 export function blasBatchMatMul(args: MatMulArgs, blas: Blas): tf.TensorInfo | undefined {
-  const { inputs: { a, b }, backend } = args;
+  const { inputs: { a, b } } = args;
+  const backend = args.backend as WasmHeapBackend;
   const transposeA = Boolean(args.attrs.transposeA);
   const transposeB = Boolean(args.attrs.transposeB);
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;

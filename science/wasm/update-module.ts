@@ -18,108 +18,10 @@
  *     w' = w - g lr
  */
 
-/** Unsigned LEB128. */
-function u32(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-/** Signed LEB128 (for i32.const). */
-function s32(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...u32(body.length), ...body];
-}
-
-function vec(items: number[][]): number[] {
-  return [...u32(items.length), ...items.flat()];
-}
-
-function name(s: string): number[] {
-  const bytes = [...Buffer.from(s, 'utf8')];
-  return [...u32(bytes.length), ...bytes];
-}
-
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-
-// Opcodes.
-const get = (i: number): number[] => [0x20, ...u32(i)];
-const set = (i: number): number[] => [0x21, ...u32(i)];
-const i32Const = (n: number): number[] => [0x41, ...s32(n)];
-const I32_ADD = [0x6a];
-const I32_AND = [0x71];
-const I32_SHL = [0x74];
-const I32_GE_U = [0x4f];
-const F32_LOAD = [0x2a, 0x02, 0x00];
-const F32_STORE = [0x38, 0x02, 0x00];
-const F32_SQRT = [0x91];
-const F32_ADD = [0x92];
-const F32_SUB = [0x93];
-const F32_MUL = [0x94];
-const F32_DIV = [0x95];
-const simd = (op: number): number[] => [0xfd, ...u32(op)];
-const V128_LOAD = [...simd(0x00), 0x00, 0x00]; // align 1: member slices need not be 16-byte aligned
-const V128_STORE = [...simd(0x0b), 0x00, 0x00];
-const F32X4_SPLAT = simd(0x13);
-const F32X4_SQRT = simd(0xe3);
-const F32X4_ADD = simd(0xe4);
-const F32X4_SUB = simd(0xe5);
-const F32X4_MUL = simd(0xe6);
-const F32X4_DIV = simd(0xe7);
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const BR = (depth: number): number[] => [0x0c, ...u32(depth)];
-const BR_IF = (depth: number): number[] => [0x0d, ...u32(depth)];
-const END = [0x0b];
-
-/**
- * A loop over i in steps of `step` while i < limit: `body(addr)` where addr(p) pushes the byte
- * address p + 4 i.
- */
-function loop(i: number, limit: number[], step: number, body: (addr: (ptr: number) => number[]) => number[]): number[] {
-  const addr = (ptr: number): number[] => [...get(ptr), ...get(i), ...i32Const(2), ...I32_SHL, ...I32_ADD];
-  return [
-    ...BLOCK,
-    ...LOOP,
-    ...get(i),
-    ...limit,
-    ...I32_GE_U,
-    ...BR_IF(1),
-    ...body(addr),
-    ...get(i),
-    ...i32Const(step),
-    ...I32_ADD,
-    ...set(i),
-    ...BR(0),
-    ...END,
-    ...END,
-  ];
-}
-
-/** A function body: local declarations (runs of [count, type]) then code. */
-function body(locals: [number, number][], code: number[]): number[] {
-  const b = [...vec(locals.map(([n, t]) => [...u32(n), t])), ...code, ...END];
-  return [...u32(b.length), ...b];
-}
+import {
+  body, F32, F32_ADD, F32_DIV, F32_LOAD, F32_MUL, F32_SQRT, F32_STORE, F32_SUB, F32X4_ADD, F32X4_DIV, F32X4_MUL, F32X4_SPLAT, F32X4_SQRT, F32X4_SUB,
+  get, I32, I32_AND, i32Const, instantiateOver, loop, name, section, set, u32, V128, V128_LOAD, V128_STORE, vec,
+} from './assembler.js';
 
 function adamBody(): number[] {
   // Params 0..6 pointers g m v w outM outV outW, 7 n, 8..11 c1 c2 eps lr.
@@ -210,15 +112,7 @@ export interface UpdateModule {
   sgd(g: number, w: number, outW: number, n: number, lr: number): void;
 }
 
-/** The WebAssembly JS API (Node's typings here leave it out of the global namespace). */
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-
 /** Instantiate the module over `memory` (the wasm backend's WebAssembly.Memory). */
 export function instantiateUpdateModule(memory: object): UpdateModule {
-  const api = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-  const instance = new api.Instance(new api.Module(updateModuleBytes()), { env: { memory } });
-  return instance.exports as unknown as UpdateModule;
+  return instantiateOver(updateModuleBytes(), memory) as UpdateModule;
 }
