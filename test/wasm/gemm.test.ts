@@ -134,6 +134,18 @@ describe('wasm GEMM - the wasm backend products without per-call packing', () =>
     expect(gemmProducts()).toBe(true);
   });
 
+  it('wasm GEMM - an output that makes the heap grow: the module sees the grown memory, the result is still exact', async () => {
+    const memory = (tf.backend() as unknown as { wasm: { asm: { memory: { buffer: ArrayBuffer } } } }).wasm.asm.memory;
+    const before = memory.buffer.byteLength;
+    const a = random([2048, 16], 31);
+    const b = random([16, 4096], 32);
+    // 32 MiB of output (beyond what the earlier tests left free), allocated inside the kernel.
+    const g = await onGemm(a, b);
+    expect(memory.buffer.byteLength).toBeGreaterThan(before);
+    expect(firstBitDifference(g, await own(a, b))).toBe(-1);
+    tf.dispose([a, b]);
+  });
+
   it('wasm GEMM - the module is valid WebAssembly', () => {
     const api = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
     expect(api.validate(gemmModuleBytes())).toBe(true);
