@@ -72,7 +72,7 @@ export interface WorkerOptions {
 
 /**
  * Stack size by the backend a worker's dense (FC) trials run on, where fusion was measured to pay
- * (BENCHMARKS.md, "Fused trials"; docs/fusion.md): wasm 8 (2.0-2.5x per trial with Adam, K = 4-16
+ * (BENCHMARKS.md, "Fused trials"; docs/fusion.md): wasm 8 (2.0-2.8x per trial with Adam, K = 4-16
  * alike; the machine's speed moves the figure); webgpu 16 (3.2-4.0x on a software device, K = 8 and 16 alike, and on a GPU the overhead
  * a stack shares is a larger part of a step). Elsewhere 1 (no bundles) until measured.
  */
