@@ -33,17 +33,26 @@ export function wasmMatMulFromEnv(env: NodeJS.ProcessEnv = process.env): WasmMat
   throw new Error(`NPF_WASM_MATMUL=${JSON.stringify(v)}: expected "gemm" (the default) or "xnnpack"`);
 }
 
-// One instance per backend object (a test may re-create the backend).
-const modules = new WeakMap<object, GemmModule>();
+// One instance per backend object (a test may re-create the backend); null: it could not be made.
+const modules = new WeakMap<object, GemmModule | null>();
 
-/** The GEMM instantiated over this backend's memory. */
-export function gemmModuleOf(backend: GemmBackend): GemmModule {
+/**
+ * The GEMM instantiated over this backend's memory, or undefined where that fails (a build of
+ * the backend whose memory the module cannot import, e.g. a shared one): then the backend's own
+ * products run, as with NPF_WASM_MATMUL=xnnpack, and the reason is printed once.
+ */
+export function gemmModuleOf(backend: GemmBackend): GemmModule | undefined {
   let mod = modules.get(backend);
-  if (!mod) {
-    mod = instantiateGemmModule(backend.wasm.asm.memory);
+  if (mod === undefined) {
+    try {
+      mod = instantiateGemmModule(backend.wasm.asm.memory);
+    } catch (err) {
+      mod = null;
+      process.emitWarning(`npf-sweep: the wasm GEMM could not be set up (${(err as Error).message}); products stay on the backend's XNNPACK`);
+    }
     modules.set(backend, mod);
   }
-  return mod;
+  return mod ?? undefined;
 }
 
 export interface MatMulArgs {
@@ -73,10 +82,11 @@ export function gemmBatchMatMul(args: MatMulArgs): tf.TensorInfo | undefined {
   else if (batchB === 1 && outerB.length <= outerA.length) outer = outerA;
   else return undefined;
   const backend = args.backend as GemmBackend;
+  const mod = gemmModuleOf(backend);
+  if (!mod) return undefined;
   const out = backend.makeOutput([...outer, m, p], 'float32');
   // Offsets after makeOutput: allocating may have grown the heap (the offsets stay valid, the buffer does not).
   const [aOff, bOff, outOff] = [a, b, out].map((t) => backend.dataIdMap.get(t.dataId).memoryOffset);
-  const mod = gemmModuleOf(backend);
   const batch = Math.max(batchA, batchB);
   for (let i = 0; i < batch; i++) {
     product(mod, aOff + (batchA === 1 ? 0 : i * m * n * 4), bOff + (batchB === 1 ? 0 : i * n * p * 4), outOff + i * m * p * 4, m, n, p);

@@ -92,8 +92,8 @@ function stackedMatMulWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unkno
     }
     return out;
   }
-  if (gemmProducts() && !transposeA && !transposeB && gemmWorthIt(m, p)) {
-    const mod = gemmModuleOf(backend as unknown as GemmBackend);
+  const mod = gemmProducts() && !transposeA && !transposeB && gemmWorthIt(m, p) ? gemmModuleOf(backend as unknown as GemmBackend) : undefined;
+  if (mod) {
     const [aOff, bOff, outOff] = [a, b, out].map((t) => backend.dataIdMap.get(t.dataId).memoryOffset);
     for (let i = 0; i < k; i++) product(mod, aOff + (stackedA ? i * m * n * 4 : 0), bOff + (stackedB ? i * n * p * 4 : 0), outOff + i * m * p * 4, m, n, p);
     return out;

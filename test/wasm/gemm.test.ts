@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../science/backend/init-backend.js';
-import { gemmBatchMatMul, wasmMatMulFromEnv } from '../../science/backend/wasm-gemm.js';
+import { gemmBatchMatMul, gemmModuleOf, wasmMatMulFromEnv, type GemmBackend } from '../../science/backend/wasm-gemm.js';
 import { gemmProducts, setWasmProducts } from '../../science/backend/wasm-products.js';
 import { gemmModuleBytes, gemmWorthIt } from '../../science/wasm/gemm-module.js';
 import { stackedMatMul } from '../../science/fused/stacked-matmul.js';
@@ -144,6 +144,25 @@ describe('wasm GEMM - the wasm backend products without per-call packing', () =>
     expect(memory.buffer.byteLength).toBeGreaterThan(before);
     expect(firstBitDifference(g, await own(a, b))).toBe(-1);
     tf.dispose([a, b]);
+  });
+
+  it('wasm GEMM - a backend whose memory the module cannot import keeps its own products, with one warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    const odd = { wasm: { asm: { memory: {} } }, dataIdMap: new WeakMap(), makeOutput: () => undefined } as unknown as GemmBackend;
+    try {
+      expect(gemmModuleOf(odd)).toBeUndefined();
+      expect(gemmModuleOf(odd)).toBeUndefined();
+      const a = random([8, 8], 41);
+      expect(gemmBatchMatMul({ inputs: { a, b: a }, backend: odd, attrs: { transposeA: false, transposeB: false } })).toBeUndefined();
+      a.dispose();
+      // process.emitWarning delivers on a later tick.
+      await new Promise<void>((resolve) => setTimeout(resolve, 10));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.includes('the wasm GEMM could not be set up'))).toHaveLength(1);
   });
 
   it('wasm GEMM - the module is valid WebAssembly', () => {
