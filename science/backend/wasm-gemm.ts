@@ -14,7 +14,7 @@
  * NPF_WASM_MATMUL=xnnpack turns the GEMM off for a process, for comparisons.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { gemmWorthIt, instantiateGemmModule, product, type GemmModule } from '../wasm/gemm-module.js';
+import { gemmWorthIt, instantiateGemmModule, products, type GemmModule } from '../wasm/gemm-module.js';
 
 /** The parts of tfjs-backend-wasm 4.x the GEMM uses. */
 export interface GemmBackend {
@@ -87,9 +87,6 @@ export function gemmBatchMatMul(args: MatMulArgs): tf.TensorInfo | undefined {
   const out = backend.makeOutput([...outer, m, p], 'float32');
   // Offsets after makeOutput: allocating may have grown the heap (the offsets stay valid, the buffer does not).
   const [aOff, bOff, outOff] = [a, b, out].map((t) => backend.dataIdMap.get(t.dataId).memoryOffset);
-  const batch = Math.max(batchA, batchB);
-  for (let i = 0; i < batch; i++) {
-    product(mod, aOff + (batchA === 1 ? 0 : i * m * n * 4), bOff + (batchB === 1 ? 0 : i * n * p * 4), outOff + i * m * p * 4, m, n, p);
-  }
+  products(mod, aOff, bOff, outOff, m, n, p, Math.max(batchA, batchB), batchA === 1, batchB === 1);
   return out;
 }

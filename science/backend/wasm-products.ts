@@ -71,7 +71,6 @@ function wrapBatchMatMul(): void {
   wrapped = true;
 }
 
-
 /** The product on BLAS, or undefined when the backend's own kernel should take it. */
 export function blasBatchMatMul(args: MatMulArgs, blas: Blas): tf.TensorInfo | undefined {
   const { inputs: { a, b } } = args;

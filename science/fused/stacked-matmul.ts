@@ -25,7 +25,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { blasProducts, gemmProducts, heapView } from '../backend/wasm-products.js';
 import { gemmModuleOf, type GemmBackend } from '../backend/wasm-gemm.js';
-import { gemmWorthIt, product } from '../wasm/gemm-module.js';
+import { gemmWorthIt, products } from '../wasm/gemm-module.js';
 
 export const STACKED_MATMUL = 'NpfStackedMatMul';
 
@@ -95,7 +95,7 @@ function stackedMatMulWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unkno
   const mod = gemmProducts() && !transposeA && !transposeB && gemmWorthIt(m, p) ? gemmModuleOf(backend as unknown as GemmBackend) : undefined;
   if (mod) {
     const [aOff, bOff, outOff] = [a, b, out].map((t) => backend.dataIdMap.get(t.dataId).memoryOffset);
-    for (let i = 0; i < k; i++) product(mod, aOff + (stackedA ? i * m * n * 4 : 0), bOff + (stackedB ? i * n * p * 4 : 0), outOff + i * m * p * 4, m, n, p);
+    products(mod, aOff, bOff, outOff, m, n, p, k, !stackedA, !stackedB);
     return out;
   }
   const fn = fusedMatMulOf(backend);

@@ -15,25 +15,21 @@
  * accumulated in eight f32x4 registers over k = 0 .. n-1 as acc + a[i,k] * b[k,j] (a multiply,
  * then an add, both correctly rounded, from +0). That is the order and the operations of
  * XNNPACK's f32 GEMM micro-kernels, so the results are bit-identical to the backend's own
- * product of the same operands; test/fused/wasm-gemm.test.ts checks it.
+ * product of the same operands; test/wasm/gemm.test.ts checks it.
  */
-import { BLOCK, body, BR, BR_IF, END, F32, F32_ADD, F32_LOAD, F32_MUL, F32_STORE, get, I32, I32_ADD, i32Const, I32_GE_U, I32_SHL, instantiateOver, LOOP, name, section, set, simd, u32, V128, vec } from './assembler.js';
+import { body, F32, F32_ADD, F32_LOAD, F32_MUL, F32_STORE, F32X4_ADD, F32X4_MUL, get, I32, I32_ADD, i32Const, I32_SHL, instantiateOver, loop, name, section, set, simd, u32, V128, vec } from './assembler.js';
 
 const I32_MUL = [0x6c];
 /** memarg: alignment 1 (member slices need not be 16-byte aligned), then the byte offset. */
 const v128Load = (offset: number): number[] => [...simd(0x00), 0x00, ...u32(offset)];
 const v128Store = (offset: number): number[] => [...simd(0x0b), 0x00, ...u32(offset)];
 const V128_LOAD32_SPLAT = [...simd(0x09), 0x02, 0x00];
-const F32X4_ADD = simd(0xe4);
-const F32X4_MUL = simd(0xe6);
 const V128_ZERO = [...simd(0x0c), ...new Array<number>(16).fill(0)];
 const F32_ZERO = [0x43, 0x00, 0x00, 0x00, 0x00];
 const tee = (i: number): number[] => [0x22, ...u32(i)];
 
-/** `while (get(i) < limit) { code; i += step }` */
-function forLoop(i: number, limit: number, step: number, code: number[]): number[] {
-  return [...BLOCK, ...LOOP, ...get(i), ...get(limit), ...I32_GE_U, ...BR_IF(1), ...code, ...get(i), ...i32Const(step), ...I32_ADD, ...set(i), ...BR(0), ...END, ...END];
-}
+/** `while (i < limit) { code; i += step }`, limit a local. */
+const forLoop = (i: number, limit: number, step: number, code: number[]): number[] => loop(i, get(limit), step, () => code);
 
 function gemmBody(): number[] {
   // Params: 0 a, 1 b, 2 c, 3 m, 4 n, 5 p, 6 lda, 7 ldb, 8 ldc.
@@ -164,6 +160,14 @@ export function product(mod: GemmModule, a: number, b: number, c: number, m: num
   if (m4 > 0 && p8 > 0) mod.gemm(a, b, c, m4, n, p8, n, p, p);
   if (p8 < p && m4 > 0) mod.scalar(a, b + 4 * p8, c + 4 * p8, m4, n, p - p8, n, p, p);
   if (m4 < m) mod.scalar(a + 4 * m4 * n, b, c + 4 * m4 * p, m - m4, n, p, n, p, p);
+}
+
+/**
+ * `count` products C_i = A_i B_i of m x n by n x p, the operands' matrices consecutive from byte
+ * offsets a and b (or one matrix for all when `sharedA` / `sharedB`), C_i consecutive from c.
+ */
+export function products(mod: GemmModule, a: number, b: number, c: number, m: number, n: number, p: number, count: number, sharedA: boolean, sharedB: boolean): void {
+  for (let i = 0; i < count; i++) product(mod, a + (sharedA ? 0 : i * m * n * 4), b + (sharedB ? 0 : i * n * p * 4), c + i * m * p * 4, m, n, p);
 }
 
 /** Instantiate the module over `memory` (the wasm backend's WebAssembly.Memory). */
